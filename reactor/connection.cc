@@ -1,0 +1,122 @@
+#include "reactor/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace httpkv::reactor {
+
+Connection::Connection(EventLoop* loop, int fd, ConnectionHandler* handler)
+    : loop_(loop), fd_(fd), handler_(handler) {}
+
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int Connection::Start() {
+  interest_ = kReadable;
+  return loop_->poller().Add(fd_, interest_, this);
+}
+
+void Connection::HandleEvent(const PollEvent& ev) {
+  if (closed_) return;
+  if (ev.writable) Flush();
+  if (closed_) return;
+  if (ev.readable || ev.error) HandleReadable();
+}
+
+void Connection::HandleReadable() {
+  if (!(interest_ & kReadable)) return;  // paused for back-pressure or closing
+  bool got_data = false;
+  for (;;) {
+    ssize_t n = input_.ReadFromFd(fd_, kReadChunk);
+    if (n > 0) {
+      bytes_read_ += static_cast<uint64_t>(n);
+      got_data = true;
+      if (input_.writable_bytes() > 0) break;  // short read: drained for now
+      continue;
+    }
+    if (n == 0) {
+      peer_closed_ = true;
+      break;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    Close();  // ECONNRESET and friends
+    return;
+  }
+  if (got_data) {
+    handler_->OnData(*this);
+    if (closed_) return;
+    stalled_ = output_full();
+  }
+  if (peer_closed_) {
+    CloseAfterFlush();  // answer what was received, then close (maybe a half-close)
+    return;
+  }
+  Flush();  // one write for every response this read produced
+}
+
+bool Connection::WriteOutput() {
+  while (!output_.empty()) {
+    ssize_t n = ::send(fd_, output_.peek(), output_.readable_bytes(), MSG_NOSIGNAL);
+    if (n > 0) {
+      output_.Consume(static_cast<size_t>(n));
+      bytes_written_ += static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    Close();  // EPIPE, ECONNRESET: the peer is gone
+    return false;
+  }
+  return true;
+}
+
+void Connection::Flush() {
+  if (closed_) return;
+  for (;;) {
+    if (!WriteOutput()) return;
+    // The handler stopped consuming input because output was full; now it is not.
+    if (!stalled_ || output_full() || (close_after_flush_ && !peer_closed_)) break;
+    stalled_ = false;
+    handler_->OnData(*this);
+    if (closed_) return;
+    stalled_ = output_full();
+    if (output_.empty()) break;
+  }
+  if (output_.empty() && close_after_flush_) {
+    Close();
+    return;
+  }
+  UpdateInterest();
+}
+
+void Connection::UpdateInterest() {
+  if (closed_) return;
+  uint32_t want = kNoInterest;
+  if (!close_after_flush_ && !peer_closed_ && !output_full()) want |= kReadable;
+  if (!output_.empty()) want |= kWritable;
+  if (want == interest_) return;
+  if (loop_->poller().Modify(fd_, want, this) != 0) {
+    Close();
+    return;
+  }
+  interest_ = want;
+}
+
+void Connection::CloseAfterFlush() {
+  close_after_flush_ = true;
+  Flush();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  loop_->poller().Remove(fd_);  // close() below drops it from the poller anyway
+  ::close(fd_);
+  fd_ = -1;
+  handler_->OnClose(*this);
+}
+
+}  // namespace httpkv::reactor

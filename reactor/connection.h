@@ -1,0 +1,94 @@
+// Connection: one accepted TCP socket with an input and an output Buffer.
+//
+// Read path: on readiness, read into `input` until a short read (level-triggered
+// poller: anything left is reported again), then hand the bytes to the handler.
+// Write path: Flush() writes immediately; only if the kernel send buffer is full does
+// it subscribe to writability, and it unsubscribes once the output drained.
+// Back-pressure: while unsent output exceeds kOutputHighWater the connection stops
+// reading (drops read interest), so a peer that never reads cannot grow our memory;
+// when the output drains, reading resumes and the handler gets OnData again for any
+// requests already buffered.
+// Close: on EOF (after answering what was received), error or reset. The handler's
+// OnClose runs once; the owner destroys the object via EventLoop::Defer.
+// Thread affinity: the owning loop's thread only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "reactor/buffer.h"
+#include "reactor/event_loop.h"
+
+namespace httpkv::reactor {
+
+class Connection;
+
+class ConnectionHandler {
+ public:
+  // New input arrived (or output drained after a pause): consume what you can and
+  // append answers to output(). Stop consuming while output_full(). Do not Flush():
+  // the connection writes once after OnData returns (one write per read batch).
+  virtual void OnData(Connection& conn) = 0;
+  // Called once when the connection closes; the handler owns and frees it (deferred).
+  virtual void OnClose(Connection& conn) = 0;
+
+ protected:
+  ~ConnectionHandler() = default;
+};
+
+class Connection final : public IoHandler {
+ public:
+  static constexpr size_t kOutputHighWater = 1 << 20;  // stop reading above this
+  static constexpr size_t kReadChunk = 16 * 1024;      // free space offered to each read
+
+  Connection(EventLoop* loop, int fd, ConnectionHandler* handler);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int Start();  // registers for reading; 0 or errno
+
+  Buffer& input() { return input_; }
+  Buffer& output() { return output_; }
+  int fd() const { return fd_; }
+  EventLoop* loop() const { return loop_; }
+  bool closed() const { return closed_; }
+  bool peer_closed() const { return peer_closed_; }
+  // True while output is over the high-water mark: the handler should stop producing.
+  bool output_full() const { return output_.readable_bytes() >= kOutputHighWater; }
+
+  // Writes as much of `output` as the kernel takes now; waits for writability otherwise.
+  // Needed only for output produced outside OnData (timers, posted tasks).
+  void Flush();
+  // Stop reading; close as soon as `output` has been written.
+  void CloseAfterFlush();
+  void Close();
+
+  void* context() const { return context_; }
+  void set_context(void* ctx) { context_ = ctx; }
+  uint64_t bytes_read() const { return bytes_read_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
+  void HandleEvent(const PollEvent& ev) override;
+
+ private:
+  void HandleReadable();
+  bool WriteOutput();  // false if the connection closed
+  void UpdateInterest();
+
+  EventLoop* loop_;
+  int fd_;
+  ConnectionHandler* handler_;
+  Buffer input_;
+  Buffer output_;
+  void* context_ = nullptr;
+  uint64_t bytes_read_ = 0;
+  uint64_t bytes_written_ = 0;
+  uint32_t interest_ = kNoInterest;
+  bool closed_ = false;
+  bool peer_closed_ = false;
+  bool close_after_flush_ = false;
+  bool stalled_ = false;  // handler left input unprocessed because output was full
+};
+
+}  // namespace httpkv::reactor
