@@ -1,0 +1,59 @@
+#include "http/percent.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace httpkv::http {
+namespace {
+
+TEST(PercentDecode, Decodes) {
+  std::string out;
+  ASSERT_TRUE(PercentDecode("a%20b%2Fc%2f", &out));
+  EXPECT_EQ(out, "a b/c/");
+  ASSERT_TRUE(PercentDecode("plus+stays", &out));
+  EXPECT_EQ(out, "plus+stays");
+  ASSERT_TRUE(PercentDecode("%00%FF", &out));
+  EXPECT_EQ(out, std::string("\0\xff", 2));
+  ASSERT_TRUE(PercentDecode("", &out));
+  EXPECT_EQ(out, "");
+}
+
+TEST(PercentDecode, RejectsBadEscapes) {
+  std::string out;
+  EXPECT_FALSE(PercentDecode("%zz", &out));
+  EXPECT_FALSE(PercentDecode("%4", &out));
+  EXPECT_FALSE(PercentDecode("abc%", &out));
+  EXPECT_FALSE(PercentDecode("%g0", &out));
+}
+
+TEST(PercentDecode, ReusesCapacity) {
+  std::string out;
+  out.reserve(100);
+  const char* before = out.data();
+  ASSERT_TRUE(PercentDecode("hello%21", &out));
+  EXPECT_EQ(out.data(), before);
+  EXPECT_EQ(out, "hello!");
+}
+
+TEST(PercentEncodePath, EncodesOutsidePchar) {
+  std::string out;
+  PercentEncodePath("a b/c?d#e%f", &out);
+  EXPECT_EQ(out, "a%20b%2Fc%3Fd%23e%25f");
+  PercentEncodePath("AZaz09-._~!$&'()*+,;=:@", &out);
+  EXPECT_EQ(out, "AZaz09-._~!$&'()*+,;=:@");
+  PercentEncodePath(std::string("\x00\xc3\xa9", 3), &out);
+  EXPECT_EQ(out, "%00%C3%A9");
+}
+
+TEST(PercentEncodePath, RoundTrips) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  std::string enc, dec;
+  PercentEncodePath(all, &enc);
+  ASSERT_TRUE(PercentDecode(enc, &dec));
+  EXPECT_EQ(dec, all);
+}
+
+}  // namespace
+}  // namespace httpkv::http
