@@ -1,0 +1,100 @@
+#include "storage/record.h"
+
+#include <cstring>
+
+#include "storage/crc32c.h"
+
+namespace httpkv::storage {
+namespace {
+
+// x86-64 and aarch64 Linux are little-endian; memcpy keeps the loads alignment-safe.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "record codec assumes little-endian");
+
+template <typename T>
+void Put(char* dst, T v) {
+  std::memcpy(dst, &v, sizeof(T));
+}
+template <typename T>
+T Get(const char* src) {
+  T v;
+  std::memcpy(&v, src, sizeof(T));
+  return v;
+}
+
+// Field offsets inside the header.
+constexpr size_t kCrcOff = 0, kTypeOff = 4, kReservedOff = 5, kKeyLenOff = 6, kValueLenOff = 8,
+                 kSeqOff = 12;
+
+}  // namespace
+
+std::string_view DecodeStatusName(DecodeStatus s) {
+  switch (s) {
+    case DecodeStatus::kOk:
+      return "ok";
+    case DecodeStatus::kIncomplete:
+      return "incomplete";
+    case DecodeStatus::kBadHeader:
+      return "bad header";
+    case DecodeStatus::kChecksumMismatch:
+      return "checksum mismatch";
+  }
+  return "unknown";
+}
+
+Status ValidateKeyValue(std::string_view key, std::string_view value) {
+  if (key.empty()) return Status::InvalidArgument("key must not be empty");
+  if (key.size() > kMaxKeySize) return Status::InvalidArgument("key longer than 65535 bytes");
+  if (value.size() > kMaxValueSize) return Status::InvalidArgument("value larger than 2^31 bytes");
+  return Status::OK();
+}
+
+uint32_t ComputeRecordCrc(const char* raw_header, std::string_view key, std::string_view value) {
+  uint32_t crc = Crc32c(raw_header + kTypeOff, kRecordHeaderSize - kTypeOff);
+  crc = Crc32cExtend(crc, key.data(), key.size());
+  return Crc32cExtend(crc, value.data(), value.size());
+}
+
+void EncodeRecord(RecordType type, uint64_t seq, std::string_view key, std::string_view value,
+                  std::string* out) {
+  out->resize(RecordSize(key.size(), value.size()));
+  char* p = out->data();
+  p[kTypeOff] = static_cast<char>(type);
+  p[kReservedOff] = 0;
+  Put<uint16_t>(p + kKeyLenOff, static_cast<uint16_t>(key.size()));
+  Put<uint32_t>(p + kValueLenOff, static_cast<uint32_t>(value.size()));
+  Put<uint64_t>(p + kSeqOff, seq);
+  std::memcpy(p + kRecordHeaderSize, key.data(), key.size());
+  if (!value.empty()) std::memcpy(p + kRecordHeaderSize + key.size(), value.data(), value.size());
+  // CRC over the contiguous bytes after the crc field, in one pass.
+  Put<uint32_t>(p + kCrcOff, Crc32c(p + kTypeOff, out->size() - kTypeOff));
+}
+
+DecodeStatus ParseHeader(const char* p, size_t n, RecordHeader* h) {
+  if (n < kRecordHeaderSize) return DecodeStatus::kIncomplete;
+  h->crc = Get<uint32_t>(p + kCrcOff);
+  const auto type = static_cast<uint8_t>(p[kTypeOff]);
+  h->key_len = Get<uint16_t>(p + kKeyLenOff);
+  h->value_len = Get<uint32_t>(p + kValueLenOff);
+  h->seq = Get<uint64_t>(p + kSeqOff);
+  if (type != 1 && type != 2) return DecodeStatus::kBadHeader;
+  h->type = static_cast<RecordType>(type);
+  if (p[kReservedOff] != 0 || h->key_len == 0 || h->value_len > kMaxValueSize) {
+    return DecodeStatus::kBadHeader;
+  }
+  if (h->type == RecordType::kDelete && h->value_len != 0) return DecodeStatus::kBadHeader;
+  return DecodeStatus::kOk;
+}
+
+DecodeStatus DecodeRecord(std::string_view buf, RecordView* out) {
+  DecodeStatus s = ParseHeader(buf.data(), buf.size(), &out->header);
+  if (s != DecodeStatus::kOk) return s;
+  const RecordHeader& h = out->header;
+  if (buf.size() < h.record_size()) return DecodeStatus::kIncomplete;
+  const uint32_t crc = Crc32c(buf.data() + kTypeOff, h.record_size() - kTypeOff);
+  if (crc != h.crc) return DecodeStatus::kChecksumMismatch;
+  out->key = buf.substr(kRecordHeaderSize, h.key_len);
+  out->value = buf.substr(kRecordHeaderSize + h.key_len, h.value_len);
+  return DecodeStatus::kOk;
+}
+
+}  // namespace httpkv::storage
