@@ -38,10 +38,14 @@ void ResponseWriter::HeaderNumber(std::string_view name, uint64_t value) {
 }
 
 void ResponseWriter::Finish(std::string_view content_type, std::string_view body, bool head_only) {
-  if (!content_type.empty()) Header("Content-Type", content_type);
-  HeaderNumber("Content-Length", body.size());
-  out_->Append("\r\n");
+  FinishHead(content_type, body.size());
   if (!head_only) out_->Append(body);
+}
+
+void ResponseWriter::FinishHead(std::string_view content_type, uint64_t content_length) {
+  if (!content_type.empty()) Header("Content-Type", content_type);
+  HeaderNumber("Content-Length", content_length);
+  out_->Append("\r\n");
 }
 
 void ResponseWriter::FinishNoBody() {

@@ -24,6 +24,8 @@ class ResponseWriter {
   // Content-Type (if non-empty) and Content-Length: body.size(), then the body unless
   // head_only (a HEAD answer keeps the GET's Content-Length).
   void Finish(std::string_view content_type, std::string_view body, bool head_only = false);
+  // The head of a response whose body is not sent (HEAD answered from metadata only).
+  void FinishHead(std::string_view content_type, uint64_t content_length);
   // 1xx/204/304: end of head, no Content-Length, no body.
   void FinishNoBody();
   // Streaming: "Transfer-Encoding: chunked"; Chunk("") is ignored (it would end the body).

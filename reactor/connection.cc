@@ -60,6 +60,7 @@ void Connection::HandleReadable() {
 bool Connection::WriteOutput() {
   while (!output_.empty()) {
     ssize_t n = ::send(fd_, output_.peek(), output_.readable_bytes(), MSG_NOSIGNAL);
+    ++send_calls_;
     if (n > 0) {
       output_.Consume(static_cast<size_t>(n));
       bytes_written_ += static_cast<uint64_t>(n);

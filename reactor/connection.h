@@ -68,6 +68,7 @@ class Connection final : public IoHandler {
   void set_context(void* ctx) { context_ = ctx; }
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t bytes_written() const { return bytes_written_; }
+  uint64_t send_calls() const { return send_calls_; }  // send(2) syscalls made
 
   void HandleEvent(const PollEvent& ev) override;
 
@@ -84,6 +85,7 @@ class Connection final : public IoHandler {
   void* context_ = nullptr;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
+  uint64_t send_calls_ = 0;
   uint32_t interest_ = kNoInterest;
   bool closed_ = false;
   bool peer_closed_ = false;

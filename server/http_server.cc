@@ -1,0 +1,85 @@
+#include "server/http_server.h"
+
+#include <unistd.h>
+
+#include "reactor/listener.h"
+
+namespace httpkv::server {
+
+namespace {
+
+// SO_REUSEPORT lets any process of the same user join a port's group, so a second
+// server would silently share our port. A probe bound WITHOUT SO_REUSEPORT fails with
+// EADDRINUSE if anyone holds the port; it also resolves port 0 to a concrete port.
+// (A process could still grab the port between the probe and our binds; that window
+// is a few microseconds at start-up.)
+bool ProbePortIsFree(reactor::InetAddress* addr, std::string* error) {
+  int fd = reactor::Listener::OpenSocket(*addr, /*reuse_port=*/false, error);
+  if (fd < 0) return false;
+  auto local = reactor::InetAddress::LocalOf(fd);
+  ::close(fd);
+  if (!local) {
+    *error = "getsockname failed";
+    return false;
+  }
+  *addr = *local;
+  return true;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ServerOptions opts) : opts_(std::move(opts)) {}
+
+HttpServer::~HttpServer() {
+  Drain();
+  for (int fd : listen_fds_) ::close(fd);
+}
+
+bool HttpServer::Bind(std::string* error) {
+  auto addr = reactor::InetAddress::Parse(opts_.listen, error);
+  if (!addr) return false;
+  const bool reuse_port = opts_.threads > 1;
+  if (reuse_port && !ProbePortIsFree(&*addr, error)) return false;
+  for (unsigned i = 0; i < opts_.threads; ++i) {
+    int fd = reactor::Listener::OpenSocket(*addr, reuse_port, error);
+    if (fd < 0) return false;
+    listen_fds_.push_back(fd);
+    if (i == 0) {
+      // Port 0: every other thread must bind the port the kernel just chose.
+      auto local = reactor::InetAddress::LocalOf(fd);
+      if (!local) {
+        *error = "getsockname failed";
+        return false;
+      }
+      addr = *local;
+      address_ = *local;
+    }
+  }
+  return true;
+}
+
+void HttpServer::Start(storage::LogStore* store) {
+  store_ = store;
+  auto render = [this](std::string* out) { RenderMetrics(out); };
+  for (int fd : listen_fds_) {
+    workers_.push_back(std::make_unique<HttpWorker>(fd, store, &opts_, render));
+  }
+  listen_fds_.clear();  // now owned by the workers' listeners
+  for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
+}
+
+void HttpServer::Drain() {
+  for (auto& w : workers_) w->BeginDrain();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void HttpServer::RenderMetrics(std::string* out) const {
+  std::vector<const WorkerMetrics*> blocks;
+  for (const auto& w : workers_) blocks.push_back(&w->metrics());
+  RenderPrometheus(blocks, store_->stats(), out);
+}
+
+}  // namespace httpkv::server

@@ -1,0 +1,50 @@
+// HttpServer: N HttpWorkers, one per thread, each with its own SO_REUSEPORT listening
+// socket on the same address. Bind() happens before the store is opened, so a busy
+// port is reported without touching the data dir.
+//
+// Threading model: workers share nothing but the LogStore (thread-safe, see
+// storage/log_store.h) and read-only options. Start/Drain are called from the owning
+// (main) thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "reactor/inet_address.h"
+#include "server/http_worker.h"
+#include "server/server_options.h"
+#include "storage/log_store.h"
+
+namespace httpkv::server {
+
+class HttpServer {
+ public:
+  explicit HttpServer(ServerOptions opts);
+  ~HttpServer();
+
+  // Creates opts.threads listening sockets. False with a one-line *error on failure.
+  bool Bind(std::string* error);
+  // The bound address, with the real port when --listen asked for port 0.
+  const reactor::InetAddress& address() const { return address_; }
+
+  // Starts one worker thread per listening socket, serving from `store`.
+  void Start(storage::LogStore* store);
+  // Graceful stop: stop accepting, finish in-flight requests (bounded by
+  // opts.drain_timeout), join the threads.
+  void Drain();
+
+  // Prometheus text of every worker plus store statistics. Any thread.
+  void RenderMetrics(std::string* out) const;
+
+ private:
+  ServerOptions opts_;
+  reactor::InetAddress address_;
+  std::vector<int> listen_fds_;
+  storage::LogStore* store_ = nullptr;
+  std::vector<std::unique_ptr<HttpWorker>> workers_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace httpkv::server

@@ -1,0 +1,169 @@
+#include "server/http_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <vector>
+
+namespace httpkv::server {
+
+using http::ConnectionHeader;
+using http::ParseResult;
+using reactor::Connection;
+
+HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
+                       KvRoutes::MetricsRenderer metrics)
+    : listener_(
+          std::make_unique<reactor::Listener>(&loop_, listen_fd, [this](int fd) { OnAccept(fd); })),
+      opts_(opts),
+      limits_(opts->limits()),
+      routes_(store, opts, std::move(metrics)) {}
+
+HttpWorker::~HttpWorker() = default;
+
+void HttpWorker::Run() {
+  if (int err = listener_->Start(); err != 0) {
+    spdlog::error("cannot register listener: {}", std::strerror(err));
+    return;
+  }
+  loop_.Run();
+  // Loop stopped: whatever is left is closed without running handlers.
+  sessions_.clear();
+}
+
+void HttpWorker::OnAccept(int fd) {
+  auto session = std::make_unique<HttpSession>(&limits_);
+  session->conn = std::make_unique<Connection>(&loop_, fd, this);
+  Connection* conn = session->conn.get();
+  conn->set_context(session.get());
+  if (int err = conn->Start(); err != 0) {
+    spdlog::warn("cannot register connection: {}", std::strerror(err));
+    return;  // the Connection destructor closes fd
+  }
+  sessions_.emplace(conn, std::move(session));
+  Bump(metrics_.connections_accepted);
+  Bump(metrics_.connections_open);
+}
+
+void HttpWorker::OnClose(Connection& conn) {
+  Bump(metrics_.connections_open, static_cast<uint64_t>(-1));
+  Bump(metrics_.send_calls, conn.send_calls());
+  // Destroy after the current dispatch: the Connection is still on the call stack.
+  loop_.Defer([this, c = &conn] {
+    sessions_.erase(c);
+    MaybeFinishDrain();
+  });
+}
+
+void HttpWorker::OnData(Connection& conn) {
+  auto& s = *static_cast<HttpSession*>(conn.context());
+  Bump(metrics_.bytes_in, conn.bytes_read() - s.seen_in);
+  s.seen_in = conn.bytes_read();
+  while (!s.closing && !conn.output_full() && !conn.input().empty()) {
+    if (!ServeOne(conn, s)) break;
+  }
+}
+
+bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
+  const ParseResult r = s.parser.Parse(conn.input().readable_span(), &request_);
+  if (r.kind == ParseResult::kError) {
+    Bump(metrics_.parse_errors);
+    RejectAndClose(conn, s, r.status, r.reason);
+    return false;
+  }
+  if (r.kind == ParseResult::kNeedMore) {
+    if (s.parser.headers_complete() && request_.expect_continue && !s.continue_sent) {
+      // RFC 9110 10.1.1: ask for the body only if we are going to read it.
+      if (int early = KvRoutes::EarlyStatus(request_); early != 0) {
+        RejectAndClose(conn, s, early, "request rejected before its body was sent");
+        return false;
+      }
+      http::ResponseWriter::WriteContinue(&conn.output());
+      s.continue_sent = true;
+    }
+    return false;
+  }
+  const bool keep_alive = request_.keep_alive && !draining_;
+  const ConnectionHeader ch = !keep_alive                   ? ConnectionHeader::kClose
+                              : request_.minor_version == 0 ? ConnectionHeader::kKeepAlive
+                                                            : ConnectionHeader::kNone;
+  const Reply reply = routes_.Handle(request_);
+  WriteReply(conn, reply, request_.method == http::Method::kHead, ch);
+  metrics_.RecordRequest(request_.method, reply.status, reactor::Clock::now() - loop_.now());
+  conn.input().Consume(r.consumed);
+  s.parser.Reset();
+  s.continue_sent = false;
+  if (!keep_alive) {
+    s.closing = true;
+    conn.CloseAfterFlush();
+    return false;
+  }
+  return true;
+}
+
+void HttpWorker::WriteReply(Connection& conn, const Reply& reply, bool head,
+                            ConnectionHeader connection) {
+  const size_t before = conn.output().readable_bytes();
+  http::ResponseWriter w(&conn.output());
+  w.Start(reply.status, connection);
+  if (!reply.allow.empty()) w.Header("Allow", reply.allow);
+  if (!reply.location.empty()) w.Header("Location", reply.location);
+  if (!reply.etag.empty()) w.Header("ETag", reply.etag);
+  if (reply.status < 200 || reply.status == 204 || reply.status == 304) {
+    w.FinishNoBody();
+  } else if (reply.head_length >= 0) {
+    w.FinishHead(reply.content_type, static_cast<uint64_t>(reply.head_length));
+  } else {
+    w.Finish(reply.content_type, reply.body, head);
+  }
+  Bump(metrics_.bytes_out, conn.output().readable_bytes() - before);
+}
+
+// After a framing error nothing that follows can be trusted: answer and close.
+void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
+                                std::string_view reason) {
+  Reply reply;
+  reply.status = status;
+  reply.content_type = kTextPlain;
+  std::string body(reason);  // error path only: allocation is fine here
+  body.push_back('\n');
+  reply.body = body;
+  if (status == 405) reply.allow = AllowHeader(MatchRoute(request_.path).route);  // head is valid
+  WriteReply(conn, reply, false, ConnectionHeader::kClose);
+  metrics_.RecordRequest(request_.method, status, reactor::Clock::now() - loop_.now());
+  s.closing = true;
+  conn.input().ConsumeAll();
+  conn.CloseAfterFlush();
+}
+
+void HttpWorker::BeginDrain() {
+  loop_.Post([this] { DrainNow(); });
+}
+
+void HttpWorker::DrainNow() {
+  draining_ = true;
+  listener_->Stop();
+  // Idle keep-alive connections are closed at a response boundary: now. Busy ones get
+  // "Connection: close" on their current response and close after it.
+  std::vector<Connection*> idle;
+  for (auto& [conn, s] : sessions_) {
+    if (conn->input().empty() && conn->output().empty() && !s->parser.headers_complete()) {
+      idle.push_back(conn);
+    }
+  }
+  for (Connection* c : idle) c->Close();
+  loop_.RunAfter(opts_->drain_timeout, [this] {
+    if (!sessions_.empty()) spdlog::warn("drain timeout: closing {} connections", sessions_.size());
+    std::vector<Connection*> all;
+    for (auto& [conn, s] : sessions_) all.push_back(conn);
+    for (Connection* c : all) c->Close();
+    loop_.Quit();
+  });
+  MaybeFinishDrain();
+}
+
+void HttpWorker::MaybeFinishDrain() {
+  if (draining_ && sessions_.empty()) loop_.Quit();
+}
+
+}  // namespace httpkv::server

@@ -1,0 +1,75 @@
+// HttpWorker: one reactor thread. It owns an EventLoop, its own SO_REUSEPORT Listener
+// (so there is no accept lock and no hand-off between threads), the connections it
+// accepted, a scratch Request and its KvRoutes. Requests are parsed straight out of
+// each connection's input buffer; every response of one read batch is appended to
+// the output buffer and leaves in one write (Connection flushes after OnData).
+//
+// Thread affinity: everything runs on the worker's thread except BeginDrain() and
+// Quit(), which post to it. metrics() may be read from any thread (relaxed atomics).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "http/request.h"
+#include "http/request_parser.h"
+#include "http/response_writer.h"
+#include "reactor/connection.h"
+#include "reactor/event_loop.h"
+#include "reactor/listener.h"
+#include "server/kv_routes.h"
+#include "server/metrics.h"
+#include "server/server_options.h"
+
+namespace httpkv::server {
+
+// Per-connection protocol state.
+struct HttpSession {
+  explicit HttpSession(const http::Limits* limits) : parser(limits) {}
+  http::RequestParser parser;
+  std::unique_ptr<reactor::Connection> conn;
+  uint64_t seen_in = 0;        // bytes already counted in metrics
+  bool continue_sent = false;  // 100 Continue already sent for the current request
+  bool closing = false;        // answer nothing more; close once output is written
+};
+
+class HttpWorker final : public reactor::ConnectionHandler {
+ public:
+  HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
+             KvRoutes::MetricsRenderer metrics);
+  ~HttpWorker();
+
+  // Thread body: registers the listener and runs the loop until drained or quit.
+  void Run();
+  // Stop accepting, close idle connections, finish in-flight requests, then stop the
+  // loop (or stop after opts->drain_timeout, closing what is left). Any thread.
+  void BeginDrain();
+  const WorkerMetrics& metrics() const { return metrics_; }
+
+  void OnData(reactor::Connection& conn) override;
+  void OnClose(reactor::Connection& conn) override;
+
+ private:
+  void OnAccept(int fd);
+  // Parses and answers one request from the front of the input. False: stop for now.
+  bool ServeOne(reactor::Connection& conn, HttpSession& s);
+  void WriteReply(reactor::Connection& conn, const Reply& reply, bool head,
+                  http::ConnectionHeader connection);
+  void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
+                      std::string_view reason);
+  void DrainNow();
+  void MaybeFinishDrain();
+
+  reactor::EventLoop loop_;
+  std::unique_ptr<reactor::Listener> listener_;
+  const ServerOptions* opts_;
+  const http::Limits limits_;
+  KvRoutes routes_;
+  WorkerMetrics metrics_;
+  http::Request request_;  // scratch: filled by the parser for the request being served
+  std::unordered_map<reactor::Connection*, std::unique_ptr<HttpSession>> sessions_;
+  bool draining_ = false;
+};
+
+}  // namespace httpkv::server

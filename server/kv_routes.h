@@ -1,0 +1,56 @@
+// KvRoutes: the application — seed routes (/, /create, /update), the /kv/{key} resource,
+// health, metrics and admin endpoints — as functions from a parsed request to a Reply.
+// It knows nothing of sockets or the parser; the HTTP session serializes the Reply.
+//
+// Thread-safety: one KvRoutes per reactor thread (its RouteScratch is per thread); the
+// LogStore it calls is shared and thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "http/request.h"
+#include "server/reply.h"
+#include "server/route_table.h"
+#include "server/server_options.h"
+#include "storage/log_store.h"
+
+namespace httpkv::server {
+
+class KvRoutes {
+ public:
+  using MetricsRenderer = std::function<void(std::string* out)>;
+
+  KvRoutes(storage::LogStore* store, const ServerOptions* opts, MetricsRenderer metrics);
+
+  // Answers one complete request.
+  Reply Handle(const http::Request& req);
+
+  // For Expect: 100-continue — 0 if the body will be read, else the final status to send
+  // instead (404, 405, 501), decided from the head alone.
+  static int EarlyStatus(const http::Request& req);
+
+ private:
+  Reply HandleKv(const http::Request& req, std::string_view raw_key);
+  Reply GetKv(const http::Request& req);
+  Reply PutKv(const http::Request& req);
+  Reply DeleteKv();
+  Reply CreateOrUpdate(const http::Request& req, bool create);
+  Reply Listing(const http::Request& req);
+  Reply Options(Route route);
+  Reply Text(int status, std::string_view body);
+  Reply StoreError(const storage::Status& st);
+  Reply PreconditionFailed();
+  // Validates and decodes a key into scratch_.key; empty view on success, else a reason.
+  std::string_view DecodeKey(std::string_view raw);
+
+  storage::LogStore* store_;
+  const ServerOptions* opts_;
+  MetricsRenderer metrics_;
+  RouteScratch scratch_;
+};
+
+// SPEC key rules (1..1024 bytes, no control characters); empty view if valid.
+std::string_view CheckKey(std::string_view key);
+
+}  // namespace httpkv::server

@@ -1,0 +1,108 @@
+#include "server/listing.h"
+
+#include <charconv>
+
+#include "http/percent.h"
+
+namespace httpkv::server {
+namespace {
+
+bool DecodeFormValue(std::string_view raw, std::string* tmp, std::string* out) {
+  tmp->assign(raw);
+  for (char& c : *tmp) {
+    if (c == '+') c = ' ';
+  }
+  return http::PercentDecode(*tmp, out);
+}
+
+}  // namespace
+
+std::string_view ParseListingQuery(std::string_view raw, RouteScratch* s, ListingQuery* q) {
+  for (std::string& v : s->query) v.clear();
+  while (!raw.empty()) {
+    size_t amp = raw.find('&');
+    std::string_view pair = raw.substr(0, amp);
+    raw = amp == std::string_view::npos ? std::string_view() : raw.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    int slot = name == "prefix" ? 0 : name == "after" ? 1 : name == "limit" ? 2 : -1;
+    if (slot < 0) continue;  // unknown parameters are ignored, as most servers do
+    if (!DecodeFormValue(value, &s->body, &s->query[slot]))
+      return "invalid percent-escape in query";
+  }
+  q->prefix = s->query[0];
+  q->after = s->query[1];
+  const std::string& limit = s->query[2];
+  if (!limit.empty()) {
+    size_t n = 0;
+    auto [end, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), n);
+    if (ec != std::errc() || end != limit.data() + limit.size()) {
+      return "limit must be a non-negative integer";
+    }
+    q->limit = n;
+  }
+  return {};
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          *out += "\\u00";
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+storage::Status RenderListing(const storage::LogStore& store, const ListingQuery& q,
+                              std::string* out) {
+  out->clear();
+  if (q.json) out->push_back('{');
+  bool first = true;
+  storage::ScanOptions opts;
+  opts.prefix = q.prefix;
+  opts.after = q.after;
+  opts.limit = q.limit;
+  storage::Status st = store.Scan(opts, [&](std::string_view key, std::string_view value) {
+    if (q.json) {
+      if (!first) out->push_back(',');
+      AppendJsonString(key, out);
+      out->push_back(':');
+      AppendJsonString(value, out);
+    } else {
+      out->append(key).append(1, ':').append(value).append(1, '\n');
+    }
+    first = false;
+    return true;
+  });
+  if (q.json) *out += "}\n";
+  return st;
+}
+
+}  // namespace httpkv::server

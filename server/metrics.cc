@@ -1,0 +1,107 @@
+#include "server/metrics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+
+namespace httpkv::server {
+
+void WorkerMetrics::RecordRequest(http::Method m, int status, std::chrono::nanoseconds latency) {
+  const size_t mi = std::min<size_t>(static_cast<size_t>(m), kMethodSlots - 1);
+  const size_t si = status > 0 && status < static_cast<int>(kStatusSlots) ? status : 0;
+  Bump(requests[mi][si]);
+  const uint64_t us = static_cast<uint64_t>(latency.count()) / 1000;
+  size_t b = 0;
+  while (b < kLatencyBucketsUs.size() && us > kLatencyBucketsUs[b]) ++b;
+  Bump(latency_buckets[b]);
+  Bump(latency_sum_us, us);
+}
+
+namespace {
+
+uint64_t Sum(const std::vector<const WorkerMetrics*>& ws, const Counter WorkerMetrics::*field) {
+  uint64_t total = 0;
+  for (const auto* w : ws) total += (w->*field).load(std::memory_order_relaxed);
+  return total;
+}
+
+void Gauge(std::string* out, const char* name, const char* help, const char* type, uint64_t v) {
+  fmt::format_to(std::back_inserter(*out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help,
+                 type, v);
+}
+
+void RenderRequests(const std::vector<const WorkerMetrics*>& ws, std::string* out) {
+  *out += "# HELP httpkv_requests_total HTTP requests answered, by method and status.\n";
+  *out += "# TYPE httpkv_requests_total counter\n";
+  for (size_t m = 0; m < kMethodSlots; ++m) {
+    for (size_t s = 0; s < kStatusSlots; ++s) {
+      uint64_t n = 0;
+      for (const auto* w : ws) n += w->requests[m][s].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      fmt::format_to(std::back_inserter(*out),
+                     "httpkv_requests_total{{method=\"{}\",status=\"{}\"}} {}\n",
+                     http::MethodName(static_cast<http::Method>(m)), s, n);
+    }
+  }
+}
+
+void RenderLatency(const std::vector<const WorkerMetrics*>& ws, std::string* out) {
+  *out +=
+      "# HELP httpkv_request_duration_seconds Time from reading a request to queuing its "
+      "response.\n";
+  *out += "# TYPE httpkv_request_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b <= kLatencyBucketsUs.size(); ++b) {
+    for (const auto* w : ws) cumulative += w->latency_buckets[b].load(std::memory_order_relaxed);
+    if (b < kLatencyBucketsUs.size()) {
+      fmt::format_to(std::back_inserter(*out),
+                     "httpkv_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                     static_cast<double>(kLatencyBucketsUs[b]) / 1e6, cumulative);
+    } else {
+      fmt::format_to(std::back_inserter(*out),
+                     "httpkv_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n"
+                     "httpkv_request_duration_seconds_sum {}\n"
+                     "httpkv_request_duration_seconds_count {}\n",
+                     cumulative, static_cast<double>(Sum(ws, &WorkerMetrics::latency_sum_us)) / 1e6,
+                     cumulative);
+    }
+  }
+}
+
+}  // namespace
+
+void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage::Stats& store,
+                      std::string* out) {
+  out->clear();
+  RenderRequests(ws, out);
+  RenderLatency(ws, out);
+  Gauge(out, "httpkv_connections_open", "Open client connections.", "gauge",
+        Sum(ws, &WorkerMetrics::connections_open));
+  Gauge(out, "httpkv_connections_accepted_total", "Accepted client connections.", "counter",
+        Sum(ws, &WorkerMetrics::connections_accepted));
+  Gauge(out, "httpkv_received_bytes_total", "Bytes read from clients.", "counter",
+        Sum(ws, &WorkerMetrics::bytes_in));
+  Gauge(out, "httpkv_sent_bytes_total", "Bytes written to clients.", "counter",
+        Sum(ws, &WorkerMetrics::bytes_out));
+  Gauge(out, "httpkv_closed_connection_send_calls_total",
+        "send(2) calls made by connections that have closed.", "counter",
+        Sum(ws, &WorkerMetrics::send_calls));
+  Gauge(out, "httpkv_bad_requests_total", "Requests rejected by the parser.", "counter",
+        Sum(ws, &WorkerMetrics::parse_errors));
+  Gauge(out, "httpkv_keys", "Live keys in the store.", "gauge", store.keys);
+  Gauge(out, "httpkv_disk_bytes", "Bytes of log segments on disk.", "gauge", store.disk_bytes);
+  Gauge(out, "httpkv_live_bytes", "Bytes of records holding current values.", "gauge",
+        store.live_bytes);
+  Gauge(out, "httpkv_dead_bytes", "Bytes of overwritten or deleted records.", "gauge",
+        store.disk_bytes - std::min(store.disk_bytes, store.live_bytes));
+  Gauge(out, "httpkv_log_appends_total", "Records appended to the log.", "counter", store.appends);
+  Gauge(out, "httpkv_fsyncs_total", "fdatasync calls on the log.", "counter", store.fsyncs);
+  Gauge(out, "httpkv_fsync_errors_total", "Failed fdatasync calls.", "counter", store.fsync_errors);
+  fmt::format_to(std::back_inserter(*out),
+                 "# HELP httpkv_fsync_seconds_total Time spent in fdatasync.\n"
+                 "# TYPE httpkv_fsync_seconds_total counter\nhttpkv_fsync_seconds_total {}\n",
+                 static_cast<double>(store.fsync_ns_total) / 1e9);
+}
+
+}  // namespace httpkv::server

@@ -1,0 +1,52 @@
+// Metrics: request counters and latency histograms, one block per reactor thread.
+//
+// Each WorkerMetrics is written only by its own loop thread (single writer), so counters
+// are bumped with a relaxed load+store instead of a locked read-modify-write; /metrics
+// reads every block with relaxed loads from whichever thread serves it. No lock is
+// shared between reactor threads.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "http/method.h"
+#include "storage/log_store.h"
+
+namespace httpkv::server {
+
+using Counter = std::atomic<uint64_t>;
+
+// Single-writer increment: no lock prefix needed, readers may see a slightly old value.
+inline void Bump(Counter& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+inline constexpr size_t kMethodSlots = 7;  // http::Method values, kOther last
+inline constexpr size_t kStatusSlots = 600;
+// Upper bounds of the latency histogram buckets, in microseconds (+Inf implied).
+inline constexpr std::array<uint64_t, 12> kLatencyBucketsUs = {
+    25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000};
+
+struct WorkerMetrics {
+  std::array<std::array<Counter, kStatusSlots>, kMethodSlots> requests{};
+  std::array<Counter, kLatencyBucketsUs.size() + 1> latency_buckets{};
+  Counter latency_sum_us{0};
+  Counter connections_open{0};
+  Counter connections_accepted{0};
+  Counter bytes_in{0};
+  Counter bytes_out{0};
+  Counter parse_errors{0};
+  Counter send_calls{0};  // send(2) calls of closed connections (added at close)
+
+  void RecordRequest(http::Method m, int status, std::chrono::nanoseconds latency);
+};
+
+// Renders all workers' blocks plus store statistics in Prometheus text format 0.0.4.
+void RenderPrometheus(const std::vector<const WorkerMetrics*>& workers, const storage::Stats& store,
+                      std::string* out);
+
+}  // namespace httpkv::server

@@ -1,0 +1,36 @@
+// Reply: what a route handler decided, before it is serialized. Views point into the
+// request, static text, or the worker's RouteScratch, all alive until the reply is
+// written. Keeping handlers free of wire details makes HEAD and errors uniform.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace httpkv::server {
+
+struct Reply {
+  int status = 200;
+  std::string_view content_type;  // empty: no Content-Type
+  std::string_view body;
+  std::string_view allow;     // Allow header (405, OPTIONS)
+  std::string_view location;  // Location header (201)
+  std::string_view etag;      // ETag header
+  // HEAD answered from metadata: Content-Length is this, body is not read at all.
+  int64_t head_length = -1;
+};
+
+inline constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+
+// Per-worker buffers reused by every request so handlers do not allocate in the
+// steady state.
+struct RouteScratch {
+  std::string key;
+  std::string value;
+  std::string body;
+  std::string etag;
+  std::string location;
+  std::string query[3];  // decoded prefix, after, limit
+};
+
+}  // namespace httpkv::server

@@ -1,0 +1,64 @@
+#include "server/route_table.h"
+
+namespace httpkv::server {
+
+using http::Method;
+
+RouteMatch MatchRoute(std::string_view path) {
+  if (path == "/") return {Route::kRoot, {}};
+  if (path.starts_with("/kv/")) return {Route::kKv, path.substr(4)};
+  if (path == "/create") return {Route::kCreate, {}};
+  if (path == "/update") return {Route::kUpdate, {}};
+  if (path == "/healthz") return {Route::kHealthz, {}};
+  if (path == "/readyz") return {Route::kReadyz, {}};
+  if (path == "/metrics") return {Route::kMetrics, {}};
+  if (path == "/admin/compact") return {Route::kAdminCompact, {}};
+  if (path == "*") return {Route::kAsterisk, {}};
+  return {Route::kNone, {}};
+}
+
+bool MethodAllowed(Route route, Method m) {
+  if (m == Method::kOptions) return route != Route::kNone;
+  switch (route) {
+    case Route::kRoot:
+    case Route::kHealthz:
+    case Route::kReadyz:
+    case Route::kMetrics:
+      return m == Method::kGet || m == Method::kHead;
+    case Route::kCreate:
+    case Route::kAdminCompact:
+      return m == Method::kPost;
+    case Route::kUpdate:
+      return m == Method::kPut;
+    case Route::kKv:
+      return m == Method::kGet || m == Method::kHead || m == Method::kPut || m == Method::kDelete;
+    case Route::kAsterisk:
+    case Route::kNone:
+      break;
+  }
+  return false;
+}
+
+std::string_view AllowHeader(Route route) {
+  switch (route) {
+    case Route::kRoot:
+    case Route::kHealthz:
+    case Route::kReadyz:
+    case Route::kMetrics:
+      return "GET, HEAD, OPTIONS";
+    case Route::kCreate:
+    case Route::kAdminCompact:
+      return "POST, OPTIONS";
+    case Route::kUpdate:
+      return "PUT, OPTIONS";
+    case Route::kKv:
+      return "GET, HEAD, PUT, DELETE, OPTIONS";
+    case Route::kAsterisk:
+      return "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+    case Route::kNone:
+      break;
+  }
+  return "";
+}
+
+}  // namespace httpkv::server

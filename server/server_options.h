@@ -1,0 +1,31 @@
+// ServerOptions: everything httpkv-server is configured with (flags map 1:1 onto it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "http/request.h"
+#include "storage/log_store.h"
+
+namespace httpkv::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./data";
+  unsigned threads = 1;
+  storage::FsyncPolicy fsync = storage::FsyncPolicy::kEverySec;
+  uint64_t max_value = 1 << 20;  // larger bodies -> 413
+  // How long SIGTERM waits for in-flight requests before closing what is left.
+  std::chrono::milliseconds drain_timeout{5000};
+  http::Limits limits() const {
+    http::Limits l;
+    l.max_body = max_value;
+    return l;
+  }
+};
+
+// SPEC: keys are 1..1024 bytes with no control characters.
+inline constexpr size_t kMaxKeyBytes = 1024;
+
+}  // namespace httpkv::server

@@ -1,0 +1,127 @@
+// The real binary: flags, lock, SIGTERM drain, restart and kill -9 durability.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+
+#include "tests/e2e/server_process.h"
+#include "tests/e2e/test_server.h"
+
+namespace httpkv::e2e {
+namespace {
+
+std::vector<std::string> Args(const TempDir& dir, const std::string& fsync = "everysec") {
+  return {"--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/data",
+          "--fsync",  fsync,         "--threads",  "2"};
+}
+
+size_t Lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST(Lifecycle, BadFlagsExitTwoWithOneLine) {
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--fsync", "sometimes"},
+                                       {"--threads", "0"},
+                                       {"--no-such-flag"},
+                                       {"--listen", "nocolon"},
+                                       {"--max-value", "-1"}}) {
+    std::string err;
+    EXPECT_EQ(RunServerToExit(bad, &err), 2) << bad[0];
+    EXPECT_EQ(Lines(err), 1u) << err;
+    EXPECT_EQ(err.rfind("httpkv-server: ", 0), 0u) << err;
+  }
+}
+
+TEST(Lifecycle, SigtermDrainsAndExitsZeroThenDataSurvivesRestart) {
+  TempDir dir;
+  {
+    ServerProcess p;
+    ASSERT_TRUE(p.Start(Args(dir))) << p.log();
+    EXPECT_EQ(Request(p.port(), "POST", "/create", "1:test1").status, 201);
+    EXPECT_EQ(Request(p.port(), "PUT", "/kv/x", "y").status, 201);
+    RawClient idle(p.port());  // an idle keep-alive connection must not hold up the exit
+    idle.Send(BuildRequest("GET", "/healthz"));
+    ASSERT_EQ(idle.Read().status, 200);
+    p.Signal(SIGTERM);
+    EXPECT_EQ(p.Wait(), 0) << p.log();
+    EXPECT_NE(p.log().find("stopped cleanly"), std::string::npos);
+    EXPECT_TRUE(idle.AtEof());
+  }
+  ServerProcess p;
+  ASSERT_TRUE(p.Start(Args(dir))) << p.log();
+  EXPECT_EQ(Request(p.port(), "GET", "/").body, "1:test1\nx:y\n");
+  p.Signal(SIGINT);
+  EXPECT_EQ(p.Wait(), 0);
+}
+
+TEST(Lifecycle, AcknowledgedWritesSurviveKillNine) {
+  for (const char* fsync : {"never", "everysec", "always"}) {
+    TempDir dir;
+    {
+      ServerProcess p;
+      ASSERT_TRUE(p.Start(Args(dir, fsync))) << p.log();
+      RawClient c(p.port());
+      for (int i = 0; i < 200; ++i) {
+        c.Send(BuildRequest("PUT", "/kv/k" + std::to_string(i), std::string(100, 'a' + i % 26)));
+        ASSERT_EQ(c.Read().status, 201);
+      }
+      p.Signal(SIGKILL);
+      EXPECT_EQ(p.Wait(), 128 + SIGKILL);
+    }
+    ServerProcess p;
+    ASSERT_TRUE(p.Start(Args(dir, fsync))) << p.log();
+    RawClient c(p.port());
+    for (int i = 0; i < 200; ++i) {
+      c.Send(BuildRequest("GET", "/kv/k" + std::to_string(i)));
+      ASSERT_EQ(c.Read().body, std::string(100, 'a' + i % 26)) << fsync << " key " << i;
+    }
+  }
+}
+
+TEST(Lifecycle, TornTailIsCutAndLogged) {
+  TempDir dir;
+  {
+    ServerProcess p;
+    ASSERT_TRUE(p.Start(Args(dir))) << p.log();
+    EXPECT_EQ(Request(p.port(), "PUT", "/kv/a", "1").status, 201);
+    EXPECT_EQ(Request(p.port(), "PUT", "/kv/b", "2").status, 201);
+    p.Signal(SIGTERM);
+    ASSERT_EQ(p.Wait(), 0);
+  }
+  // Simulate a crash mid-append: half a record at the end of the log.
+  const auto log = std::filesystem::path(dir.path()) / "data" / "00000001.log";
+  const auto size = std::filesystem::file_size(log);
+  std::filesystem::resize_file(log, size - 3);
+  ServerProcess p;
+  ASSERT_TRUE(p.Start(Args(dir))) << p.log();
+  EXPECT_NE(p.log().find("torn tail"), std::string::npos) << p.log();
+  EXPECT_EQ(Request(p.port(), "GET", "/kv/a").body, "1");
+  EXPECT_EQ(Request(p.port(), "GET", "/kv/b").status, 404);
+}
+
+TEST(Lifecycle, SecondServerOnSameDirIsRefused) {
+  TempDir dir;
+  ServerProcess first;
+  ASSERT_TRUE(first.Start(Args(dir))) << first.log();
+  std::string err;
+  EXPECT_EQ(RunServerToExit(Args(dir), &err), 2);
+  EXPECT_NE(err.find("in use"), std::string::npos) << err;
+  EXPECT_EQ(Request(first.port(), "GET", "/healthz").status, 200);
+}
+
+TEST(Lifecycle, BusyPortIsOneLineAndTouchesNoData) {
+  TempDir dir;
+  ServerProcess first;
+  ASSERT_TRUE(first.Start(Args(dir))) << first.log();
+  std::string err;
+  const std::string other = dir.path() + "/other";
+  EXPECT_EQ(
+      RunServerToExit(
+          {"--listen", "127.0.0.1:" + std::to_string(first.port()), "--data-dir", other}, &err),
+      1);
+  EXPECT_EQ(Lines(err), 1u) << err;
+  EXPECT_FALSE(std::filesystem::exists(other));
+}
+
+}  // namespace
+}  // namespace httpkv::e2e
