@@ -1,0 +1,42 @@
+# The two commands of the README, plus a few conveniences. Everything goes through
+# CMake presets (CMakePresets.json); build trees are build/, build-asan/, ...
+JOBS ?= $(shell nproc)
+LISTEN ?= 127.0.0.1:8080
+DATA ?= ./data
+
+.PHONY: run test test-asan test-tsan build deps-build deps-test clean
+
+# Installs missing Debian packages, builds Release, runs the server in the foreground.
+run: deps-build
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j$(JOBS)
+	./build/bin/httpkv-server --listen $(LISTEN) --data-dir $(DATA)
+
+# Installs missing Debian packages, builds Release with tests, runs every test.
+test: deps-test
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j$(JOBS)
+	ctest --preset release -j$(JOBS)
+
+test-asan: deps-test
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j$(JOBS)
+	ctest --preset asan -j$(JOBS)
+
+test-tsan: deps-test
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j$(JOBS)
+	ctest --preset tsan -j$(JOBS)
+
+build: deps-test
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j$(JOBS)
+
+deps-build:
+	scripts/install-deps.sh build
+
+deps-test:
+	scripts/install-deps.sh test
+
+clean:
+	rm -rf build build-debug build-asan build-tsan build-fuzz

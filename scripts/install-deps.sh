@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages httpkv builds, tests and benchmarks with. Idempotent:
+# packages already present are skipped and apt-get runs only when something is missing.
+# Usage: scripts/install-deps.sh [build|test|all]   (default: test)
+set -euo pipefail
+
+profile=${1:-test}
+build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev)
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev)
+extra_pkgs=(clang libclang-rt-14-dev tshark wrk nginx-light redis-server gnuplot-nox)
+
+case "$profile" in
+  build) want=("${build_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${extra_pkgs[@]}") ;;
+  *) echo "install-deps: unknown profile '$profile' (build|test|all)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
