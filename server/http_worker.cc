@@ -17,6 +17,7 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
           std::make_unique<reactor::Listener>(&loop_, listen_fd, [this](int fd) { OnAccept(fd); })),
       opts_(opts),
       limits_(opts->limits()),
+      store_(store),
       routes_(store, opts, std::move(metrics)) {}
 
 HttpWorker::~HttpWorker() = default;
@@ -59,8 +60,12 @@ void HttpWorker::OnData(Connection& conn) {
   auto& s = *static_cast<HttpSession*>(conn.context());
   Bump(metrics_.bytes_in, conn.bytes_read() - s.seen_in);
   s.seen_in = conn.bytes_read();
-  while (!s.closing && !conn.output_full() && !conn.input().empty()) {
-    if (!ServeOne(conn, s)) break;
+  while (!s.closing && !conn.output_full()) {
+    if (s.streaming) {
+      if (!ContinueListing(conn, s)) break;
+      continue;
+    }
+    if (conn.input().empty() || !ServeOne(conn, s)) break;
   }
 }
 
@@ -88,11 +93,19 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
                               : request_.minor_version == 0 ? ConnectionHeader::kKeepAlive
                                                             : ConnectionHeader::kNone;
   const Reply reply = routes_.Handle(request_);
-  WriteReply(conn, reply, request_.method == http::Method::kHead, ch);
+  const bool head = request_.method == http::Method::kHead;
+  WriteReply(conn, reply, head, ch);
   metrics_.RecordRequest(request_.method, reply.status, reactor::Clock::now() - loop_.now());
   conn.input().Consume(r.consumed);
   s.parser.Reset();
   s.continue_sent = false;
+  if (reply.stream != nullptr && !head) {
+    if (!s.listing) s.listing = std::make_unique<ListingCursor>();
+    std::swap(*s.listing, *reply.stream);
+    s.streaming = true;
+    s.close_after_stream = !keep_alive;
+    return true;  // OnData continues the listing before the next request
+  }
   if (!keep_alive) {
     s.closing = true;
     conn.CloseAfterFlush();
@@ -111,12 +124,42 @@ void HttpWorker::WriteReply(Connection& conn, const Reply& reply, bool head,
   if (!reply.etag.empty()) w.Header("ETag", reply.etag);
   if (reply.status < 200 || reply.status == 204 || reply.status == 304) {
     w.FinishNoBody();
+  } else if (reply.stream != nullptr) {
+    w.FinishChunkedHead(reply.content_type);  // HEAD: the same head, no chunks
+    if (!head) w.Chunk(reply.body);
   } else if (reply.head_length >= 0) {
     w.FinishHead(reply.content_type, static_cast<uint64_t>(reply.head_length));
   } else {
     w.Finish(reply.content_type, reply.body, head);
   }
   Bump(metrics_.bytes_out, conn.output().readable_bytes() - before);
+}
+
+bool HttpWorker::ContinueListing(Connection& conn, HttpSession& s) {
+  listing_buf_.clear();
+  storage::Status st =
+      RenderListingBatch(*store_, s.listing.get(), kListingBatchBytes, &listing_buf_);
+  const size_t before = conn.output().readable_bytes();
+  http::ResponseWriter w(&conn.output());
+  w.Chunk(listing_buf_);
+  if (!st.ok()) {
+    // Headers are gone already: the only honest signal left is an incomplete body.
+    spdlog::error("listing failed mid-stream: {}", st.ToString());
+    s.closing = true;
+    conn.CloseAfterFlush();
+    return false;
+  }
+  if (s.listing->done) {
+    w.EndChunks();
+    s.streaming = false;
+  }
+  Bump(metrics_.bytes_out, conn.output().readable_bytes() - before);
+  if (!s.streaming && s.close_after_stream) {
+    s.closing = true;
+    conn.CloseAfterFlush();
+    return false;
+  }
+  return true;
 }
 
 // After a framing error nothing that follows can be trusted: answer and close.

@@ -19,6 +19,7 @@
 #include "reactor/event_loop.h"
 #include "reactor/listener.h"
 #include "server/kv_routes.h"
+#include "server/listing.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
 
@@ -32,6 +33,10 @@ struct HttpSession {
   uint64_t seen_in = 0;        // bytes already counted in metrics
   bool continue_sent = false;  // 100 Continue already sent for the current request
   bool closing = false;        // answer nothing more; close once output is written
+  // A chunked listing still being sent; requests behind it wait (pipelining order).
+  std::unique_ptr<ListingCursor> listing;
+  bool streaming = false;
+  bool close_after_stream = false;
 };
 
 class HttpWorker final : public reactor::ConnectionHandler {
@@ -56,6 +61,8 @@ class HttpWorker final : public reactor::ConnectionHandler {
   bool ServeOne(reactor::Connection& conn, HttpSession& s);
   void WriteReply(reactor::Connection& conn, const Reply& reply, bool head,
                   http::ConnectionHeader connection);
+  // Sends the next chunk of a streamed listing. False: stop serving for now.
+  bool ContinueListing(reactor::Connection& conn, HttpSession& s);
   void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
                       std::string_view reason);
   void DrainNow();
@@ -65,9 +72,11 @@ class HttpWorker final : public reactor::ConnectionHandler {
   std::unique_ptr<reactor::Listener> listener_;
   const ServerOptions* opts_;
   const http::Limits limits_;
+  storage::LogStore* store_;
   KvRoutes routes_;
   WorkerMetrics metrics_;
-  http::Request request_;  // scratch: filled by the parser for the request being served
+  http::Request request_;    // scratch: filled by the parser for the request being served
+  std::string listing_buf_;  // scratch: one rendered listing batch
   std::unordered_map<reactor::Connection*, std::unique_ptr<HttpSession>> sessions_;
   bool draining_ = false;
 };

@@ -6,7 +6,6 @@
 
 #include "http/percent.h"
 #include "server/etag.h"
-#include "server/listing.h"
 
 namespace httpkv::server {
 
@@ -267,11 +266,15 @@ Reply KvRoutes::Listing(const http::Request& req) {
     return Text(400, scratch_.body);
   }
   q.json = req.Find("Accept").find("application/json") != std::string_view::npos;
-  Status st = RenderListing(*store_, q, &scratch_.body);
+  if (!cursor_) cursor_ = std::make_unique<ListingCursor>();
+  cursor_->Reset(q);
+  scratch_.body.clear();
+  Status st = RenderListingBatch(*store_, cursor_.get(), kListingBatchBytes, &scratch_.body);
   if (!st.ok()) return StoreError(st);
   Reply r;
   r.content_type = q.json ? "application/json" : kTextPlain;
   r.body = scratch_.body;
+  if (!cursor_->done) r.stream = cursor_.get();
   return r;
 }
 

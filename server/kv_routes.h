@@ -7,9 +7,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "http/request.h"
+#include "server/listing.h"
 #include "server/reply.h"
 #include "server/route_table.h"
 #include "server/server_options.h"
@@ -48,7 +50,12 @@ class KvRoutes {
   const ServerOptions* opts_;
   MetricsRenderer metrics_;
   RouteScratch scratch_;
+  std::unique_ptr<ListingCursor> cursor_;  // the listing being rendered by Handle()
 };
+
+// Listings up to this size are answered with Content-Length; larger ones are streamed
+// as chunks of about this size.
+inline constexpr size_t kListingBatchBytes = 64 * 1024;
 
 // SPEC key rules (1..1024 bytes, no control characters); empty view if valid.
 std::string_view CheckKey(std::string_view key);

@@ -80,28 +80,47 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-storage::Status RenderListing(const storage::LogStore& store, const ListingQuery& q,
-                              std::string* out) {
-  out->clear();
-  if (q.json) out->push_back('{');
-  bool first = true;
+void ListingCursor::Reset(const ListingQuery& q) {
+  prefix.assign(q.prefix);
+  after.assign(q.after);
+  remaining = q.limit;
+  json = q.json;
+  started = false;
+  done = false;
+}
+
+storage::Status RenderListingBatch(const storage::LogStore& store, ListingCursor* c,
+                                   size_t max_bytes, std::string* out) {
+  if (c->json && !c->started) out->push_back('{');
   storage::ScanOptions opts;
-  opts.prefix = q.prefix;
-  opts.after = q.after;
-  opts.limit = q.limit;
+  opts.prefix = c->prefix;
+  opts.after = c->after;
+  opts.limit = c->remaining;
+  bool more = false;
   storage::Status st = store.Scan(opts, [&](std::string_view key, std::string_view value) {
-    if (q.json) {
-      if (!first) out->push_back(',');
+    if (out->size() >= max_bytes) {
+      more = true;  // this key is emitted by the next batch
+      return false;
+    }
+    if (c->json) {
+      if (c->started) out->push_back(',');
       AppendJsonString(key, out);
       out->push_back(':');
       AppendJsonString(value, out);
     } else {
       out->append(key).append(1, ':').append(value).append(1, '\n');
     }
-    first = false;
+    c->started = true;
+    c->after.assign(key);
+    --c->remaining;
     return true;
   });
-  if (q.json) *out += "}\n";
+  if (!st.ok()) return st;
+  c->started = true;
+  if (!more || c->remaining == 0) {
+    c->done = true;
+    if (c->json) *out += "}\n";
+  }
   return st;
 }
 

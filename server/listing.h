@@ -23,9 +23,24 @@ struct ListingQuery {
 std::string_view ParseListingQuery(std::string_view raw_query, RouteScratch* scratch,
                                    ListingQuery* q);
 
-// Replaces *out with the listing.
-storage::Status RenderListing(const storage::LogStore& store, const ListingQuery& q,
-                              std::string* out);
+// Where a listing stands between batches. Large listings are streamed: each batch is
+// rendered into a bounded buffer and sent as one chunk, so memory stays flat whatever
+// the store holds. A streamed listing is not a point-in-time snapshot: keys written
+// meanwhile after the cursor may appear, which is what paging with ?after= gives too.
+struct ListingCursor {
+  std::string prefix;
+  std::string after;  // last key emitted (exclusive lower bound of the next batch)
+  size_t remaining = SIZE_MAX;
+  bool json = false;
+  bool started = false;  // opening brace / first element written
+  bool done = false;
+  void Reset(const ListingQuery& q);
+};
+
+// Appends entries after the cursor to *out until it holds at least max_bytes or the
+// listing ends (then the JSON closing brace is appended and cursor->done is set).
+storage::Status RenderListingBatch(const storage::LogStore& store, ListingCursor* cursor,
+                                   size_t max_bytes, std::string* out);
 
 // Appends `s` as a JSON string literal (quotes included). Bytes >= 0x80 pass through
 // (values are expected to be UTF-8); control characters become \u00XX.

@@ -18,12 +18,17 @@ struct Reply {
   std::string_view etag;      // ETag header
   // HEAD answered from metadata: Content-Length is this, body is not read at all.
   int64_t head_length = -1;
+  // Set when `body` is only the first batch of a listing that continues: the answer is
+  // sent chunked and the worker keeps rendering from this cursor.
+  struct ListingCursor* stream = nullptr;
 };
 
 inline constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 
 // Per-worker buffers reused by every request so handlers do not allocate in the
 // steady state.
+struct ListingCursor;
+
 struct RouteScratch {
   std::string key;
   std::string value;

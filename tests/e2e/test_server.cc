@@ -54,9 +54,10 @@ Reply RawClient::Read(bool head_request) {
   http::Response resp;
   for (;;) {
     if (!pending_.empty()) {
-      std::string copy = pending_;  // the parser decodes chunked bodies in place
+      // Parsed in place: a chunked body is decoded inside pending_ across calls, so the
+      // parser must see its own earlier edits again.
       http::ParseResult r =
-          parser.Parse(std::span<char>(copy.data(), copy.size()), head_request, &resp);
+          parser.Parse(std::span<char>(pending_.data(), pending_.size()), head_request, &resp);
       if (r.kind == http::ParseResult::kError) return {};
       if (r.kind == http::ParseResult::kComplete) {
         Reply out;
