@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
+#include "storage/compaction.h"
+#include "storage/hint.h"
 #include "storage/record.h"
 
 namespace httpkv::storage {
@@ -22,67 +22,12 @@ using Clock = std::chrono::steady_clock;
 
 // A huge value grows the write buffer; give that memory back instead of keeping it forever.
 constexpr size_t kMaxRetainedWriteBuffer = 8u << 20;
+// Each index Collect costs O(keys) (see key_index.h): batches grow so a long scan needs only
+// O(log keys) of them.
 constexpr size_t kScanBatch = 256;
-
-std::string SegmentFileName(uint32_t id) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%08u.log", id);
-  return buf;
-}
-
-// ENOSPC/EDQUOT map to NoSpace so callers can answer 507 rather than 500.
-Status ErrnoStatus(std::string_view what, int err) {
-  std::string msg = std::string(what) + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return Status::NoSpace(msg);
-  return Status::IOError(msg);
-}
-
-int FsyncDir(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  int rc = fsync(fd);
-  close(fd);
-  return rc;
-}
-
-// preadv until every iovec is filled; EOF first means the record is cut short.
-Status PreadvFull(int fd, iovec* iov, int count, uint64_t offset) {
-  while (count > 0) {
-    ssize_t n = preadv(fd, iov, count, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("pread", errno);
-    }
-    if (n == 0) return Status::Corruption("record extends past end of log");
-    offset += static_cast<uint64_t>(n);
-    auto left = static_cast<size_t>(n);
-    while (count > 0 && left >= iov->iov_len) {
-      left -= iov->iov_len;
-      ++iov;
-      --count;
-    }
-    if (count > 0) {
-      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
-      iov->iov_len -= left;
-    }
-  }
-  return Status::OK();
-}
-
-// Refuse to run on a directory that holds segments this build would ignore.
-Status CheckNoOtherSegments(const std::string& dir, const std::string& ours) {
-  std::error_code ec;
-  for (const auto& de : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = de.path().filename().string();
-    if (name.size() == 12 && name.ends_with(".log") && name != ours &&
-        std::all_of(name.begin(), name.begin() + 8, [](char c) { return c >= '0' && c <= '9'; })) {
-      return Status::InvalidArgument("data dir " + dir + " holds segment " + name +
-                                     "; this build supports only " + ours);
-    }
-  }
-  if (ec) return Status::IOError("cannot list data dir " + dir + ": " + ec.message());
-  return Status::OK();
-}
+constexpr size_t kMaxScanBatch = 64 * 1024;
+// A reader racing with compaction re-resolves through the index at most this many times.
+constexpr int kMaxResolveAttempts = 64;
 
 }  // namespace
 
@@ -105,61 +50,123 @@ std::string_view FsyncPolicyName(FsyncPolicy policy) {
   return "unknown";
 }
 
-LogStore::LogStore(Options opts)
-    : opts_(std::move(opts)), segment_name_(SegmentFileName(segment_id_)) {}
+LogStore::LogStore(Options opts) : opts_(std::move(opts)) {}
 
 Status LogStore::Open(const Options& opts, std::unique_ptr<LogStore>* out) {
   if (opts.dir.empty()) return Status::InvalidArgument("data dir must not be empty");
+  if (opts.segment_bytes == 0) return Status::InvalidArgument("segment_bytes must be > 0");
   std::error_code ec;
   std::filesystem::create_directories(opts.dir, ec);
   if (ec) return Status::IOError("cannot create data dir " + opts.dir + ": " + ec.message());
 
   std::unique_ptr<LogStore> store(new LogStore(opts));
   if (Status s = DirLock::Acquire(opts.dir, &store->lock_); !s.ok()) return s;
-  if (Status s = CheckNoOtherSegments(opts.dir, store->segment_name_); !s.ok()) return s;
-  if (Status s = store->OpenSegment(); !s.ok()) return s;
+  std::vector<std::string> notes;
+  if (Status s = ResolveCompactionLeftovers(opts.dir, &notes); !s.ok()) return s;
+  const auto start = Clock::now();
+  if (Status s = store->LoadSegments(); !s.ok()) return s;
+  store->recovery_.warnings.insert(store->recovery_.warnings.begin(), notes.begin(), notes.end());
+  store->recovery_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
-  if (opts.fsync == FsyncPolicy::kEverySec) {
-    store->syncer_ = std::thread([s = store.get()] { s->SyncerLoop(); });
-  }
+  store->syncer_ = std::thread([s = store.get()] { s->SyncerLoop(); });
+  store->maint_ = std::thread([s = store.get()] { s->MaintenanceLoop(); });
   *out = std::move(store);
   return Status::OK();
 }
 
-Status LogStore::OpenSegment() {
-  const std::string path = opts_.dir + "/" + segment_name_;
-  const bool existed = access(path.c_str(), F_OK) == 0;
-  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) return ErrnoStatus("cannot open " + path, errno);
-  // Make a new file's directory entry durable, or a crash could lose the whole log.
-  if (!existed && FsyncDir(opts_.dir) != 0) return ErrnoStatus("cannot fsync " + opts_.dir, errno);
+Status LogStore::OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Segment>* out) {
+  const std::string path = opts_.dir + "/" + SegmentFileName(id);
+  int fd = open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus("cannot stat " + path, err);
+  }
+  *out = std::make_shared<Segment>(id, fd, static_cast<uint64_t>(st.st_size));
+  return Status::OK();
+}
 
-  const auto start = Clock::now();
+// Applies every segment in id order. The active segment is the newest one without a hint
+// file (sealed segments and compaction outputs always get one); none -> start a new one.
+Status LogStore::LoadSegments() {
+  DirListing ls;
+  if (Status s = ListDataDir(opts_.dir, &ls); !s.ok()) return s;
+  auto has_hint = [&](uint32_t id) {
+    return std::binary_search(ls.hints.begin(), ls.hints.end(), id);
+  };
+  std::optional<uint32_t> active_id;
+  for (uint32_t id : ls.segments) {
+    if (!has_hint(id)) active_id = id;
+  }
   RecoveryState state;
-  Status s =
-      RecoverSegment(fd_, segment_id_, segment_name_, &index_, &state, &recovery_, &end_offset_);
-  if (!s.ok()) return s;
+  std::string hint;
+  for (uint32_t id : ls.segments) {
+    const bool active = active_id == id;
+    std::shared_ptr<Segment> seg;
+    if (Status s = OpenSegmentFile(id, active, &seg); !s.ok()) return s;
+    hint.clear();
+    if (!active && has_hint(id)) {
+      Status s = ReadWholeFile(opts_.dir + "/" + HintFileName(id), &hint);
+      if (s.ok()) s = ValidateHint(hint, id, seg->size.load());
+      if (!s.ok()) {
+        recovery_.warnings.push_back(HintFileName(id) + ": " + s.ToString() + "; scanning " +
+                                     seg->name + " instead");
+        hint.clear();
+      }
+    }
+    seg->has_hint = !hint.empty();
+    if (!active && hint.empty()) hints_wanted_ = true;  // the maintenance thread writes it
+    uint64_t end = 0;
+    if (Status s = RecoverSegment(*seg, hint, active, &index_, &state, &recovery_, &end); !s.ok()) {
+      return s;
+    }
+    seg->size = end;
+    disk_bytes_ += end;
+    segments_.emplace(id, seg);
+    if (active) {
+      active_ = seg;
+      end_offset_ = end;
+    }
+  }
+  next_segment_id_ = ls.segments.empty() ? 1 : ls.segments.back() + 1;
+  for (uint32_t id : ls.hints) {  // hints whose segment is gone (e.g. removed by hand)
+    if (!segments_.contains(id)) unlink((opts_.dir + "/" + HintFileName(id)).c_str());
+  }
+  if (!active_) {
+    if (Status s = CreateActiveSegment(next_segment_id_++); !s.ok()) return s;
+  }
   recovery_.live_keys = index_.size();
-  recovery_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   next_seq_ = state.max_seq + 1;
   live_bytes_ = state.live_bytes;
-  disk_bytes_ = end_offset_;
+  return Status::OK();
+}
+
+// Creates and installs a new empty active segment (caller holds write_mu_ or is Open).
+Status LogStore::CreateActiveSegment(uint32_t id) {
+  const std::string path = opts_.dir + "/" + SegmentFileName(id);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create " + path, errno);
+  auto seg = std::make_shared<Segment>(id, fd, 0);
+  // Make the new file's directory entry durable, or a crash could lose the whole segment.
+  if (Status s = FsyncDir(opts_.dir); !s.ok()) {
+    unlink(path.c_str());
+    return s;
+  }
+  {
+    std::unique_lock lock(seg_mu_);
+    segments_.emplace(id, seg);
+  }
+  active_ = std::move(seg);
+  end_offset_ = 0;
   return Status::OK();
 }
 
 LogStore::~LogStore() {
-  if (syncer_.joinable()) {
-    {
-      std::lock_guard lock(sync_mu_);
-      stop_ = true;
-    }
-    sync_cv_.notify_all();
-    syncer_.join();
-  }
-  if (fd_ >= 0) {
-    (void)SyncNow();  // every policy syncs on close; nobody is left to report an error to
-    close(fd_);
-  }
+  StopMaintenance();
+  StopSyncer();
+  if (active_) (void)SyncActive();  // every policy syncs on close; nobody to report to
 }
 
 Status LogStore::Put(std::string_view key, std::string_view value, Precondition pre,
@@ -171,8 +178,7 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   std::lock_guard lock(write_mu_);
   IndexEntry old;
   const bool existed = index_.Find(key, &old);
-  result->existed = existed;
-  result->version = 0;
+  *result = WriteResult{existed, 0, 0};
   switch (pre) {
     case Precondition::kNone:
       break;
@@ -195,12 +201,13 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   if (Status s = AppendLocked(&offset); !s.ok()) return s;
   ++next_seq_;
   IndexEntry prev;
-  index_.Upsert(key, IndexEntry{segment_id_, static_cast<uint32_t>(value.size()), offset, seq},
+  index_.Upsert(key, IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq},
                 &prev);
   // Unsigned wrap-around makes a single fetch_add of (new - old) exact.
   live_bytes_.fetch_add(RecordSize(key.size(), value.size()) -
                         (existed ? RecordSize(key.size(), old.value_size) : 0));
   result->version = seq;
+  result->sync_token = log_pos_.load(std::memory_order_relaxed);
   return AfterAppendLocked();
 }
 
@@ -211,8 +218,7 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
 
   std::lock_guard lock(write_mu_);
   IndexEntry old;
-  result->existed = index_.Find(key, &old);
-  result->version = 0;
+  *result = WriteResult{index_.Find(key, &old), 0, 0};
   if (!result->existed) return Status::NotFound();
 
   const uint64_t seq = next_seq_;
@@ -223,49 +229,78 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
   index_.Erase(key, &old);
   live_bytes_.fetch_sub(RecordSize(key.size(), old.value_size));
   result->version = seq;
+  result->sync_token = log_pos_.load(std::memory_order_relaxed);
   return AfterAppendLocked();
 }
 
-// Writes write_buf_ at the end of the log. On failure the file is cut back to its previous
-// length so it never ends in a half record, and the store stays usable.
+// Writes write_buf_ at the end of the active segment, rolling over first if it would grow
+// past segment_bytes. On failure the file is cut back to its previous length so it never
+// ends in a half record, and the store stays usable.
 Status LogStore::AppendLocked(uint64_t* offset) {
+  Segment& seg0 = *active_;
   if (tail_dirty_) {
-    if (ftruncate(fd_, static_cast<off_t>(end_offset_)) != 0) {
-      return ErrnoStatus("cannot truncate partial record in " + segment_name_, errno);
+    if (ftruncate(seg0.fd, static_cast<off_t>(end_offset_)) != 0) {
+      return ErrnoStatus("cannot truncate partial record in " + seg0.name, errno);
     }
     tail_dirty_ = false;
   }
+  if (end_offset_ > 0 && end_offset_ + write_buf_.size() > opts_.segment_bytes) {
+    if (Status s = RollOverLocked(); !s.ok()) return s;
+  }
+  Segment& seg = *active_;
   const char* p = write_buf_.data();
   size_t left = write_buf_.size();
   uint64_t pos = end_offset_;
   while (left > 0) {
-    ssize_t n = opts_.pwrite_for_test ? opts_.pwrite_for_test(fd_, p, left, static_cast<off_t>(pos))
-                                      : pwrite(fd_, p, left, static_cast<off_t>(pos));
+    ssize_t n = opts_.pwrite_for_test
+                    ? opts_.pwrite_for_test(seg.fd, p, left, static_cast<off_t>(pos))
+                    : pwrite(seg.fd, p, left, static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;  // pwrite returning 0 for a regular file: give up
-      if (pos != end_offset_ && ftruncate(fd_, static_cast<off_t>(end_offset_)) != 0) {
+      if (pos != end_offset_ && ftruncate(seg.fd, static_cast<off_t>(end_offset_)) != 0) {
         tail_dirty_ = true;  // retried before the next append
       }
-      return ErrnoStatus("write " + segment_name_ + " at offset " + std::to_string(end_offset_),
-                         err);
+      return ErrnoStatus("write " + seg.name + " at offset " + std::to_string(end_offset_), err);
     }
     p += n;
     left -= static_cast<size_t>(n);
     pos += static_cast<uint64_t>(n);
   }
   *offset = end_offset_;
+  disk_bytes_.fetch_add(pos - end_offset_, std::memory_order_relaxed);
+  log_pos_.fetch_add(pos - end_offset_, std::memory_order_release);
   end_offset_ = pos;
-  disk_bytes_.store(pos, std::memory_order_relaxed);
+  seg.size.store(pos, std::memory_order_release);
   appends_.fetch_add(1, std::memory_order_relaxed);
   if (write_buf_.capacity() > kMaxRetainedWriteBuffer) std::string().swap(write_buf_);
+  return Status::OK();
+}
+
+// Seals the active segment (fdatasync, so every sealed segment is durable and a sync token
+// only ever depends on the active one) and starts the next. The hint file for the sealed
+// segment and a compaction check are left to the maintenance thread.
+Status LogStore::RollOverLocked() {
+  if (Status s = SyncLockedSegment(*active_, log_pos_.load()); !s.ok()) return s;
+  if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1)); !s.ok()) return s;
+  const uint64_t disk = disk_bytes_.load(), live = live_bytes_.load();
+  const bool compact = opts_.compact_dead_ratio < 1.0 && disk > 0 &&
+                       static_cast<double>(disk - std::min(disk, live)) >
+                           opts_.compact_dead_ratio * static_cast<double>(disk);
+  {
+    std::lock_guard lock(maint_mu_);
+    hints_wanted_ = true;
+    compact_requested_ = compact_requested_ || compact;
+  }
+  maint_cv_.notify_one();
   return Status::OK();
 }
 
 Status LogStore::AfterAppendLocked() {
   switch (opts_.fsync) {
     case FsyncPolicy::kAlways:
-      return SyncNow();
+      if (opts_.group_commit) return Status::OK();  // the caller uses SyncAsync
+      return SyncLockedSegment(*active_, log_pos_.load(std::memory_order_relaxed));
     case FsyncPolicy::kEverySec:
       unsynced_.store(true, std::memory_order_release);  // after the write, never before
       return Status::OK();
@@ -275,10 +310,25 @@ Status LogStore::AfterAppendLocked() {
   return Status::OK();
 }
 
+// Reads the value at *e, holding the segment table shared across the pread (no refcount
+// traffic on the hot path). If compaction dropped e's segment meanwhile, the index entry has
+// moved: re-read it and retry. NotFound if the key vanished in between.
+Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const {
+  for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
+    {
+      std::shared_lock lock(seg_mu_);
+      auto it = segments_.find(e->segment);
+      if (it != segments_.end()) return ReadValue(*it->second, key, *e, value);
+    }
+    if (!index_.Find(key, e)) return Status::NotFound();
+  }
+  return Status::Corruption("index points at missing segment " + SegmentFileName(e->segment));
+}
+
 Status LogStore::Get(std::string_view key, std::string* value, ValueMeta* meta) const {
   IndexEntry e;
   if (!index_.Find(key, &e)) return Status::NotFound();
-  if (Status s = ReadValue(key, e, value); !s.ok()) return s;
+  if (Status s = ReadResolved(key, &e, value); !s.ok()) return s;
   if (meta != nullptr) *meta = ValueMeta{e.version, e.value_size};
   return Status::OK();
 }
@@ -292,7 +342,8 @@ Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
 
 // One preadv: header and key into scratch, value straight into *value. Everything the index
 // claims (type, lengths, seq, key bytes) is checked along with the CRC.
-Status LogStore::ReadValue(std::string_view key, const IndexEntry& e, std::string* value) const {
+Status LogStore::ReadValue(const Segment& seg, std::string_view key, const IndexEntry& e,
+                           std::string* value) const {
   char header[kRecordHeaderSize];
   char small_key[256];
   std::string big_key;
@@ -303,7 +354,7 @@ Status LogStore::ReadValue(std::string_view key, const IndexEntry& e, std::strin
   }
   value->resize(e.value_size);
   iovec iov[3] = {{header, sizeof(header)}, {key_buf, key.size()}, {value->data(), e.value_size}};
-  Status s = PreadvFull(fd_, iov, 3, e.offset);
+  Status s = PreadvFull(seg.fd, iov, 3, e.offset);
   RecordHeader h;
   const std::string_view disk_key(key_buf, key.size());
   const bool good = s.ok() && ParseHeader(header, sizeof(header), &h) == DecodeStatus::kOk &&
@@ -313,7 +364,7 @@ Status LogStore::ReadValue(std::string_view key, const IndexEntry& e, std::strin
   if (good) return Status::OK();
   value->clear();
   if (!s.ok() && s.code() != Status::Code::kCorruption) return s;
-  return Status::Corruption(segment_name_ + ": record at offset " + std::to_string(e.offset) +
+  return Status::Corruption(seg.name + ": record at offset " + std::to_string(e.offset) +
                             " failed verification");
 }
 
@@ -324,49 +375,24 @@ Status LogStore::Scan(
   std::string cursor(opts.after);
   std::string value;
   size_t remaining = opts.limit;
-  while (remaining > 0) {
-    const size_t want = std::min(kScanBatch, remaining);
+  for (size_t batch_size = kScanBatch; remaining > 0;
+       batch_size = std::min(batch_size * 2, kMaxScanBatch)) {
+    const size_t want = std::min(batch_size, remaining);
     batch.clear();
     index_.Collect(opts.prefix, cursor, want, &batch);  // index lock held only in here
-    for (const auto& [key, entry] : batch) {
-      if (Status s = ReadValue(key, entry, &value); !s.ok()) return s;
+    size_t emitted = 0;
+    for (auto& [key, entry] : batch) {
+      Status s = ReadResolved(key, &entry, &value);
+      if (s.IsNotFound()) continue;  // deleted since the batch was taken
+      if (!s.ok()) return s;
+      ++emitted;
       if (!fn(key, value)) return Status::OK();
     }
     if (batch.size() < want) break;  // ran out of matching keys
-    remaining -= batch.size();
+    remaining -= emitted;
     cursor = std::move(batch.back().first);
   }
   return Status::OK();
-}
-
-Status LogStore::SyncNow() {
-  const auto start = Clock::now();
-  const int rc = fdatasync(fd_);
-  const int err = errno;
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
-  fsync_ns_.fetch_add(static_cast<uint64_t>(ns.count()), std::memory_order_relaxed);
-  fsyncs_.fetch_add(1, std::memory_order_relaxed);
-  if (rc == 0) return Status::OK();
-  fsync_errors_.fetch_add(1, std::memory_order_relaxed);
-  return ErrnoStatus("fdatasync " + segment_name_, err);
-}
-
-Status LogStore::Sync() {
-  unsynced_.store(false, std::memory_order_relaxed);
-  Status s = SyncNow();
-  if (!s.ok()) unsynced_.store(true, std::memory_order_relaxed);
-  return s;
-}
-
-// Redis everysec: at most ~1s of acknowledged writes is exposed to a power failure.
-void LogStore::SyncerLoop() {
-  std::unique_lock lock(sync_mu_);
-  while (!sync_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
-    if (!unsynced_.exchange(false, std::memory_order_acq_rel)) continue;
-    lock.unlock();  // never hold sync_mu_ across the disk flush
-    if (!SyncNow().ok()) unsynced_.store(true, std::memory_order_relaxed);  // retry next tick
-    lock.lock();
-  }
 }
 
 Stats LogStore::stats() const {
@@ -378,6 +404,10 @@ Stats LogStore::stats() const {
   st.fsyncs = fsyncs_.load(std::memory_order_relaxed);
   st.fsync_ns_total = fsync_ns_.load(std::memory_order_relaxed);
   st.fsync_errors = fsync_errors_.load(std::memory_order_relaxed);
+  st.dead_bytes = st.disk_bytes - std::min(st.disk_bytes, st.live_bytes);
+  st.compactions = compactions_.load(std::memory_order_relaxed);
+  std::shared_lock lock(seg_mu_);
+  st.segments = segments_.size();
   return st;
 }
 

@@ -14,7 +14,7 @@
 
 namespace httpkv::storage {
 
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;  // v1 dirs (one segment, no hints) stay readable
 inline constexpr size_t kRecordHeaderSize = 20;
 inline constexpr size_t kMaxKeySize = 65535;
 inline constexpr uint64_t kMaxValueSize = uint64_t{1} << 31;

@@ -47,6 +47,17 @@ inline std::unique_ptr<LogStore> OpenOrDie(const std::string& dir,
   return store;
 }
 
+inline std::unique_ptr<LogStore> OpenWith(const Options& opts) {
+  std::unique_ptr<LogStore> store;
+  Status s = LogStore::Open(opts, &store);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return store;
+}
+
+inline bool FileExists(const std::string& path) {
+  return std::filesystem::exists(path);
+}
+
 inline uint64_t FileSize(const std::string& path) {
   return std::filesystem::file_size(path);
 }

@@ -1,0 +1,105 @@
+// Index memory (bytes per key for 1M 16-byte keys, KeyIndex vs std::map) and lookup / Get
+// latency at 1M keys.
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <map>
+#include <random>
+
+#include "bench/storage/bench_util.h"
+#include "storage/key_index.h"
+
+namespace httpkv::storage {
+namespace {
+
+using bench::Key16;
+constexpr uint64_t kKeys = 1'000'000;
+
+size_t HeapInUse() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;  // small-block and mmap'ed allocations
+}
+
+void BM_IndexBytesPerKey(benchmark::State& state) {
+  for (auto _ : state) {
+    const size_t before = HeapInUse();
+    auto index = std::make_unique<KeyIndex>();
+    IndexEntry prev;
+    for (uint64_t i = 0; i < kKeys; ++i) {
+      index->Upsert(Key16(i), IndexEntry{1, 100, i * 136, i + 1}, &prev);
+    }
+    const size_t after = HeapInUse();
+    state.counters["bytes_per_key"] = static_cast<double>(after - before) / kKeys;
+    state.counters["overhead_per_key"] = static_cast<double>(after - before) / kKeys - 16;
+    state.counters["reported_per_key"] = static_cast<double>(index->memory_bytes()) / kKeys;
+  }
+}
+BENCHMARK(BM_IndexBytesPerKey)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_StdMapBytesPerKey(benchmark::State& state) {  // the v1 index, for comparison
+  for (auto _ : state) {
+    const size_t before = HeapInUse();
+    auto map = std::make_unique<std::map<std::string, IndexEntry, std::less<>>>();
+    for (uint64_t i = 0; i < kKeys; ++i) map->emplace(Key16(i), IndexEntry{1, 100, i, i});
+    state.counters["bytes_per_key"] = static_cast<double>(HeapInUse() - before) / kKeys;
+  }
+}
+BENCHMARK(BM_StdMapBytesPerKey)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+KeyIndex& BigIndex() {
+  static KeyIndex* index = [] {
+    auto* idx = new KeyIndex;
+    IndexEntry prev;
+    for (uint64_t i = 0; i < kKeys; ++i) idx->Upsert(Key16(i), IndexEntry{1, 100, i, i}, &prev);
+    return idx;
+  }();
+  return *index;
+}
+
+void BM_IndexFindRandom(benchmark::State& state) {
+  KeyIndex& index = BigIndex();
+  std::mt19937_64 rng(state.thread_index());
+  std::string key = Key16(0);
+  IndexEntry e;
+  for (auto _ : state) {
+    std::snprintf(key.data(), key.size() + 1, "key%013llu",
+                  static_cast<unsigned long long>(rng() % kKeys));
+    benchmark::DoNotOptimize(index.Find(key, &e));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_IndexFindRandom)->Threads(1)->Threads(2);
+
+// LogStore::Get of random keys among 1M (100-byte values, page cache warm).
+struct BigStore {
+  bench::BenchDir dir;
+  std::unique_ptr<LogStore> store;
+  BigStore() {
+    Options opts;
+    opts.dir = dir.path();
+    opts.fsync = FsyncPolicy::kNever;
+    store = bench::OpenOrAbort(opts);
+    const std::string value(100, 'v');
+    for (uint64_t i = 0; i < kKeys; ++i) {
+      (void)store->Put(Key16(i), value, Precondition::kNone, 0, nullptr);
+    }
+  }
+};
+
+void BM_GetRandom1M(benchmark::State& state) {
+  static BigStore big;
+  std::mt19937_64 rng(state.thread_index());
+  std::string key = Key16(0), value;
+  for (auto _ : state) {
+    std::snprintf(key.data(), key.size() + 1, "key%013llu",
+                  static_cast<unsigned long long>(rng() % kKeys));
+    if (!big.store->Get(key, &value, nullptr).ok()) state.SkipWithError("get");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_GetRandom1M)->Threads(1)->Threads(2);
+
+}  // namespace
+}  // namespace httpkv::storage
+
+BENCHMARK_MAIN();

@@ -1,0 +1,67 @@
+// Hint files: a compact, checksummed list of a sealed segment's records (no values), so
+// recovery can rebuild the index without reading the segment (layout: storage/FORMAT.md).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "storage/record.h"
+#include "storage/segment.h"
+#include "storage/status.h"
+
+namespace httpkv::storage {
+
+inline constexpr uint32_t kHintMagic = 0x484B5648;  // "HVKH" on disk
+inline constexpr size_t kHintHeaderSize = 32;
+inline constexpr size_t kHintEntryHeaderSize = 23;
+
+struct HintEntry {
+  RecordType type = RecordType::kPut;
+  uint32_t value_len = 0;
+  uint64_t offset = 0;
+  uint64_t seq = 0;
+  std::string_view key;
+};
+
+// Accumulates entries in file order; Finish() returns the encoded file.
+class HintBuilder {
+ public:
+  HintBuilder();
+  void Add(const RecordView& rec, uint64_t offset);
+  std::string Finish(uint32_t segment_id, uint64_t segment_size);
+  uint64_t count() const { return count_; }
+
+ private:
+  std::string buf_;
+  uint64_t count_ = 0;
+};
+
+// OK when data is an intact hint for segment_id whose recorded segment size is
+// segment_size (a hint for a different length of the segment is stale).
+Status ValidateHint(std::string_view data, uint32_t segment_id, uint64_t segment_size);
+
+// Calls fn(const HintEntry&) for each entry of a hint that passed ValidateHint.
+template <typename Fn>
+void ForEachHintEntry(std::string_view data, Fn&& fn) {
+  const char* p = data.data() + kHintHeaderSize;
+  const char* end = data.data() + data.size() - 4;
+  while (p + kHintEntryHeaderSize <= end) {
+    HintEntry e;
+    uint16_t key_len;
+    e.type = static_cast<RecordType>(p[0]);
+    std::memcpy(&key_len, p + 1, 2);
+    std::memcpy(&e.value_len, p + 3, 4);
+    std::memcpy(&e.offset, p + 7, 8);
+    std::memcpy(&e.seq, p + 15, 8);
+    e.key = std::string_view(p + kHintEntryHeaderSize, key_len);
+    fn(e);
+    p += kHintEntryHeaderSize + key_len;
+  }
+}
+
+// Scans segment (must be immutable and durable) and writes DIR/NNNNNNNN.hint atomically.
+Status WriteHintForSegment(const std::string& dir, const Segment& segment);
+
+}  // namespace httpkv::storage

@@ -1,0 +1,239 @@
+// LogStore maintenance: hint files for sealed segments and compaction (protocol and crash
+// rules: storage/FORMAT.md, "Compaction").
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <utility>
+
+#include "storage/compaction.h"
+#include "storage/hint.h"
+#include "storage/log_store.h"
+#include "storage/record_scanner.h"
+
+namespace httpkv::storage {
+namespace {
+
+struct Input {
+  std::shared_ptr<Segment> seg;
+  MappedFile map;
+  uint64_t first_seq = UINT64_MAX;
+};
+
+// Every segment holds records in increasing seq order and segments cover disjoint seq
+// ranges, so taking inputs by their first seq writes outputs in seq order too.
+uint64_t FirstSeq(std::string_view data) {
+  RecordView rec;
+  std::vector<DamagedRange> damage;
+  uint64_t first = UINT64_MAX;
+  if (DecodeRecord(data, &rec) == DecodeStatus::kOk) return rec.header.seq;
+  ScanRecords(
+      data, [&](const RecordView& r, uint64_t) { first = std::min(first, r.header.seq); }, &damage);
+  return first;
+}
+
+}  // namespace
+
+bool LogStore::StepHook(int step) const {
+  return !opts_.compaction_step_for_test || opts_.compaction_step_for_test(step);
+}
+
+Status LogStore::Compact() {
+  std::lock_guard lock(compact_mu_);
+  return CompactLocked();
+}
+
+void LogStore::RequestCompaction() {
+  {
+    std::lock_guard lock(maint_mu_);
+    compact_requested_ = true;
+  }
+  maint_cv_.notify_one();
+}
+
+void LogStore::MaintenanceLoop() {
+  std::unique_lock lock(maint_mu_);
+  while (true) {
+    maint_cv_.wait(lock, [this] { return maint_stop_ || compact_requested_ || hints_wanted_; });
+    if (maint_stop_) return;
+    const bool compact = std::exchange(compact_requested_, false);
+    hints_wanted_ = false;
+    lock.unlock();
+    {
+      std::lock_guard clock(compact_mu_);
+      WriteMissingHints();
+      if (compact) (void)CompactLocked();  // failures are retried on the next request
+    }
+    lock.lock();
+  }
+}
+
+void LogStore::StopMaintenance() {
+  closing_ = true;
+  if (!maint_.joinable()) return;
+  {
+    std::lock_guard lock(maint_mu_);
+    maint_stop_ = true;
+  }
+  maint_cv_.notify_all();
+  maint_.join();
+}
+
+// Sealed segments without a valid hint (just rolled over, or found so at Open).
+void LogStore::WriteMissingHints() {
+  std::vector<std::shared_ptr<Segment>> todo;
+  {
+    std::lock_guard wlock(write_mu_);
+    std::shared_lock slock(seg_mu_);
+    for (const auto& [id, seg] : segments_) {
+      if (seg != active_ && !seg->has_hint.load()) todo.push_back(seg);
+    }
+  }
+  for (const auto& seg : todo) {
+    if (closing_.load()) return;
+    // A segment found sealed at Open may never have been synced; the hint must not be
+    // durable before the records it describes.
+    if (fdatasync(seg->fd) != 0) continue;
+    if (WriteHintForSegment(opts_.dir, *seg).ok()) seg->has_hint = true;
+  }
+}
+
+// Steps (each followed by StepHook(n), so tests can stop there as a crash would):
+//   1 outputs NNNNNNNN.log.tmp written + fdatasynced   2 their .hint.tmp written + synced
+//   3 COMPACT marker committed (tmp + rename + dir fsync) — the commit point
+//   4 first output renamed      5 all outputs + hints renamed, dir fsynced
+//   6 outputs installed, index entries moved (compare-and-swap by version)
+//   7 first input unlinked      8 all inputs unlinked, dir fsynced      9 marker removed
+Status LogStore::CompactLocked() {
+  if (compaction_broken_) {
+    return Status::IOError("an earlier compaction failed after its commit; reopen the store");
+  }
+  std::vector<Input> inputs;
+  {
+    std::lock_guard wlock(write_mu_);
+    std::shared_lock slock(seg_mu_);
+    for (const auto& [id, seg] : segments_) {
+      if (seg != active_) inputs.push_back(Input{seg, {}, UINT64_MAX});
+    }
+  }
+  if (inputs.empty()) return Status::OK();
+  for (Input& in : inputs) {
+    if (Status s = in.map.Map(in.seg->fd, in.seg->size.load(), in.seg->name); !s.ok()) return s;
+    in.first_seq = FirstSeq(in.map.data());
+  }
+  std::sort(inputs.begin(), inputs.end(),
+            [](const Input& a, const Input& b) { return a.first_seq < b.first_seq; });
+
+  CompactionWriter writer(opts_.dir, opts_.segment_bytes,
+                          [this] { return next_segment_id_.fetch_add(1); });
+  Status s;
+  for (Input& in : inputs) {
+    std::vector<DamagedRange> damage;
+    const std::string_view data = in.map.data();
+    ScanRecords(
+        data,
+        [&](const RecordView& rec, uint64_t off) {
+          IndexEntry e;
+          if (!s.ok() || closing_.load(std::memory_order_relaxed)) return;
+          if (rec.header.type != RecordType::kPut || !index_.Find(rec.key, &e) ||
+              e.version != rec.header.seq) {
+            return;  // overwritten, deleted, or a tombstone: dropped
+          }
+          s = writer.Add(data.substr(off, rec.header.record_size()), rec);
+        },
+        &damage);
+    if (s.ok() && closing_.load()) s = Status::Busy("store is closing");
+    if (!s.ok()) break;
+  }
+  if (s.ok()) s = writer.FinishData();
+  if (s.ok() && !StepHook(1)) return Status::IOError("compaction stopped at step 1");
+  if (s.ok()) s = writer.WriteHints();
+  if (s.ok() && !StepHook(2)) return Status::IOError("compaction stopped at step 2");
+  CompactionPlan plan;
+  for (const Input& in : inputs) plan.inputs.push_back(in.seg->id);
+  for (const auto& o : writer.outputs()) plan.outputs.push_back(o.id);
+  if (s.ok())
+    s = WriteFileAtomic(opts_.dir, std::string(kCompactMarker), EncodeCompactMarker(plan));
+  if (!s.ok()) {
+    writer.RemoveTemps();
+    return s;
+  }
+  if (!StepHook(3)) return Status::IOError("compaction stopped at step 3");
+  std::vector<std::shared_ptr<Segment>> segs;
+  for (const Input& in : inputs) segs.push_back(in.seg);
+  s = InstallCompaction(segs, &writer);
+  // Committed but not finished: Open rolls it forward. Until then a new compaction must not
+  // overwrite the marker.
+  if (!s.ok()) compaction_broken_ = true;
+  return s;
+}
+
+Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& inputs,
+                                   CompactionWriter* writer) {
+  auto& outputs = writer->outputs();
+  bool renamed = false;
+  for (const auto& o : outputs) {
+    for (const std::string& name : {SegmentFileName(o.id), HintFileName(o.id)}) {
+      const std::string to = opts_.dir + "/" + name;
+      if (rename((to + std::string(kTempSuffix)).c_str(), to.c_str()) != 0) {
+        return ErrnoStatus("rename " + to, errno);
+      }
+      if (!std::exchange(renamed, true) && !StepHook(4)) {
+        return Status::IOError("compaction stopped at step 4");
+      }
+    }
+  }
+  if (Status s = FsyncDir(opts_.dir); !s.ok()) return s;
+  if (!StepHook(5)) return Status::IOError("compaction stopped at step 5");
+
+  // Readers must find the outputs before any index entry points at them.
+  uint64_t out_bytes = 0, in_bytes = 0;
+  {
+    std::unique_lock lock(seg_mu_);
+    for (auto& o : outputs) {
+      auto seg = std::make_shared<Segment>(o.id, o.fd, o.size);
+      o.fd = -1;  // owned by seg now
+      seg->has_hint = true;
+      segments_.emplace(o.id, std::move(seg));
+      out_bytes += o.size;
+    }
+  }
+  disk_bytes_.fetch_add(out_bytes);
+  for (const auto& o : outputs) {
+    ForEachHintEntry(o.hint, [&](const HintEntry& e) {
+      index_.UpdateLocation(e.key, e.seq, o.id, e.offset);  // a newer write wins
+    });
+  }
+  if (!StepHook(6)) return Status::IOError("compaction stopped at step 6");
+
+  // Readers still holding an input's shared_ptr keep its fd (and the unlinked inode).
+  {
+    std::unique_lock lock(seg_mu_);
+    for (const auto& in : inputs) {
+      segments_.erase(in->id);
+      in_bytes += in->size.load();
+    }
+  }
+  disk_bytes_.fetch_sub(in_bytes);
+  // Oldest first (inputs are sorted by seq): a tombstone is never gone while an older put
+  // it shadows is still on disk, even if the marker were lost.
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    unlink((opts_.dir + "/" + HintFileName(inputs[i]->id)).c_str());
+    if (unlink((opts_.dir + "/" + inputs[i]->name).c_str()) != 0) {
+      return ErrnoStatus("unlink " + inputs[i]->name, errno);
+    }
+    if (i == 0 && !StepHook(7)) return Status::IOError("compaction stopped at step 7");
+  }
+  if (Status s = FsyncDir(opts_.dir); !s.ok()) return s;
+  if (!StepHook(8)) return Status::IOError("compaction stopped at step 8");
+  if (unlink((opts_.dir + "/" + std::string(kCompactMarker)).c_str()) != 0) {
+    return ErrnoStatus("unlink compaction marker", errno);
+  }
+  if (!StepHook(9)) return Status::IOError("compaction stopped at step 9");
+  if (Status s = FsyncDir(opts_.dir); !s.ok()) return s;
+  compactions_.fetch_add(1);
+  return Status::OK();
+}
+
+}  // namespace httpkv::storage

@@ -1,0 +1,79 @@
+// Walks the records of a segment image, applying the damage rules of storage/FORMAT.md:
+// a sane header whose record runs past EOF is a torn tail; any other record that fails to
+// decode is skipped up to the next offset holding a valid record with a larger seq (mid-file
+// corruption), or, if there is none, everything from it on is a torn tail.
+// Shared by recovery, hint writing, compaction and check/repair.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "storage/record.h"
+#include "storage/status.h"
+
+namespace httpkv::storage {
+
+struct DamagedRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool torn_tail = false;  // false: corrupt bytes skipped mid-file
+};
+
+// Offset of the first valid record after the damaged one at `bad` (seq >= min_seq), or
+// UINT64_MAX when the rest of data is a torn tail.
+uint64_t FindResync(std::string_view data, uint64_t bad, uint64_t min_seq);
+
+// Calls visit(const RecordView&, uint64_t offset) for every valid record in file order and
+// appends each damaged range to *damage. Returns the end of the valid log (start of a torn
+// tail, or data.size()).
+template <typename Visit>
+uint64_t ScanRecords(std::string_view data, Visit&& visit, std::vector<DamagedRange>* damage) {
+  uint64_t off = 0;
+  uint64_t last_seq = 0;
+  while (off < data.size()) {
+    RecordView rec;
+    if (DecodeRecord(data.substr(off), &rec) == DecodeStatus::kOk) {
+      visit(rec, off);
+      last_seq = rec.header.seq;
+      off += rec.header.record_size();
+      continue;
+    }
+    const uint64_t next = FindResync(data, off, last_seq + 1);
+    if (next == UINT64_MAX) {
+      damage->push_back({off, data.size() - off, true});
+      return off;
+    }
+    damage->push_back({off, next - off, false});
+    off = next;
+  }
+  return off;
+}
+
+// Read-only private mapping of the first size bytes of fd (empty view when size is 0).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile(MappedFile&& o) noexcept : addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
+  MappedFile& operator=(MappedFile&& o) noexcept {
+    std::swap(addr_, o.addr_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  Status Map(int fd, uint64_t size, const std::string& name);
+  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
+
+// "00000001.log: torn tail at offset 4096, dropped 17 bytes" / "...corrupt record at ...".
+std::string DamageWarning(const std::string& name, const DamagedRange& d);
+
+}  // namespace httpkv::storage

@@ -1,0 +1,238 @@
+// Compaction: reclaims dead records, never loses or resurrects one — also when it is
+// interrupted at any step (simulated crash: stop, destroy, reopen).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "storage/log_store.h"
+#include "tests/storage/test_util.h"
+
+namespace httpkv::storage {
+namespace {
+
+using testing::FileExists;
+using testing::GetValue;
+using testing::OpenWith;
+using testing::TempDir;
+
+constexpr int kLastStep = 9;
+
+Options SmallSegments(const std::string& dir) {
+  Options opts;
+  opts.dir = dir;
+  opts.fsync = FsyncPolicy::kNever;
+  opts.segment_bytes = 2048;
+  opts.compact_dead_ratio = 1.0;  // tests trigger compaction explicitly
+  return opts;
+}
+
+// Applies writes to the store and to an expected-state model.
+struct Model {
+  std::map<std::string, std::optional<std::string>> want;
+
+  void Put(LogStore* s, const std::string& k, const std::string& v) {
+    ASSERT_TRUE(s->Put(k, v, Precondition::kNone, 0, nullptr).ok());
+    want[k] = v;
+  }
+  void Del(LogStore* s, const std::string& k) {
+    ASSERT_TRUE(s->Delete(k, nullptr).ok());
+    want[k] = std::nullopt;
+  }
+  void Check(const LogStore* s) const {
+    uint64_t live = 0;
+    for (const auto& [k, v] : want) {
+      EXPECT_EQ(GetValue(s, k), v ? *v : "<NotFound>") << k;
+      live += v.has_value();
+    }
+    EXPECT_EQ(s->stats().keys, live);
+  }
+  // Overwrites and deletes spread over many segments.
+  void Workload(LogStore* s, int round) {
+    for (int i = 0; i < 60; ++i) {
+      Put(s, "k" + std::to_string(i), "r" + std::to_string(round) + "-" + std::string(i % 30, 'v'));
+    }
+    for (int i = round % 3; i < 60; i += 7) Del(s, "k" + std::to_string(i));
+  }
+};
+
+size_t CountFiles(const std::string& dir, const std::string& suffix) {
+  size_t n = 0;
+  for (const auto& de : std::filesystem::directory_iterator(dir)) {
+    n += de.path().filename().string().ends_with(suffix);
+  }
+  return n;
+}
+
+TEST(CompactionTest, DropsDeadRecordsAndKeepsLatest) {
+  TempDir dir;
+  Model m;
+  auto store = OpenWith(SmallSegments(dir.path()));
+  for (int r = 0; r < 4; ++r) m.Workload(store.get(), r);
+  const Stats before = store->stats();
+  ASSERT_GT(before.dead_bytes, before.live_bytes);
+  ASSERT_TRUE(store->Compact().ok());
+  const Stats after = store->stats();
+  EXPECT_EQ(after.compactions, 1u);
+  EXPECT_LT(after.disk_bytes, before.disk_bytes / 2);
+  EXPECT_EQ(after.live_bytes, before.live_bytes);
+  EXPECT_LT(after.segments, before.segments);
+  m.Check(store.get());
+  EXPECT_EQ(CountFiles(dir.path(), ".tmp"), 0u);
+  EXPECT_FALSE(FileExists(dir.path() + "/COMPACT"));
+
+  m.Workload(store.get(), 9);  // the store keeps working on top of the outputs
+  store.reset();
+  store = OpenWith(SmallSegments(dir.path()));
+  EXPECT_TRUE(store->recovery().warnings.empty());
+  EXPECT_GE(store->recovery().segments_from_hints, 1u);
+  m.Check(store.get());
+  ASSERT_TRUE(store->Compact().ok());  // compacting former outputs again
+  m.Check(store.get());
+  store.reset();
+  store = OpenWith(SmallSegments(dir.path()));
+  m.Check(store.get());
+}
+
+TEST(CompactionTest, TombstoneForKeyInOlderSegmentStaysDeleted) {
+  TempDir dir;
+  Model m;
+  auto store = OpenWith(SmallSegments(dir.path()));
+  m.Put(store.get(), "victim", "old");
+  for (int r = 0; r < 2; ++r) m.Workload(store.get(), r);
+  m.Del(store.get(), "victim");
+  for (int r = 2; r < 4; ++r) m.Workload(store.get(), r);
+  ASSERT_TRUE(store->Compact().ok());
+  store.reset();
+  store = OpenWith(SmallSegments(dir.path()));
+  m.Check(store.get());
+}
+
+TEST(CompactionTest, WritesDuringCompactionWin) {
+  TempDir dir;
+  Model m;
+  LogStore* raw = nullptr;
+  Options opts = SmallSegments(dir.path());
+  // Runs inside the compaction, after it copied the then-live records.
+  opts.compaction_step_for_test = [&](int step) {
+    if (step == 2) {
+      m.Del(raw, "k1");
+      m.Put(raw, "k2", "newer");
+      m.Put(raw, "k4", "newer-too");
+    }
+    return true;
+  };
+  auto store = OpenWith(opts);
+  raw = store.get();
+  for (int r = 0; r < 3; ++r) m.Workload(store.get(), r);
+  m.Put(store.get(), "k1", "live-at-copy");
+  m.Put(store.get(), "k2", "live-at-copy");
+  m.Workload(store.get(), 3);  // seal the above
+  ASSERT_TRUE(store->Compact().ok());
+  m.Check(store.get());
+  store.reset();
+  opts.compaction_step_for_test = nullptr;
+  store = OpenWith(opts);
+  m.Check(store.get());
+  ASSERT_TRUE(store->Compact().ok());
+  m.Check(store.get());
+}
+
+// Simulated crash after every step: the hook stops the compaction there, the store keeps
+// taking writes, then it is destroyed and reopened. Nothing may be lost or resurrected.
+TEST(CompactionTest, CrashAtEveryStepLosesNothing) {
+  for (int crash_step = 1; crash_step <= kLastStep; ++crash_step) {
+    SCOPED_TRACE("crash after step " + std::to_string(crash_step));
+    TempDir dir;
+    Model m;
+    Options opts = SmallSegments(dir.path());
+    opts.compaction_step_for_test = [crash_step](int step) { return step != crash_step; };
+    auto store = OpenWith(opts);
+    for (int r = 0; r < 4; ++r) m.Workload(store.get(), r);
+    Status s = store->Compact();
+    ASSERT_EQ(s.code(), Status::Code::kIOError) << s.ToString();
+    m.Workload(store.get(), 7);
+    m.Check(store.get());
+    store.reset();
+
+    opts.compaction_step_for_test = nullptr;
+    store = OpenWith(opts);
+    m.Check(store.get());
+    // (A hint being written by the maintenance thread may briefly exist as .hint.tmp.)
+    EXPECT_EQ(CountFiles(dir.path(), ".log.tmp"), 0u);
+    EXPECT_FALSE(FileExists(dir.path() + "/COMPACT"));
+    // Disk usage is back to what a finished compaction (>= step 3) or none (< 3) leaves.
+    ASSERT_TRUE(store->Compact().ok());
+    m.Workload(store.get(), 8);
+    store.reset();
+    store = OpenWith(opts);
+    m.Check(store.get());
+    EXPECT_TRUE(store->recovery().warnings.empty()) << store->recovery().warnings[0];
+  }
+}
+
+TEST(CompactionTest, ReadersAndWritersRunDuringCompaction) {
+  TempDir dir;
+  auto store = OpenWith(SmallSegments(dir.path()));
+  constexpr int kKeys = 200;
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE(testing::PutValue(store.get(), "k" + std::to_string(i), "0").ok());
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  // Writer: counts up every key; values only grow.
+  std::thread writer([&] {
+    for (int round = 1; !stop; ++round) {
+      for (int i = 0; i < kKeys; ++i) {
+        if (!testing::PutValue(store.get(), "k" + std::to_string(i), std::to_string(round)).ok()) {
+          errors++;
+        }
+      }
+    }
+  });
+  std::thread reader([&] {
+    std::string v;
+    while (!stop) {
+      for (int i = 0; i < kKeys; i += 7) {
+        if (!store->Get("k" + std::to_string(i), &v, nullptr).ok() || v.empty()) errors++;
+      }
+      int n = 0;
+      if (!store->Scan({}, [&](auto, auto) { return ++n > 0; }).ok() || n != kKeys) errors++;
+    }
+  });
+  for (int c = 0; c < 10; ++c) ASSERT_TRUE(store->Compact().ok());
+  stop = true;
+  writer.join();
+  reader.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(store->stats().compactions, 10u);
+}
+
+TEST(CompactionTest, AutomaticAndRequestedCompaction) {
+  TempDir dir;
+  Options opts = SmallSegments(dir.path());
+  opts.compact_dead_ratio = 0.5;
+  auto store = OpenWith(opts);
+  Model m;
+  for (int r = 0; r < 10; ++r) m.Workload(store.get(), r);
+  for (int i = 0; i < 500 && store->stats().compactions == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(store->stats().compactions, 1u);
+  const uint64_t n = store->stats().compactions;
+  m.Workload(store.get(), 11);
+  store->RequestCompaction();
+  for (int i = 0; i < 500 && store->stats().compactions == n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(store->stats().compactions, n);
+  m.Check(store.get());
+}
+
+}  // namespace
+}  // namespace httpkv::storage

@@ -1,0 +1,151 @@
+// Segment rollover and hint files.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "storage/log_store.h"
+#include "storage/record.h"
+#include "tests/storage/test_util.h"
+
+namespace httpkv::storage {
+namespace {
+
+using testing::FileExists;
+using testing::FileSize;
+using testing::GetValue;
+using testing::OpenWith;
+using testing::PutValue;
+using testing::TempDir;
+
+Options SmallSegments(const std::string& dir) {
+  Options opts;
+  opts.dir = dir;
+  opts.fsync = FsyncPolicy::kNever;
+  opts.segment_bytes = 1024;
+  opts.compact_dead_ratio = 1.0;  // no automatic compaction
+  return opts;
+}
+
+std::string Seg(const std::string& dir, int id, const char* ext = "log") {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "/%08d.%s", id, ext);
+  return dir + buf;
+}
+
+// Hints are written by the maintenance thread; give it a moment.
+bool WaitForFile(const std::string& path) {
+  for (int i = 0; i < 500 && !FileExists(path); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return FileExists(path);
+}
+
+void Fill(LogStore* store, int n, const std::string& tag) {
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(PutValue(store, "key" + std::to_string(i), tag + std::string(60, 'x')).ok());
+  }
+}
+
+TEST(SegmentTest, RollsOverAtSegmentBytes) {
+  TempDir dir;
+  auto store = OpenWith(SmallSegments(dir.path()));
+  Fill(store.get(), 40, "a");  // 40 records of ~85 bytes: several 1 KiB segments
+  const Stats st = store->stats();
+  EXPECT_GE(st.segments, 4u);
+  uint64_t total = 0;
+  for (uint32_t id = 1; id <= st.segments; ++id) {
+    const uint64_t size = FileSize(Seg(dir.path(), static_cast<int>(id)));
+    EXPECT_LE(size, 1024u) << id;
+    total += size;
+  }
+  EXPECT_EQ(total, st.disk_bytes);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(GetValue(store.get(), "key" + std::to_string(i)), "a" + std::string(60, 'x'));
+  }
+  // A record larger than a segment gets one of its own.
+  ASSERT_TRUE(PutValue(store.get(), "big", std::string(5000, 'b')).ok());
+  EXPECT_EQ(GetValue(store.get(), "big"), std::string(5000, 'b'));
+  EXPECT_EQ(store->stats().segments, st.segments + 1);
+}
+
+TEST(SegmentTest, HintsWrittenForSealedSegmentsAndUsedByRecovery) {
+  TempDir dir;
+  uint64_t segments;
+  {
+    auto store = OpenWith(SmallSegments(dir.path()));
+    Fill(store.get(), 40, "a");
+    Fill(store.get(), 20, "b");
+    ASSERT_TRUE(store->Delete("key3", nullptr).ok());
+    segments = store->stats().segments;
+    ASSERT_TRUE(WaitForFile(Seg(dir.path(), static_cast<int>(segments - 1), "hint")));
+  }
+  EXPECT_FALSE(FileExists(Seg(dir.path(), static_cast<int>(segments), "hint")));  // active
+  auto store = OpenWith(SmallSegments(dir.path()));
+  const RecoveryReport& rep = store->recovery();
+  EXPECT_EQ(rep.segments, segments);
+  EXPECT_EQ(rep.segments_from_hints, segments - 1);
+  EXPECT_TRUE(rep.warnings.empty());
+  EXPECT_EQ(store->stats().keys, 39u);
+  EXPECT_EQ(GetValue(store.get(), "key3"), "<NotFound>");
+  EXPECT_EQ(GetValue(store.get(), "key5"), "b" + std::string(60, 'x'));
+  EXPECT_EQ(GetValue(store.get(), "key30"), "a" + std::string(60, 'x'));
+  EXPECT_EQ(store->stats().segments, segments);  // appends continue in the old active one
+}
+
+TEST(SegmentTest, DamagedOrStaleHintFallsBackToScan) {
+  TempDir dir;
+  {
+    auto store = OpenWith(SmallSegments(dir.path()));
+    Fill(store.get(), 40, "a");
+    const auto last_sealed = static_cast<int>(store->stats().segments) - 1;
+    ASSERT_TRUE(WaitForFile(Seg(dir.path(), last_sealed, "hint")));
+  }
+  std::string hint = testing::ReadFile(Seg(dir.path(), 1, "hint"));
+  hint[hint.size() / 2] ^= 0x40;
+  testing::WriteFile(Seg(dir.path(), 1, "hint"), hint);
+  std::filesystem::resize_file(Seg(dir.path(), 2, "hint"), 10);
+  auto store = OpenWith(SmallSegments(dir.path()));
+  const RecoveryReport& rep = store->recovery();
+  EXPECT_EQ(rep.warnings.size(), 2u);
+  EXPECT_NE(rep.warnings[0].find("00000001.hint"), std::string::npos) << rep.warnings[0];
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(GetValue(store.get(), "key" + std::to_string(i)), "a" + std::string(60, 'x'));
+  }
+  // The maintenance thread rewrites them; the next open is clean.
+  for (int i = 0; i < 500; ++i) {
+    if (testing::ReadFile(Seg(dir.path(), 1, "hint")) != hint &&
+        FileSize(Seg(dir.path(), 2, "hint")) > 10) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  store.reset();
+  store = OpenWith(SmallSegments(dir.path()));
+  EXPECT_TRUE(store->recovery().warnings.empty());
+  EXPECT_EQ(store->recovery().segments_from_hints, store->recovery().segments - 1);
+}
+
+TEST(SegmentTest, VersionOneDirIsOneSegment) {
+  TempDir dir;
+  // A v1 data dir: a single 00000001.log written by hand with the unchanged record codec.
+  std::string log, rec;
+  EncodeRecord(RecordType::kPut, 1, "a", "alpha", &rec);
+  log += rec;
+  EncodeRecord(RecordType::kPut, 2, "b", "bravo", &rec);
+  log += rec;
+  EncodeRecord(RecordType::kDelete, 3, "a", "", &rec);
+  log += rec;
+  testing::WriteFile(dir.log_path(), log);
+  auto store = OpenWith(SmallSegments(dir.path()));
+  EXPECT_EQ(GetValue(store.get(), "a"), "<NotFound>");
+  EXPECT_EQ(GetValue(store.get(), "b"), "bravo");
+  WriteResult r;
+  ASSERT_TRUE(PutValue(store.get(), "c", "charlie", &r).ok());
+  EXPECT_EQ(r.version, 4u);
+  EXPECT_EQ(FileSize(dir.log_path()), log.size() + RecordSize(1, 7));
+}
+
+}  // namespace
+}  // namespace httpkv::storage
