@@ -77,7 +77,7 @@ bool Connection::WriteOutput() {
 void Connection::Flush() {
   if (closed_) return;
   for (;;) {
-    if (!WriteOutput()) return;
+    if (!output_held_ && !WriteOutput()) return;
     // The handler stopped consuming input because output was full; now it is not.
     if (!stalled_ || output_full() || (close_after_flush_ && !peer_closed_)) break;
     stalled_ = false;
@@ -97,7 +97,7 @@ void Connection::UpdateInterest() {
   if (closed_) return;
   uint32_t want = kNoInterest;
   if (!close_after_flush_ && !peer_closed_ && !output_full()) want |= kReadable;
-  if (!output_.empty()) want |= kWritable;
+  if (!output_.empty() && !output_held_) want |= kWritable;
   if (want == interest_) return;
   if (loop_->poller().Modify(fd_, want, this) != 0) {
     Close();

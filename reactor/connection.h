@@ -60,6 +60,19 @@ class Connection final : public IoHandler {
   // Writes as much of `output` as the kernel takes now; waits for writability otherwise.
   // Needed only for output produced outside OnData (timers, posted tasks).
   void Flush();
+  // While held, output accumulates but is not written (e.g. until an fsync covering the
+  // writes it acknowledges has completed). Releasing flushes.
+  void HoldOutput() { output_held_ = true; }
+  void ReleaseOutput() {
+    output_held_ = false;
+    Flush();
+  }
+  bool output_held() const { return output_held_; }
+  // Drops unsent output (it must never reach the peer) and closes.
+  void Abort() {
+    output_.ConsumeAll();
+    Close();
+  }
   // Stop reading; close as soon as `output` has been written.
   void CloseAfterFlush();
   void Close();
@@ -90,7 +103,8 @@ class Connection final : public IoHandler {
   bool closed_ = false;
   bool peer_closed_ = false;
   bool close_after_flush_ = false;
-  bool stalled_ = false;  // handler left input unprocessed because output was full
+  bool stalled_ = false;
+  bool output_held_ = false;  // handler left input unprocessed because output was full
 };
 
 }  // namespace httpkv::reactor

@@ -18,7 +18,9 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
       opts_(opts),
       limits_(opts->limits()),
       store_(store),
-      routes_(store, opts, std::move(metrics)) {}
+      routes_(store, opts, std::move(metrics)),
+      max_connections_((opts->max_connections + opts->threads - 1) / opts->threads),
+      hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways) {}
 
 HttpWorker::~HttpWorker() = default;
 
@@ -33,7 +35,10 @@ void HttpWorker::Run() {
 }
 
 void HttpWorker::OnAccept(int fd) {
+  if (!AdmitConnection(fd)) return;
   auto session = std::make_unique<HttpSession>(&limits_);
+  session->id = next_session_id_++;
+  session->last_read = session->last_write = loop_.now();
   session->conn = std::make_unique<Connection>(&loop_, fd, this);
   Connection* conn = session->conn.get();
   conn->set_context(session.get());
@@ -41,12 +46,15 @@ void HttpWorker::OnAccept(int fd) {
     spdlog::warn("cannot register connection: {}", std::strerror(err));
     return;  // the Connection destructor closes fd
   }
+  HttpSession& s = *session;
   sessions_.emplace(conn, std::move(session));
+  ArmDeadline(s, loop_.now() + opts_->timeouts.idle);
   Bump(metrics_.connections_accepted);
   Bump(metrics_.connections_open);
 }
 
 void HttpWorker::OnClose(Connection& conn) {
+  loop_.Cancel(static_cast<HttpSession*>(conn.context())->timer);
   Bump(metrics_.connections_open, static_cast<uint64_t>(-1));
   Bump(metrics_.send_calls, conn.send_calls());
   // Destroy after the current dispatch: the Connection is still on the call stack.
@@ -60,6 +68,7 @@ void HttpWorker::OnData(Connection& conn) {
   auto& s = *static_cast<HttpSession*>(conn.context());
   Bump(metrics_.bytes_in, conn.bytes_read() - s.seen_in);
   s.seen_in = conn.bytes_read();
+  s.last_read = loop_.now();
   while (!s.closing && !conn.output_full()) {
     if (s.streaming) {
       if (!ContinueListing(conn, s)) break;
@@ -67,6 +76,9 @@ void HttpWorker::OnData(Connection& conn) {
     }
     if (conn.input().empty() || !ServeOne(conn, s)) break;
   }
+  if (conn.closed()) return;
+  NoteRequestProgress(conn, s);
+  if (s.pending_token > s.inflight_token) AwaitDurability(conn, s);
 }
 
 bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
@@ -94,6 +106,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
                                                             : ConnectionHeader::kNone;
   const Reply reply = routes_.Handle(request_);
   const bool head = request_.method == http::Method::kHead;
+  if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
   WriteReply(conn, reply, head, ch);
   metrics_.RecordRequest(request_.method, reply.status, reactor::Clock::now() - loop_.now());
   conn.input().Consume(r.consumed);

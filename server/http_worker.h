@@ -30,6 +30,14 @@ struct HttpSession {
   explicit HttpSession(const http::Limits* limits) : parser(limits) {}
   http::RequestParser parser;
   std::unique_ptr<reactor::Connection> conn;
+  uint64_t id = 0;  // unique per worker: tells a recycled Connection address apart
+  // Deadlines (see deadline.h): one timer per connection, moved only when it fires.
+  reactor::TimerId timer = 0;
+  Clock::time_point last_read, last_write, request_start;
+  uint64_t seen_written = 0;
+  // --fsync always: output is held until the log is durable up to pending_token.
+  uint64_t pending_token = 0;
+  uint64_t inflight_token = 0;
   uint64_t seen_in = 0;        // bytes already counted in metrics
   bool continue_sent = false;  // 100 Continue already sent for the current request
   bool closing = false;        // answer nothing more; close once output is written
@@ -67,6 +75,14 @@ class HttpWorker final : public reactor::ConnectionHandler {
                       std::string_view reason);
   void DrainNow();
   void MaybeFinishDrain();
+  // Deadlines (http_worker_deadlines.cc).
+  void ArmDeadline(HttpSession& s, Clock::time_point at);
+  void OnDeadline(reactor::Connection* conn);
+  void NoteRequestProgress(reactor::Connection& conn, HttpSession& s);
+  bool AdmitConnection(int fd);
+  // Group commit (http_worker_deadlines.cc): hold acknowledgements until durable.
+  void AwaitDurability(reactor::Connection& conn, HttpSession& s);
+  void OnDurable(reactor::Connection* conn, uint64_t id, uint64_t token, storage::Status st);
 
   reactor::EventLoop loop_;
   std::unique_ptr<reactor::Listener> listener_;
@@ -79,6 +95,9 @@ class HttpWorker final : public reactor::ConnectionHandler {
   std::string listing_buf_;  // scratch: one rendered listing batch
   std::unordered_map<reactor::Connection*, std::unique_ptr<HttpSession>> sessions_;
   bool draining_ = false;
+  uint64_t next_session_id_ = 1;
+  size_t max_connections_;  // this worker's share of --max-connections
+  const bool hold_for_fsync_;
 };
 
 }  // namespace httpkv::server

@@ -74,7 +74,8 @@ Reply KvRoutes::Handle(const http::Request& req) {
       return r;
     }
     case Route::kAdminCompact:
-      return Text(202, "compaction is not available in this storage version\n");
+      store_->RequestCompaction();  // runs on the store's compaction thread
+      return Text(202, "compaction requested\n");
     case Route::kAsterisk:
     case Route::kNone:
       break;
@@ -203,25 +204,27 @@ Reply KvRoutes::PutKv(const http::Request& req) {
   if (!st.ok()) return StoreError(st);
   FormatEtag(res.version, &scratch_.etag);
   Reply r;
-  r.etag = scratch_.etag;
   if (res.existed) {
     r.status = 204;
-    return r;
+  } else {
+    http::PercentEncodePath(scratch_.key, &scratch_.location);
+    scratch_.location.insert(0, "/kv/");
+    r = Text(201, "created\n");
+    r.location = scratch_.location;
   }
-  http::PercentEncodePath(scratch_.key, &scratch_.location);
-  scratch_.location.insert(0, "/kv/");
-  r = Text(201, "created\n");
   r.etag = scratch_.etag;
-  r.location = scratch_.location;
+  r.sync_token = res.sync_token;
   return r;
 }
 
 Reply KvRoutes::DeleteKv() {
-  Status st = store_->Delete(scratch_.key, nullptr);
+  storage::WriteResult res;
+  Status st = store_->Delete(scratch_.key, &res);
   if (st.code() == Status::Code::kNotFound) return Text(404, "key not found\n");
   if (!st.ok()) return StoreError(st);
   Reply r;
   r.status = 204;
+  r.sync_token = res.sync_token;
   return r;
 }
 
@@ -256,6 +259,7 @@ Reply KvRoutes::CreateOrUpdate(const http::Request& req, bool create) {
   Reply r = Text(create ? 201 : 200, scratch_.body);
   r.etag = scratch_.etag;
   if (create) r.location = scratch_.location;
+  r.sync_token = res.sync_token;
   return r;
 }
 

@@ -87,6 +87,10 @@ void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage
   Gauge(out, "httpkv_closed_connection_send_calls_total",
         "send(2) calls made by connections that have closed.", "counter",
         Sum(ws, &WorkerMetrics::send_calls));
+  Gauge(out, "httpkv_connections_rejected_total", "Connections refused over --max-connections.",
+        "counter", Sum(ws, &WorkerMetrics::connections_rejected));
+  Gauge(out, "httpkv_connection_timeouts_total", "Connections closed by a deadline.", "counter",
+        Sum(ws, &WorkerMetrics::timeouts));
   Gauge(out, "httpkv_bad_requests_total", "Requests rejected by the parser.", "counter",
         Sum(ws, &WorkerMetrics::parse_errors));
   Gauge(out, "httpkv_keys", "Live keys in the store.", "gauge", store.keys);
@@ -94,8 +98,10 @@ void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage
   Gauge(out, "httpkv_live_bytes", "Bytes of records holding current values.", "gauge",
         store.live_bytes);
   Gauge(out, "httpkv_dead_bytes", "Bytes of overwritten or deleted records.", "gauge",
-        store.disk_bytes - std::min(store.disk_bytes, store.live_bytes));
+        store.dead_bytes);
   Gauge(out, "httpkv_log_appends_total", "Records appended to the log.", "counter", store.appends);
+  Gauge(out, "httpkv_segments", "Log segment files.", "gauge", store.segments);
+  Gauge(out, "httpkv_compactions_total", "Completed compactions.", "counter", store.compactions);
   Gauge(out, "httpkv_fsyncs_total", "fdatasync calls on the log.", "counter", store.fsyncs);
   Gauge(out, "httpkv_fsync_errors_total", "Failed fdatasync calls.", "counter", store.fsync_errors);
   fmt::format_to(std::back_inserter(*out),

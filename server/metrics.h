@@ -40,7 +40,9 @@ struct WorkerMetrics {
   Counter bytes_in{0};
   Counter bytes_out{0};
   Counter parse_errors{0};
-  Counter send_calls{0};  // send(2) calls of closed connections (added at close)
+  Counter connections_rejected{0};  // over --max-connections
+  Counter timeouts{0};              // closed by a deadline
+  Counter send_calls{0};            // send(2) calls of closed connections (added at close)
 
   void RecordRequest(http::Method m, int status, std::chrono::nanoseconds latency);
 };

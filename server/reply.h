@@ -21,6 +21,9 @@ struct Reply {
   // Set when `body` is only the first batch of a listing that continues: the answer is
   // sent chunked and the worker keeps rendering from this cursor.
   struct ListingCursor* stream = nullptr;
+  // Log position of the write this reply acknowledges (0: no write). Under
+  // --fsync always the reply is held until the log is durable up to here.
+  uint64_t sync_token = 0;
 };
 
 inline constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "http/request.h"
+#include "server/deadline.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {
@@ -18,6 +19,9 @@ struct ServerOptions {
   uint64_t max_value = 1 << 20;  // larger bodies -> 413
   // How long SIGTERM waits for in-flight requests before closing what is left.
   std::chrono::milliseconds drain_timeout{5000};
+  Timeouts timeouts;
+  // Connections beyond this (summed over threads) get 503 and are closed at once.
+  uint64_t max_connections = 10000;
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

@@ -77,6 +77,14 @@ Reply RawClient::Read(bool head_request) {
   }
 }
 
+Reply RawClient::ReadIfAvailable() {
+  char buf[65536];
+  ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+  if (n > 0) pending_.append(buf, static_cast<size_t>(n));
+  if (pending_.find("\r\n\r\n") == std::string::npos) return {};
+  return Read();
+}
+
 std::string RawClient::ReadHead() {
   size_t end;
   while ((end = pending_.find("\r\n\r\n")) == std::string::npos) {

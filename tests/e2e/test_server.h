@@ -37,16 +37,24 @@ class InProcessServer {
  public:
   explicit InProcessServer(const std::string& data_dir, unsigned threads = 2,
                            storage::FsyncPolicy fsync = storage::FsyncPolicy::kNever,
-                           uint64_t max_value = 1 << 20) {
+                           uint64_t max_value = 1 << 20)
+      : InProcessServer(Options(data_dir, threads, fsync, max_value)) {}
+  static server::ServerOptions Options(const std::string& data_dir, unsigned threads = 2,
+                                       storage::FsyncPolicy fsync = storage::FsyncPolicy::kNever,
+                                       uint64_t max_value = 1 << 20) {
     server::ServerOptions opts;
     opts.listen = "127.0.0.1:0";
     opts.data_dir = data_dir;
     opts.threads = threads;
     opts.fsync = fsync;
     opts.max_value = max_value;
+    return opts;
+  }
+  explicit InProcessServer(const server::ServerOptions& opts) {
     storage::Options so;
-    so.dir = data_dir;
-    so.fsync = fsync;
+    so.dir = opts.data_dir;
+    so.fsync = opts.fsync;
+    so.group_commit = true;
     status_ = storage::LogStore::Open(so, &store_);
     if (!status_.ok()) return;
     server_ = std::make_unique<server::HttpServer>(opts);
@@ -93,6 +101,8 @@ class RawClient {
   void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
   // Reads one complete response; status 0 if the connection ended first.
   Reply Read(bool head_request = false);
+  // A complete response if one is already buffered or readable without waiting.
+  Reply ReadIfAvailable();
   // Raw bytes up to and including the next blank line (an interim response head).
   std::string ReadHead();
   // True if the server closed the connection (EOF) with nothing else pending.

@@ -10,6 +10,7 @@
 
 #include "reactor/inet_address.h"
 #include "server/http_server.h"
+#include "storage/check.h"
 #include "storage/log_store.h"
 
 namespace {
@@ -24,7 +25,15 @@ struct Flags {
   std::string fsync = "everysec";
   std::string log_level = "info";
   double drain_timeout_s = 5.0;
+  double idle_timeout_s = 60, header_timeout_s = 10, body_timeout_s = 30, write_timeout_s = 30;
+  uint64_t segment_mib = 64;
+  bool check = false;
+  bool repair = false;
 };
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
 
 // Returns -1 to continue, or the exit code (0 for --help/--version, 2 for bad flags).
 int ParseFlags(int argc, char** argv, Flags* f) {
@@ -51,6 +60,23 @@ int ParseFlags(int argc, char** argv, Flags* f) {
                  "seconds SIGTERM waits for in-flight requests")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
+  auto seconds = [&](const char* name, double* v, const char* what) {
+    app.add_option(name, *v, what)->check(CLI::Range(0.001, 86400.0))->capture_default_str();
+  };
+  seconds("--idle-timeout", &f->idle_timeout_s, "seconds an idle keep-alive connection stays open");
+  seconds("--header-timeout", &f->header_timeout_s,
+          "seconds to receive a whole request head (408)");
+  seconds("--body-timeout", &f->body_timeout_s, "seconds allowed between body bytes (408)");
+  seconds("--write-timeout", &f->write_timeout_s, "seconds a client may stall reading a response");
+  app.add_option("--max-connections", f->opts.max_connections,
+                 "open connections beyond this get 503 and are closed")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}))
+      ->capture_default_str();
+  app.add_option("--segment-mib", f->segment_mib, "log segment size before rolling over (MiB)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{4096}))
+      ->capture_default_str();
+  app.add_flag("--check", f->check, "verify every record in --data-dir, report damage, exit");
+  app.add_flag("--repair", f->repair, "rewrite damaged segments keeping every good record, exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -64,8 +90,11 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     return 2;
   }
   f->opts.fsync = *storage::ParseFsyncPolicy(f->fsync);
-  f->opts.drain_timeout =
-      std::chrono::milliseconds(static_cast<int64_t>(f->drain_timeout_s * 1000));
+  f->opts.drain_timeout = Millis(f->drain_timeout_s);
+  f->opts.timeouts.idle = Millis(f->idle_timeout_s);
+  f->opts.timeouts.header = Millis(f->header_timeout_s);
+  f->opts.timeouts.body = Millis(f->body_timeout_s);
+  f->opts.timeouts.write = Millis(f->write_timeout_s);
   std::string error;
   if (!httpkv::reactor::InetAddress::Parse(f->opts.listen, &error)) {
     std::fprintf(stderr, "httpkv-server: --listen: %s\n", error.c_str());
@@ -103,9 +132,29 @@ void LogRecovery(const storage::LogStore& store) {
 
 }  // namespace
 
+// --check / --repair: offline verification of a data dir (refused while a server holds it).
+int CheckOrRepair(const Flags& flags) {
+  storage::CheckReport report;
+  storage::Status st = flags.repair ? storage::RepairDataDir(flags.opts.data_dir, &report)
+                                    : storage::CheckDataDir(flags.opts.data_dir, &report);
+  for (const auto& line : report.Lines()) std::printf("%s\n", line.c_str());
+  if (st.code() == storage::Status::Code::kBusy || st.code() == storage::Status::Code::kIOError ||
+      st.code() == storage::Status::Code::kInvalidArgument) {
+    std::fprintf(stderr, "httpkv-server: %s\n", st.ToString().c_str());
+    return 2;
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "httpkv-server: %s\n", st.ToString().c_str());
+    return 1;
+  }
+  std::printf("%s: %s\n", flags.opts.data_dir.c_str(), flags.repair ? "repaired" : "no damage");
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Flags flags;
   if (int rc = ParseFlags(argc, argv, &flags); rc >= 0) return rc;
+  if (flags.check || flags.repair) return CheckOrRepair(flags);
   SetUpLogging(flags.log_level);
   const sigset_t signals = BlockSignals();
 
@@ -118,6 +167,8 @@ int main(int argc, char** argv) {
   storage::Options sopts;
   sopts.dir = flags.opts.data_dir;
   sopts.fsync = flags.opts.fsync;
+  sopts.group_commit = true;  // --fsync always: one fdatasync per group, off the loops
+  sopts.segment_bytes = flags.segment_mib << 20;
   std::unique_ptr<storage::LogStore> store;
   if (storage::Status st = storage::LogStore::Open(sopts, &store); !st.ok()) {
     std::fprintf(stderr, "httpkv-server: cannot use data dir %s: %s\n", sopts.dir.c_str(),
