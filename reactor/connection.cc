@@ -21,20 +21,58 @@ int Connection::Start() {
 
 void Connection::HandleEvent(const PollEvent& ev) {
   if (closed_) return;
-  if (ev.writable) Flush();
-  if (closed_) return;
+  if (ev.writable) {
+    Flush();
+    if (closed_) return;
+    ReleaseIdleStorage();
+  }
   if (ev.readable || ev.error) HandleReadable();
+}
+
+// Switches to the loop's scratch buffers when our own are empty. Only one connection
+// handles an event at a time on a loop, and SettleBuffers() hands the scratch back
+// empty before this event ends, so sharing is safe.
+void Connection::UseSharedBuffers() {
+  if (input_.empty()) in_ = &loop_->scratch_input();
+  if (output_.empty() && !output_held_) out_ = &loop_->scratch_output();
+}
+
+// Moves whatever outlives this event into our own buffers and empties the scratch.
+void Connection::SettleBuffers() {
+  if (in_ != &input_) {
+    if (!closed_ && !in_->empty()) input_.Append(in_->view());
+    in_->ConsumeAll();
+    in_ = &input_;
+  }
+  if (out_ != &output_) {
+    if (!closed_ && !out_->empty()) output_.Append(out_->view());
+    out_->ConsumeAll();
+    out_ = &output_;
+  }
+  ReleaseIdleStorage();
+}
+
+void Connection::ReleaseIdleStorage() {
+  if (input_.empty() && input_.capacity() != 0) input_.Release();
+  if (output_.empty() && output_.capacity() != 0) output_.Release();
 }
 
 void Connection::HandleReadable() {
   if (!(interest_ & kReadable)) return;  // paused for back-pressure or closing
+  UseSharedBuffers();
+  HandleReadableWith();
+  SettleBuffers();
+  if (!closed_) UpdateInterest();  // settled output may need writability
+}
+
+void Connection::HandleReadableWith() {
   bool got_data = false;
   for (;;) {
-    ssize_t n = input_.ReadFromFd(fd_, kReadChunk);
+    ssize_t n = in_->ReadFromFd(fd_, kReadChunk);
     if (n > 0) {
       bytes_read_ += static_cast<uint64_t>(n);
       got_data = true;
-      if (input_.writable_bytes() > 0) break;  // short read: drained for now
+      if (in_->writable_bytes() > 0) break;  // short read: drained for now
       continue;
     }
     if (n == 0) {
@@ -58,11 +96,11 @@ void Connection::HandleReadable() {
 }
 
 bool Connection::WriteOutput() {
-  while (!output_.empty()) {
-    ssize_t n = ::send(fd_, output_.peek(), output_.readable_bytes(), MSG_NOSIGNAL);
+  while (!out_->empty()) {
+    ssize_t n = ::send(fd_, out_->peek(), out_->readable_bytes(), MSG_NOSIGNAL);
     ++send_calls_;
     if (n > 0) {
-      output_.Consume(static_cast<size_t>(n));
+      out_->Consume(static_cast<size_t>(n));
       bytes_written_ += static_cast<uint64_t>(n);
       continue;
     }
@@ -84,9 +122,9 @@ void Connection::Flush() {
     handler_->OnData(*this);
     if (closed_) return;
     stalled_ = output_full();
-    if (output_.empty()) break;
+    if (out_->empty()) break;
   }
-  if (output_.empty() && close_after_flush_) {
+  if (out_->empty() && close_after_flush_) {
     Close();
     return;
   }
@@ -97,7 +135,7 @@ void Connection::UpdateInterest() {
   if (closed_) return;
   uint32_t want = kNoInterest;
   if (!close_after_flush_ && !peer_closed_ && !output_full()) want |= kReadable;
-  if (!output_.empty() && !output_held_) want |= kWritable;
+  if (!out_->empty() && !output_held_) want |= kWritable;
   if (want == interest_) return;
   if (loop_->poller().Modify(fd_, want, this) != 0) {
     Close();

@@ -8,6 +8,7 @@
 // reading (drops read interest), so a peer that never reads cannot grow our memory;
 // when the output drains, reading resumes and the handler gets OnData again for any
 // requests already buffered.
+// Memory: see UseSharedBuffers — an idle connection holds no buffers.
 // Close: on EOF (after answering what was received), error or reset. The handler's
 // OnClose runs once; the owner destroys the object via EventLoop::Defer.
 // Thread affinity: the owning loop's thread only.
@@ -48,14 +49,16 @@ class Connection final : public IoHandler {
 
   int Start();  // registers for reading; 0 or errno
 
-  Buffer& input() { return input_; }
-  Buffer& output() { return output_; }
+  // The buffers the handler works on. While a read is being handled they may be the
+  // loop's shared scratch buffers (see below); the handler need not care.
+  Buffer& input() { return *in_; }
+  Buffer& output() { return *out_; }
   int fd() const { return fd_; }
   EventLoop* loop() const { return loop_; }
   bool closed() const { return closed_; }
   bool peer_closed() const { return peer_closed_; }
   // True while output is over the high-water mark: the handler should stop producing.
-  bool output_full() const { return output_.readable_bytes() >= kOutputHighWater; }
+  bool output_full() const { return out_->readable_bytes() >= kOutputHighWater; }
 
   // Writes as much of `output` as the kernel takes now; waits for writability otherwise.
   // Needed only for output produced outside OnData (timers, posted tasks).
@@ -70,7 +73,7 @@ class Connection final : public IoHandler {
   bool output_held() const { return output_held_; }
   // Drops unsent output (it must never reach the peer) and closes.
   void Abort() {
-    output_.ConsumeAll();
+    out_->ConsumeAll();
     Close();
   }
   // Stop reading; close as soon as `output` has been written.
@@ -87,14 +90,25 @@ class Connection final : public IoHandler {
 
  private:
   void HandleReadable();
+  void HandleReadableWith();
   bool WriteOutput();  // false if the connection closed
   void UpdateInterest();
 
   EventLoop* loop_;
   int fd_;
   ConnectionHandler* handler_;
+  void UseSharedBuffers();
+  void SettleBuffers();
+  void ReleaseIdleStorage();
+
+  // Own buffers hold only what outlives one event: a partial request, or output the
+  // kernel did not take. Complete exchanges run through the loop's shared scratch
+  // buffers, so an idle connection owns no buffer memory and the steady state does not
+  // allocate. in_/out_ point at whichever pair is active.
   Buffer input_;
   Buffer output_;
+  Buffer* in_ = &input_;
+  Buffer* out_ = &output_;
   void* context_ = nullptr;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "reactor/buffer.h"
 #include "reactor/poller.h"
 #include "reactor/timer_queue.h"
 
@@ -47,6 +48,9 @@ class EventLoop {
   void Cancel(TimerId id) { timers_.Cancel(id); }
 
   Poller& poller() { return *poller_; }
+  // Scratch buffers lent to one connection at a time during an event (Connection).
+  Buffer& scratch_input() { return scratch_input_; }
+  Buffer& scratch_output() { return scratch_output_; }
   Clock::time_point now() const { return now_; }  // cached at each wake-up
   bool IsInLoopThread() const { return thread_id_ == std::this_thread::get_id(); }
 
@@ -66,6 +70,8 @@ class EventLoop {
   std::thread::id thread_id_;
   Clock::time_point now_;
   std::vector<PollEvent> events_;
+  Buffer scratch_input_;
+  Buffer scratch_output_;
 };
 
 }  // namespace httpkv::reactor
