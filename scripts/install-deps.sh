@@ -6,8 +6,9 @@ set -euo pipefail
 
 profile=${1:-test}
 build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev)
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev)
-extra_pkgs=(clang libclang-rt-14-dev tshark wrk nginx-light redis-server gnuplot-nox)
+# tshark + wireshark-common (dumpcap, capinfos): the `capture` tests (tools/capture.sh).
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common)
+extra_pkgs=(clang libclang-rt-14-dev wrk nginx-light redis-server gnuplot-nox)
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
