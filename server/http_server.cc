@@ -35,6 +35,12 @@ HttpServer::~HttpServer() {
   for (int fd : listen_fds_) ::close(fd);
 }
 
+bool HttpServer::OpenAccessLog(std::string* error) {
+  if (opts_.access_log.empty()) return true;
+  access_log_ = AccessLog::Open(opts_.access_log, error);
+  return access_log_ != nullptr;
+}
+
 bool HttpServer::Bind(std::string* error) {
   auto addr = reactor::InetAddress::Parse(opts_.listen, error);
   if (!addr) return false;
@@ -62,7 +68,7 @@ void HttpServer::Start(storage::LogStore* store) {
   store_ = store;
   auto render = [this](std::string* out) { RenderMetrics(out); };
   for (int fd : listen_fds_) {
-    workers_.push_back(std::make_unique<HttpWorker>(fd, store, &opts_, render));
+    workers_.push_back(std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get()));
   }
   listen_fds_.clear();  // now owned by the workers' listeners
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
@@ -74,6 +80,10 @@ void HttpServer::Drain() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+}
+
+void HttpServer::ReopenLogs() {
+  if (access_log_) access_log_->Reopen();
 }
 
 void HttpServer::RenderMetrics(std::string* out) const {

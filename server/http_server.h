@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "reactor/inet_address.h"
+#include "server/access_log.h"
 #include "server/http_worker.h"
 #include "server/server_options.h"
 #include "storage/log_store.h"
@@ -24,6 +25,8 @@ class HttpServer {
   explicit HttpServer(ServerOptions opts);
   ~HttpServer();
 
+  // Opens --access-log if set. False with a one-line *error.
+  bool OpenAccessLog(std::string* error);
   // Creates opts.threads listening sockets. False with a one-line *error on failure.
   bool Bind(std::string* error);
   // The bound address, with the real port when --listen asked for port 0.
@@ -35,6 +38,9 @@ class HttpServer {
   // opts.drain_timeout), join the threads.
   void Drain();
 
+  // SIGHUP: reopen the access log (after logrotate moved it).
+  void ReopenLogs();
+
   // Prometheus text of every worker plus store statistics. Any thread.
   void RenderMetrics(std::string* out) const;
 
@@ -43,6 +49,7 @@ class HttpServer {
   reactor::InetAddress address_;
   std::vector<int> listen_fds_;
   storage::LogStore* store_ = nullptr;
+  std::unique_ptr<AccessLog> access_log_;
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   std::vector<std::thread> threads_;
 };

@@ -12,7 +12,7 @@ using http::ParseResult;
 using reactor::Connection;
 
 HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
-                       KvRoutes::MetricsRenderer metrics)
+                       KvRoutes::MetricsRenderer metrics, AccessLog* access_log)
     : listener_(
           std::make_unique<reactor::Listener>(&loop_, listen_fd, [this](int fd) { OnAccept(fd); })),
       opts_(opts),
@@ -20,7 +20,8 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
       store_(store),
       routes_(store, opts, std::move(metrics)),
       max_connections_((opts->max_connections + opts->threads - 1) / opts->threads),
-      hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways) {}
+      hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways),
+      access_log_(access_log) {}
 
 HttpWorker::~HttpWorker() = default;
 
@@ -108,7 +109,12 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const bool head = request_.method == http::Method::kHead;
   if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
   WriteReply(conn, reply, head, ch);
-  metrics_.RecordRequest(request_.method, reply.status, reactor::Clock::now() - loop_.now());
+  const auto latency = reactor::Clock::now() - loop_.now();
+  metrics_.RecordRequest(request_.method, reply.status, latency);
+  if (access_log_) {
+    const uint64_t body = reply.head_length >= 0 || head ? 0 : reply.body.size();
+    access_log_->Record(conn.fd(), request_, reply.status, body, latency);
+  }
   conn.input().Consume(r.consumed);
   s.parser.Reset();
   s.continue_sent = false;

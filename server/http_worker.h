@@ -18,6 +18,7 @@
 #include "reactor/connection.h"
 #include "reactor/event_loop.h"
 #include "reactor/listener.h"
+#include "server/access_log.h"
 #include "server/kv_routes.h"
 #include "server/listing.h"
 #include "server/metrics.h"
@@ -50,7 +51,7 @@ struct HttpSession {
 class HttpWorker final : public reactor::ConnectionHandler {
  public:
   HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
-             KvRoutes::MetricsRenderer metrics);
+             KvRoutes::MetricsRenderer metrics, AccessLog* access_log);
   ~HttpWorker();
 
   // Thread body: registers the listener and runs the loop until drained or quit.
@@ -98,6 +99,7 @@ class HttpWorker final : public reactor::ConnectionHandler {
   uint64_t next_session_id_ = 1;
   size_t max_connections_;  // this worker's share of --max-connections
   const bool hold_for_fsync_;
+  AccessLog* access_log_;  // nullptr: no access log
 };
 
 }  // namespace httpkv::server

@@ -22,6 +22,7 @@ struct ServerOptions {
   Timeouts timeouts;
   // Connections beyond this (summed over threads) get 503 and are closed at once.
   uint64_t max_connections = 10000;
+  std::string access_log;  // file for one line per request; empty: none
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "tests/e2e/server_process.h"
 #include "tests/e2e/test_server.h"
@@ -121,6 +122,46 @@ TEST(Lifecycle, BusyPortIsOneLineAndTouchesNoData) {
       1);
   EXPECT_EQ(Lines(err), 1u) << err;
   EXPECT_FALSE(std::filesystem::exists(other));
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+TEST(Lifecycle, AccessLogLinesAndReopenOnSighup) {
+  TempDir dir;
+  const std::string log = dir.path() + "/access.log";
+  auto args = Args(dir);
+  args.insert(args.end(), {"--access-log", log});
+  ServerProcess p;
+  ASSERT_TRUE(p.Start(args)) << p.log();
+  EXPECT_EQ(Request(p.port(), "PUT", "/kv/a", "12345").status, 201);
+  EXPECT_EQ(Request(p.port(), "GET", "/kv/a", {}, "User-Agent: test-agent\r\n").status, 200);
+  std::filesystem::rename(log, log + ".1");  // what logrotate does
+  p.Signal(SIGHUP);
+  ASSERT_TRUE(p.WaitForLog("reopened the access log"));
+  EXPECT_EQ(Request(p.port(), "GET", "/kv/missing").status, 404);
+  p.Signal(SIGTERM);
+  ASSERT_EQ(p.Wait(), 0);
+  const std::string rotated = ReadFile(log + ".1"), fresh = ReadFile(log);
+  EXPECT_EQ(Lines(rotated) + Lines(fresh), 3u) << rotated << fresh;
+  EXPECT_NE(fresh.find("\"GET /kv/missing HTTP/1.1\" 404 "), std::string::npos) << fresh;
+  const std::string all = rotated + fresh;
+  EXPECT_NE(all.find("127.0.0.1 - - ["), std::string::npos) << all;
+  EXPECT_NE(all.find("\"GET /kv/a HTTP/1.1\" 200 5 \"-\" \"test-agent\" "), std::string::npos)
+      << all;
+}
+
+TEST(Lifecycle, UnwritableAccessLogIsOneLineExitTwo) {
+  TempDir dir;
+  const std::string not_a_dir = dir.path() + "/plain-file";
+  std::ofstream(not_a_dir) << "x";
+  auto args = Args(dir);
+  args.insert(args.end(), {"--access-log", not_a_dir + "/access.log"});
+  std::string err;
+  EXPECT_EQ(RunServerToExit(args, &err), 2);
+  EXPECT_EQ(Lines(err), 1u) << err;
 }
 
 }  // namespace

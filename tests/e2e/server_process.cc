@@ -58,6 +58,19 @@ bool ServerProcess::Start(const std::vector<std::string>& args) {
   }
 }
 
+bool ServerProcess::WaitForLog(const std::string& text) {
+  const size_t from = log_.size();
+  for (;;) {
+    if (log_.find(text, from > text.size() ? from - text.size() : 0) != std::string::npos) {
+      return true;
+    }
+    char buf[4096];
+    ssize_t n = ::read(err_fd_, buf, sizeof buf);
+    if (n <= 0) return false;
+    log_.append(buf, static_cast<size_t>(n));
+  }
+}
+
 void ServerProcess::Signal(int sig) {
   if (pid_ > 0) ::kill(pid_, sig);
 }

@@ -17,6 +17,8 @@ class ServerProcess {
   bool Start(const std::vector<std::string>& args);
   uint16_t port() const { return port_; }
   void Signal(int sig);
+  // Reads the process's stderr until `text` appears (true) or it exits (false).
+  bool WaitForLog(const std::string& text);
   // Waits for exit; returns the exit code, or 128+signal if killed.
   int Wait();
   // Everything the process wrote to stderr so far (complete after Wait()).

@@ -75,6 +75,8 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   app.add_option("--segment-mib", f->segment_mib, "log segment size before rolling over (MiB)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4096}))
       ->capture_default_str();
+  app.add_option("--access-log", f->opts.access_log,
+                 "append one line per request to FILE (async; reopened on SIGHUP)");
   app.add_flag("--check", f->check, "verify every record in --data-dir, report damage, exit");
   app.add_flag("--repair", f->repair, "rewrite damaged segments keeping every good record, exit");
   try {
@@ -160,6 +162,10 @@ int main(int argc, char** argv) {
 
   httpkv::server::HttpServer server(flags.opts);
   std::string error;
+  if (!server.OpenAccessLog(&error)) {
+    std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
+    return 2;
+  }
   if (!server.Bind(&error)) {  // before the store: a busy port touches no data
     std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
     return 1;
@@ -185,7 +191,8 @@ int main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      spdlog::info("SIGHUP: logs go to stderr, nothing to reopen");
+      server.ReopenLogs();
+      spdlog::info("SIGHUP: reopened the access log");
       continue;
     }
     spdlog::info("{}: draining connections", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -1,0 +1,109 @@
+#include "server/access_log.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <spdlog/async.h>
+#include <spdlog/details/file_helper.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <ctime>
+#include <mutex>
+
+namespace httpkv::server {
+
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit ReopenableFileSink(const std::string& path) { file_.open(path, false); }
+  void Reopen() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    file_.reopen(false);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    line.append(msg.payload.begin(), msg.payload.end());
+    line.push_back('\n');
+    file_.write(line);
+  }
+  void flush_() override { file_.flush(); }
+
+ private:
+  spdlog::details::file_helper file_;
+};
+
+namespace {
+
+// "25/Nov/2026:14:36:17 +0000", recomputed once per second per thread.
+std::string_view LogTime() {
+  thread_local time_t cached_sec = -1;
+  thread_local char buf[32];
+  thread_local size_t len = 0;
+  const time_t now = ::time(nullptr);
+  if (now != cached_sec) {
+    tm t;
+    ::gmtime_r(&now, &t);
+    len = ::strftime(buf, sizeof buf, "%d/%b/%Y:%H:%M:%S +0000", &t);
+    cached_sec = now;
+  }
+  return {buf, len};
+}
+
+std::string_view PeerAddress(int fd, char* buf, size_t size) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "-";
+  const void* addr =
+      ss.ss_family == AF_INET6
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&ss)->sin_addr);
+  if (::inet_ntop(ss.ss_family, addr, buf, static_cast<socklen_t>(size)) == nullptr) return "-";
+  return buf;
+}
+
+std::string_view OrDash(std::string_view s) {
+  return s.empty() ? "-" : s;
+}
+
+}  // namespace
+
+std::unique_ptr<AccessLog> AccessLog::Open(const std::string& path, std::string* error) {
+  std::unique_ptr<AccessLog> log(new AccessLog());
+  try {
+    log->sink_ = std::make_shared<ReopenableFileSink>(path);
+    // A dedicated pool: access logging must never share a queue with other loggers.
+    auto pool = std::make_shared<spdlog::details::thread_pool>(16384, 1);
+    log->logger_ = std::make_shared<spdlog::async_logger>(
+        "access", log->sink_, pool, spdlog::async_overflow_policy::overrun_oldest);
+    log->pool_ = pool;
+  } catch (const spdlog::spdlog_ex& e) {
+    *error = "cannot open access log " + path + ": " + e.what();
+    return nullptr;
+  }
+  return log;
+}
+
+AccessLog::~AccessLog() {
+  if (logger_) logger_->flush();
+}
+
+void AccessLog::Record(int fd, const http::Request& req, int status, uint64_t body_bytes,
+                       std::chrono::nanoseconds latency) {
+  char peer[64];
+  fmt::memory_buffer line;  // inline storage: no allocation for ordinary lines
+  fmt::format_to(std::back_inserter(line),
+                 "{} - - [{}] \"{} {} HTTP/1.{}\" {} {} \"{}\" \"{}\" {:.6f}",
+                 PeerAddress(fd, peer, sizeof peer), LogTime(), req.method_name, req.target,
+                 req.minor_version, status, body_bytes, OrDash(req.Find("Referer")),
+                 OrDash(req.Find("User-Agent")), static_cast<double>(latency.count()) / 1e9);
+  logger_->info(std::string_view(line.data(), line.size()));
+}
+
+void AccessLog::Reopen() {
+  logger_->flush();
+  sink_->Reopen();
+}
+
+}  // namespace httpkv::server

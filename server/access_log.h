@@ -1,0 +1,41 @@
+// AccessLog: one line per answered request, combined-log style plus latency:
+//   127.0.0.1 - - [25/Nov/2026:14:36:17 +0000] "GET /kv/x HTTP/1.1" 200 22 "-" "curl/7.88.1"
+//   0.000041
+// Lines are formatted on the reactor thread into a stack buffer and handed to an spdlog
+// async logger; its single background thread writes the file. When the queue is full
+// the oldest lines are dropped rather than blocking a reactor. Reopen() (SIGHUP) lets
+// logrotate move the file away. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/request.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace httpkv::server {
+
+class ReopenableFileSink;
+
+class AccessLog {
+ public:
+  // nullptr and *error (one line) if the file cannot be opened for appending.
+  static std::unique_ptr<AccessLog> Open(const std::string& path, std::string* error);
+  ~AccessLog();
+
+  void Record(int fd, const http::Request& req, int status, uint64_t body_bytes,
+              std::chrono::nanoseconds latency);
+  void Reopen();
+
+ private:
+  AccessLog() = default;
+  std::shared_ptr<void> pool_;  // the async logger's thread pool (kept alive here)
+  std::shared_ptr<ReopenableFileSink> sink_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+}  // namespace httpkv::server
