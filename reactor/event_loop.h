@@ -60,7 +60,8 @@ class EventLoop {
   void RunDeferred();
 
   std::unique_ptr<Poller> poller_;
-  int wake_fd_ = -1;
+  int wake_write_fd_ = -1;  // declared first: wake_fd_'s initializer sets it
+  int wake_fd_ = -1;        // read end, registered with the poller (== write end for eventfd)
   std::unique_ptr<Waker> waker_;
   TimerQueue timers_;
   std::vector<std::function<void()>> deferred_;

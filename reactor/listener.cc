@@ -93,7 +93,10 @@ void Listener::ShedOnFdExhaustion() {
   if (reserve_fd_ < 0) return;
   ::close(reserve_fd_);
   int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-  if (c >= 0) ::close(c);
+  if (c >= 0) {
+    ::close(c);
+    ++shed_;
+  }
   reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 

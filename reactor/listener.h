@@ -31,6 +31,7 @@ class Listener final : public IoHandler {
   void Stop();  // unregisters and closes the socket (idempotent)
   void HandleEvent(const PollEvent& ev) override;
   uint64_t accept_errors() const { return accept_errors_; }
+  uint64_t shed_connections() const { return shed_; }  // accepted and closed on EMFILE
 
  private:
   void ShedOnFdExhaustion();
@@ -40,6 +41,7 @@ class Listener final : public IoHandler {
   int reserve_fd_;
   AcceptCallback on_accept_;
   uint64_t accept_errors_ = 0;
+  uint64_t shed_ = 0;
 };
 
 }  // namespace httpkv::reactor

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages httpkv builds, tests and benchmarks with. Idempotent:
 # packages already present are skipped and apt-get runs only when something is missing.
-# Usage: scripts/install-deps.sh [build|test|all]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|fuzz|all]   (default: test)
 set -euo pipefail
 
 profile=${1:-test}
 build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev)
 # tshark + wireshark-common (dumpcap, capinfos): the `capture` tests (tools/capture.sh).
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common)
-extra_pkgs=(clang libclang-rt-14-dev wrk nginx-light redis-server gnuplot-nox)
+fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for .ci/fuzz.sh
+extra_pkgs=(wrk nginx-light redis-server gnuplot-nox)
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${extra_pkgs[@]}") ;;
-  *) echo "install-deps: unknown profile '$profile' (build|test|all)" >&2; exit 2 ;;
+  fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${extra_pkgs[@]}") ;;
+  *) echo "install-deps: unknown profile '$profile' (build|test|fuzz|all)" >&2; exit 2 ;;
 esac
 
 missing=()
