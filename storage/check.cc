@@ -24,20 +24,6 @@ Status OpenLocked(const std::string& dir, std::unique_ptr<DirLock>* lock) {
   return DirLock::Acquire(dir, lock);
 }
 
-Status OpenSegment(const std::string& dir, uint32_t id, std::unique_ptr<Segment>* out) {
-  const std::string path = dir + "/" + SegmentFileName(id);
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    close(fd);
-    return ErrnoStatus("cannot stat " + path, err);
-  }
-  *out = std::make_unique<Segment>(id, fd, static_cast<uint64_t>(st.st_size));
-  return Status::OK();
-}
-
 // Scans one segment; if out is non-null, copies every good record into it.
 Status CheckSegment(const std::string& dir, const Segment& seg, bool hint_present, SegmentCheck* sc,
                     std::string* good) {
@@ -76,8 +62,8 @@ Status RunCheck(const std::string& dir, bool repair, CheckReport* report) {
   if (ls.compact_marker) report->notes.push_back("interrupted compaction pending (COMPACT)");
   bool damaged = false;
   for (uint32_t id : ls.segments) {
-    std::unique_ptr<Segment> seg;
-    if (Status s = OpenSegment(dir, id, &seg); !s.ok()) return s;
+    std::shared_ptr<Segment> seg;
+    if (Status s = OpenSegmentAt(dir, id, /*writable=*/false, &seg); !s.ok()) return s;
     SegmentCheck sc;
     std::string good;
     const bool hint = std::binary_search(ls.hints.begin(), ls.hints.end(), id);
@@ -93,7 +79,7 @@ Status RunCheck(const std::string& dir, bool repair, CheckReport* report) {
       unlink((dir + "/" + HintFileName(id)).c_str());
       sc.hint_valid = false;
       sc.repaired = true;
-      if (Status s = OpenSegment(dir, id, &seg); !s.ok()) return s;
+      if (Status s = OpenSegmentAt(dir, id, /*writable=*/false, &seg); !s.ok()) return s;
     }
     if (repair && hint && !sc.hint_valid) {
       // A sealed segment keeps a hint: without one, Open would take it for the active one.

@@ -75,17 +75,7 @@ Status LogStore::Open(const Options& opts, std::unique_ptr<LogStore>* out) {
 }
 
 Status LogStore::OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Segment>* out) {
-  const std::string path = opts_.dir + "/" + SegmentFileName(id);
-  int fd = open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    close(fd);
-    return ErrnoStatus("cannot stat " + path, err);
-  }
-  *out = std::make_shared<Segment>(id, fd, static_cast<uint64_t>(st.st_size));
-  return Status::OK();
+  return OpenSegmentAt(opts_.dir, id, writable, out);
 }
 
 // Applies every segment in id order. The active segment is the newest one without a hint

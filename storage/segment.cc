@@ -1,6 +1,7 @@
 #include "storage/segment.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -156,6 +157,21 @@ Status ListDataDir(const std::string& dir, DirListing* out) {
   std::sort(out->segments.begin(), out->segments.end());
   std::sort(out->hints.begin(), out->hints.end());
   std::sort(out->temps.begin(), out->temps.end());
+  return Status::OK();
+}
+
+Status OpenSegmentAt(const std::string& dir, uint32_t id, bool writable,
+                     std::shared_ptr<Segment>* out) {
+  const std::string path = dir + "/" + SegmentFileName(id);
+  int fd = open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus("cannot stat " + path, err);
+  }
+  *out = std::make_shared<Segment>(id, fd, static_cast<uint64_t>(st.st_size));
   return Status::OK();
 }
 

@@ -55,6 +55,10 @@ struct Segment {
   std::atomic<bool> has_hint{false};
 };
 
+// Opens DIR/NNNNNNNN.log (read-only or read-write) and wraps it with its current size.
+Status OpenSegmentAt(const std::string& dir, uint32_t id, bool writable,
+                     std::shared_ptr<Segment>* out);
+
 // Reader-biased shared mutex: readers lock one of kSlots cache-line-sized shared_mutexes
 // chosen per thread, so concurrent readers never share a lock word; the rare writer
 // (rollover, compaction install) locks them all. Meets SharedMutex for std::shared_lock.

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "bench/storage/bench_util.h"
 #include "storage/log_store.h"
 
 namespace httpkv::storage {
@@ -18,35 +19,13 @@ namespace {
 
 constexpr size_t kValueSize = 100;
 
-class BenchDir {
- public:
-  BenchDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp ? tmp : "/tmp") + "/httpkv_bench_XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~BenchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using bench::BenchDir;
 
 std::unique_ptr<LogStore> OpenStore(const std::string& dir, FsyncPolicy policy) {
-  std::unique_ptr<LogStore> store;
   Options opts;
   opts.dir = dir;
   opts.fsync = policy;
-  Status s = LogStore::Open(opts, &store);
-  if (!s.ok()) {
-    std::fprintf(stderr, "open failed: %s\n", s.ToString().c_str());
-    std::abort();
-  }
-  return store;
+  return bench::OpenOrAbort(opts);
 }
 
 std::string Key(int i) {
