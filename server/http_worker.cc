@@ -136,21 +136,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
 void HttpWorker::WriteReply(Connection& conn, const Reply& reply, bool head,
                             ConnectionHeader connection) {
   const size_t before = conn.output().readable_bytes();
-  http::ResponseWriter w(&conn.output());
-  w.Start(reply.status, connection);
-  if (!reply.allow.empty()) w.Header("Allow", reply.allow);
-  if (!reply.location.empty()) w.Header("Location", reply.location);
-  if (!reply.etag.empty()) w.Header("ETag", reply.etag);
-  if (reply.status < 200 || reply.status == 204 || reply.status == 304) {
-    w.FinishNoBody();
-  } else if (reply.stream != nullptr) {
-    w.FinishChunkedHead(reply.content_type);  // HEAD: the same head, no chunks
-    if (!head) w.Chunk(reply.body);
-  } else if (reply.head_length >= 0) {
-    w.FinishHead(reply.content_type, static_cast<uint64_t>(reply.head_length));
-  } else {
-    w.Finish(reply.content_type, reply.body, head);
-  }
+  SerializeReply(reply, head, connection, &conn.output());
   Bump(metrics_.bytes_out, conn.output().readable_bytes() - before);
 }
 

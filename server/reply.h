@@ -7,6 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "http/response_writer.h"
+#include "reactor/buffer.h"
+
 namespace httpkv::server {
 
 struct Reply {
@@ -25,6 +28,11 @@ struct Reply {
   // --fsync always the reply is held until the log is durable up to here.
   uint64_t sync_token = 0;
 };
+
+// Serializes a Reply (status line, Date, Allow/Location/ETag, framing, body) into `out`.
+// HEAD keeps the GET's framing headers and sends no body; 1xx/204/304 carry no length.
+void SerializeReply(const Reply& reply, bool head, http::ConnectionHeader connection,
+                    reactor::Buffer* out);
 
 inline constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 

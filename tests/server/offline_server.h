@@ -79,21 +79,9 @@ class OfflineServer {
   }
 
  private:
-  // Same steps as HttpWorker::WriteReply (keep-alive HTTP/1.1: no Connection header).
   void WriteReply(const Reply& reply, bool head) {
     last_status_ = reply.status;
-    http::ResponseWriter w(&out_);
-    w.Start(reply.status, http::ConnectionHeader::kNone);
-    if (!reply.allow.empty()) w.Header("Allow", reply.allow);
-    if (!reply.location.empty()) w.Header("Location", reply.location);
-    if (!reply.etag.empty()) w.Header("ETag", reply.etag);
-    if (reply.status < 200 || reply.status == 204 || reply.status == 304) {
-      w.FinishNoBody();
-    } else if (reply.head_length >= 0) {
-      w.FinishHead(reply.content_type, static_cast<uint64_t>(reply.head_length));
-    } else {
-      w.Finish(reply.content_type, reply.body, head);
-    }
+    SerializeReply(reply, head, http::ConnectionHeader::kNone, &out_);
   }
 
   std::string dir_;
