@@ -60,15 +60,6 @@ void ForEachListElement(std::string_view list, Fn fn) {
   }
 }
 
-bool IsKnownCoding(std::string_view name) {
-  static constexpr std::string_view kKnown[] = {"gzip",       "x-gzip",   "deflate", "compress",
-                                                "x-compress", "identity", "br",      "zstd"};
-  for (std::string_view k : kKnown) {
-    if (EqualsIgnoreCase(name, k)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 bool IsTchar(unsigned char c) {
@@ -241,6 +232,14 @@ bool TokenListContains(std::string_view list, std::string_view token) {
   return found;
 }
 
+// Contains "chunk" in any case: a near miss that a lenient peer might take for chunked.
+static bool LooksLikeChunked(std::string_view name) {
+  for (size_t i = 0; i + 5 <= name.size(); ++i) {
+    if (EqualsIgnoreCase(name.substr(i, 5), "chunk")) return true;
+  }
+  return false;
+}
+
 void TransferEncoding::Add(std::string_view value) {
   present = true;
   ForEachListElement(value, [this](std::string_view e) {
@@ -254,11 +253,12 @@ void TransferEncoding::Add(std::string_view value) {
       if (semi != std::string_view::npos) garbage = true;  // chunked takes no parameters
       if (chunked_count < 2) ++chunked_count;              // saturate: 2 means "more than once"
       chunked_last = true;
-    } else if (IsKnownCoding(name)) {
+    } else if (LooksLikeChunked(name)) {
+      garbage = true;  // "xchunked", "chunk": someone else may read it as chunked
+    } else {
+      // A coding we do not implement (known or not): RFC 9112 6.1 says 501.
       other_coding = true;
       chunked_last = false;
-    } else {
-      garbage = true;  // unknown or look-alike ("xchunked"): never guess
     }
   });
 }

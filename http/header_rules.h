@@ -54,9 +54,10 @@ bool TokenListContains(std::string_view list, std::string_view token);
 
 // Accumulates Transfer-Encoding field values (several fields form one list).
 // Decisions (RFC 9112 6.1/6.3):
-//   - syntax garbage (empty element, non-token, "chunked;x") or unknown coding -> 400
+//   - syntax garbage (empty element, non-token, "chunked;x") or a look-alike
+//     containing "chunk" ("xchunked", "chunkedx", "chunk")                      -> 400
 //   - "chunked" not last, or more than once                                      -> 400
-//   - only known codings (gzip, deflate, compress, identity, br, zstd ...) and
+//   - any other coding (gzip, deflate, identity, or unknown like "foo") with
 //     chunked last but other codings before it, or no chunked at all           -> 501
 //   - exactly "chunked"                                                          -> chunked
 struct TransferEncoding {
