@@ -86,14 +86,15 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const ParseResult r = s.parser.Parse(conn.input().readable_span(), &request_);
   if (r.kind == ParseResult::kError) {
     Bump(metrics_.parse_errors);
-    RejectAndClose(conn, s, r.status, r.reason);
+    RejectAndClose(conn, s, r.status, r.reason, /*head_parsed=*/false);
     return false;
   }
   if (r.kind == ParseResult::kNeedMore) {
     if (s.parser.headers_complete() && request_.expect_continue && !s.continue_sent) {
       // RFC 9110 10.1.1: ask for the body only if we are going to read it.
       if (int early = KvRoutes::EarlyStatus(request_); early != 0) {
-        RejectAndClose(conn, s, early, "request rejected before its body was sent");
+        RejectAndClose(conn, s, early, "request rejected before its body was sent",
+                       /*head_parsed=*/true);
         return false;
       }
       http::ResponseWriter::WriteContinue(&conn.output());
@@ -110,7 +111,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
   WriteReply(conn, reply, head, ch);
   const auto latency = reactor::Clock::now() - loop_.now();
-  metrics_.RecordRequest(request_.method, reply.status, latency);
+  metrics_.RecordRequest(request_.method, reply.route, reply.status, latency);
   if (access_log_) {
     const uint64_t body = reply.head_length >= 0 || head ? 0 : reply.body.size();
     access_log_->Record(conn.fd(), request_, reply.status, body, latency);
@@ -168,17 +169,20 @@ bool HttpWorker::ContinueListing(Connection& conn, HttpSession& s) {
 }
 
 // After a framing error nothing that follows can be trusted: answer and close.
+// head_parsed: request_ holds this request's head (else it may be a stale one).
 void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
-                                std::string_view reason) {
+                                std::string_view reason, bool head_parsed) {
   Reply reply;
   reply.status = status;
   reply.content_type = kTextPlain;
   std::string body(reason);  // error path only: allocation is fine here
   body.push_back('\n');
   reply.body = body;
-  if (status == 405) reply.allow = AllowHeader(MatchRoute(request_.path).route);  // head is valid
+  const Route route = head_parsed ? MatchRoute(request_.path).route : Route::kNone;
+  if (status == 405) reply.allow = AllowHeader(route);
   WriteReply(conn, reply, false, ConnectionHeader::kClose);
-  metrics_.RecordRequest(request_.method, status, reactor::Clock::now() - loop_.now());
+  metrics_.RecordRequest(head_parsed ? request_.method : http::Method::kOther, route, status,
+                         reactor::Clock::now() - loop_.now());
   s.closing = true;
   conn.input().ConsumeAll();
   conn.CloseAfterFlush();

@@ -73,7 +73,7 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // Sends the next chunk of a streamed listing. False: stop serving for now.
   bool ContinueListing(reactor::Connection& conn, HttpSession& s);
   void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
-                      std::string_view reason);
+                      std::string_view reason, bool head_parsed);
   void DrainNow();
   void MaybeFinishDrain();
   // Deadlines (http_worker_deadlines.cc).

@@ -63,7 +63,7 @@ void HttpWorker::OnDeadline(Connection* conn) {
       return;
     case DeadlineAction::kRequestTimeout:
       Bump(metrics_.timeouts);
-      RejectAndClose(*conn, s, 408, "request not received in time");
+      RejectAndClose(*conn, s, 408, "request not received in time", /*head_parsed=*/false);
       return;
   }
 }

@@ -35,10 +35,16 @@ int KvRoutes::EarlyStatus(const http::Request& req) {
 }
 
 Reply KvRoutes::Handle(const http::Request& req) {
+  const RouteMatch m = MatchRoute(req.path);
+  Reply r = Dispatch(req, m);
+  r.route = m.route;
+  return r;
+}
+
+Reply KvRoutes::Dispatch(const http::Request& req, const RouteMatch& m) {
   if (req.method == Method::kOther) {
     return Text(501, "method not implemented (supported: GET, HEAD, POST, PUT, DELETE, OPTIONS)\n");
   }
-  const RouteMatch m = MatchRoute(req.path);
   if (m.route == Route::kNone) {
     scratch_.body.clear();
     fmt::format_to(std::back_inserter(scratch_.body), "no route for {}\n", req.path);

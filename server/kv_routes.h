@@ -33,6 +33,7 @@ class KvRoutes {
   static int EarlyStatus(const http::Request& req);
 
  private:
+  Reply Dispatch(const http::Request& req, const RouteMatch& m);
   Reply HandleKv(const http::Request& req, std::string_view raw_key);
   Reply GetKv(const http::Request& req);
   Reply PutKv(const http::Request& req);

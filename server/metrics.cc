@@ -7,10 +7,21 @@
 
 namespace httpkv::server {
 
-void WorkerMetrics::RecordRequest(http::Method m, int status, std::chrono::nanoseconds latency) {
+namespace {
+
+size_t StatusSlot(int status) {
+  for (size_t i = 0; i + 1 < kStatusSlots; ++i) {
+    if (kStatuses[i] == status) return i;
+  }
+  return kStatusSlots - 1;
+}
+
+}  // namespace
+
+void WorkerMetrics::RecordRequest(http::Method m, Route route, int status,
+                                  std::chrono::nanoseconds latency) {
   const size_t mi = std::min<size_t>(static_cast<size_t>(m), kMethodSlots - 1);
-  const size_t si = status > 0 && status < static_cast<int>(kStatusSlots) ? status : 0;
-  Bump(requests[mi][si]);
+  Bump(requests[mi][static_cast<size_t>(route)][StatusSlot(status)]);
   const uint64_t us = static_cast<uint64_t>(latency.count()) / 1000;
   size_t b = 0;
   while (b < kLatencyBucketsUs.size() && us > kLatencyBucketsUs[b]) ++b;
@@ -32,16 +43,20 @@ void Gauge(std::string* out, const char* name, const char* help, const char* typ
 }
 
 void RenderRequests(const std::vector<const WorkerMetrics*>& ws, std::string* out) {
-  *out += "# HELP httpkv_requests_total HTTP requests answered, by method and status.\n";
+  *out += "# HELP httpkv_requests_total HTTP requests answered, by method, route and status.\n";
   *out += "# TYPE httpkv_requests_total counter\n";
   for (size_t m = 0; m < kMethodSlots; ++m) {
-    for (size_t s = 0; s < kStatusSlots; ++s) {
-      uint64_t n = 0;
-      for (const auto* w : ws) n += w->requests[m][s].load(std::memory_order_relaxed);
-      if (n == 0) continue;
-      fmt::format_to(std::back_inserter(*out),
-                     "httpkv_requests_total{{method=\"{}\",status=\"{}\"}} {}\n",
-                     http::MethodName(static_cast<http::Method>(m)), s, n);
+    for (size_t r = 0; r < kRouteCount; ++r) {
+      for (size_t s = 0; s < kStatusSlots; ++s) {
+        uint64_t n = 0;
+        for (const auto* w : ws) n += w->requests[m][r][s].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        const std::string status = s + 1 < kStatusSlots ? std::to_string(kStatuses[s]) : "other";
+        fmt::format_to(std::back_inserter(*out),
+                       "httpkv_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
+                       http::MethodName(static_cast<http::Method>(m)),
+                       RouteName(static_cast<Route>(r)), status, n);
+      }
     }
   }
 }

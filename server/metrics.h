@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "http/method.h"
+#include "server/route_table.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {
@@ -26,13 +27,18 @@ inline void Bump(Counter& c, uint64_t n = 1) {
 }
 
 inline constexpr size_t kMethodSlots = 7;  // http::Method values, kOther last
-inline constexpr size_t kStatusSlots = 600;
+// The statuses the server can answer, each with its own counter; anything else is counted
+// in a last "other" slot. Keeps method x route x status small (13 KiB per thread).
+inline constexpr std::array<uint16_t, 27> kStatuses = {100, 200, 201, 202, 204, 304, 400, 404, 405,
+                                                       408, 409, 411, 412, 413, 414, 415, 417, 431,
+                                                       500, 501, 502, 503, 505, 507, 0,   0,   0};
+inline constexpr size_t kStatusSlots = kStatuses.size();
 // Upper bounds of the latency histogram buckets, in microseconds (+Inf implied).
 inline constexpr std::array<uint64_t, 12> kLatencyBucketsUs = {
     25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000};
 
 struct WorkerMetrics {
-  std::array<std::array<Counter, kStatusSlots>, kMethodSlots> requests{};
+  std::array<std::array<std::array<Counter, kStatusSlots>, kRouteCount>, kMethodSlots> requests{};
   std::array<Counter, kLatencyBucketsUs.size() + 1> latency_buckets{};
   Counter latency_sum_us{0};
   Counter connections_open{0};
@@ -44,7 +50,7 @@ struct WorkerMetrics {
   Counter timeouts{0};              // closed by a deadline
   Counter send_calls{0};            // send(2) calls of closed connections (added at close)
 
-  void RecordRequest(http::Method m, int status, std::chrono::nanoseconds latency);
+  void RecordRequest(http::Method m, Route route, int status, std::chrono::nanoseconds latency);
 };
 
 // Renders all workers' blocks plus store statistics in Prometheus text format 0.0.4.

@@ -9,11 +9,13 @@
 
 #include "http/response_writer.h"
 #include "reactor/buffer.h"
+#include "server/route_table.h"
 
 namespace httpkv::server {
 
 struct Reply {
   int status = 200;
+  Route route = Route::kNone;     // for metrics
   std::string_view content_type;  // empty: no Content-Type
   std::string_view body;
   std::string_view allow;     // Allow header (405, OPTIONS)

@@ -39,6 +39,13 @@ bool MethodAllowed(Route route, Method m) {
   return false;
 }
 
+std::string_view RouteName(Route route) {
+  static constexpr std::string_view kNames[kRouteCount] = {
+      "root",   "create",  "update",        "kv",       "healthz",
+      "readyz", "metrics", "admin_compact", "asterisk", "none"};
+  return kNames[static_cast<size_t>(route)];
+}
+
 std::string_view AllowHeader(Route route) {
   switch (route) {
     case Route::kRoot:

@@ -29,6 +29,9 @@ struct RouteMatch {
 
 RouteMatch MatchRoute(std::string_view path);
 bool MethodAllowed(Route route, http::Method method);
+inline constexpr size_t kRouteCount = static_cast<size_t>(Route::kNone) + 1;
+// Metric label: "root", "create", "kv", ...
+std::string_view RouteName(Route route);
 // Value of the Allow header for the route (RFC 9110 10.2.1).
 std::string_view AllowHeader(Route route);
 

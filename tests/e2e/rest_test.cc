@@ -138,7 +138,7 @@ TEST_F(RestTest, MetricsCountRequests) {
   Do("GET", "/kv/missing");
   Reply m = Do("GET", "/metrics");
   EXPECT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("httpkv_requests_total{method=\"GET\",status=\"404\"} 2\n"),
+  EXPECT_NE(m.body.find("httpkv_requests_total{method=\"GET\",route=\"kv\",status=\"404\"} 2\n"),
             std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("httpkv_request_duration_seconds_count"), std::string::npos);
