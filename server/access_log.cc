@@ -86,7 +86,11 @@ std::unique_ptr<AccessLog> AccessLog::Open(const std::string& path, std::string*
 }
 
 AccessLog::~AccessLog() {
+  // Drain and join the writer thread before the sink goes away: spdlog's flush() only
+  // queues a request, and the pool's destructor is what waits for the queue to empty.
   if (logger_) logger_->flush();
+  logger_.reset();
+  pool_.reset();
 }
 
 void AccessLog::Record(int fd, const http::Request& req, int status, uint64_t body_bytes,

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "http/request_parser.h"
 #include "reactor/connection.h"
@@ -31,6 +32,7 @@ class TinyServer {
   ~TinyServer() {
     loop_.Quit();
     thread_.join();
+    for (Conn* c : live_) delete c;  // still open when the loop stopped
   }
   uint16_t port() const { return port_; }
   std::atomic<uint64_t> requests{0};
@@ -54,7 +56,10 @@ class TinyServer {
       }
     }
     void OnClose(reactor::Connection& c) override {
-      c.loop()->Defer([this] { delete this; });
+      c.loop()->Defer([this] {
+        server->live_.erase(this);
+        delete this;
+      });
     }
   };
 
@@ -62,7 +67,11 @@ class TinyServer {
     auto* h = new Conn;
     h->server = this;
     h->conn = std::make_unique<reactor::Connection>(&loop_, fd, h);
-    if (h->conn->Start() != 0) delete h;
+    if (h->conn->Start() != 0) {
+      delete h;
+      return;
+    }
+    live_.insert(h);
   }
 
   void Reply(reactor::Connection& c, const char* status, std::string_view body, bool chunked) {
@@ -117,6 +126,7 @@ class TinyServer {
   reactor::EventLoop loop_;
   std::unique_ptr<reactor::Listener> listener_;
   std::unordered_map<std::string, std::string> kv_;
+  std::unordered_set<Conn*> live_;  // loop thread only (and the destructor after join)
   std::thread thread_;
 };
 

@@ -178,7 +178,7 @@ TEST(Lifecycle, AccessLogLinesAndReopenOnSighup) {
   ASSERT_TRUE(p.WaitForLog("reopened the access log"));
   EXPECT_EQ(Request(p.port(), "GET", "/kv/missing").status, 404);
   p.Signal(SIGTERM);
-  ASSERT_EQ(p.Wait(), 0);
+  ASSERT_EQ(p.Wait(), 0) << p.log();
   const std::string rotated = ReadFile(log + ".1"), fresh = ReadFile(log);
   EXPECT_EQ(Lines(rotated) + Lines(fresh), 3u) << rotated << fresh;
   EXPECT_NE(fresh.find("\"GET /kv/missing HTTP/1.1\" 404 "), std::string::npos) << fresh;

@@ -38,6 +38,11 @@ auto OnLoop(EventLoop& loop, F fn) {
 }
 
 TEST(Listener, ShedsConnectionsWhenOutOfDescriptors) {
+#ifdef HTTPKV_UBSAN
+  // UBSan's vptr check probes memory through a pipe, so it needs free descriptors: with
+  // none left it reports every virtual call as invalid. This test exhausts them on purpose.
+  GTEST_SKIP() << "descriptor exhaustion cannot run under UBSan (its checks need fds)";
+#endif
   rlimit old{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
   EventLoop loop;
