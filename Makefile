@@ -7,7 +7,8 @@ DATA ?= ./data
 .PHONY: run test test-asan test-tsan build deps-build deps-test clean
 
 # Installs missing Debian packages, builds Release, runs the server in the foreground.
-run: deps-build
+# (Same build tree as `make test`, so it needs the test packages too.)
+run: deps-test
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j$(JOBS)
 	./build/bin/httpkv-server --listen $(LISTEN) --data-dir $(DATA)
