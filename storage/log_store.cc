@@ -113,6 +113,7 @@ Status LogStore::LoadSegments() {
       return s;
     }
     seg->size = end;
+    if (!active) seg->MapSealed();
     disk_bytes_ += end;
     segments_.emplace(id, seg);
     if (active) {
@@ -272,6 +273,7 @@ Status LogStore::AppendLocked(uint64_t* offset) {
 // segment and a compaction check are left to the maintenance thread.
 Status LogStore::RollOverLocked() {
   if (Status s = SyncLockedSegment(*active_, log_pos_.load()); !s.ok()) return s;
+  active_->MapSealed();  // no appends after this point
   if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1)); !s.ok()) return s;
   const uint64_t disk = disk_bytes_.load(), live = live_bytes_.load();
   const bool compact = opts_.compact_dead_ratio < 1.0 && disk > 0 &&
@@ -330,10 +332,29 @@ Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
   return Status::OK();
 }
 
-// One preadv: header and key into scratch, value straight into *value. Everything the index
-// claims (type, lengths, seq, key bytes) is checked along with the CRC.
+// Sealed segments are read from their mapping; everything else with one preadv. Either way
+// everything the index claims (type, lengths, seq, key bytes) is checked along with the CRC.
 Status LogStore::ReadValue(const Segment& seg, std::string_view key, const IndexEntry& e,
                            std::string* value) const {
+  uint64_t map_len = 0;
+  const char* map = seg.mapped(&map_len);
+  const uint64_t record_len = kRecordHeaderSize + key.size() + e.value_size;
+  if (map != nullptr && e.offset <= map_len && record_len <= map_len - e.offset) {
+    const char* rec = map + e.offset;
+    RecordHeader h;
+    const std::string_view disk_key(rec + kRecordHeaderSize, key.size());
+    const std::string_view disk_value(rec + kRecordHeaderSize + key.size(), e.value_size);
+    if (ParseHeader(rec, kRecordHeaderSize, &h) == DecodeStatus::kOk &&
+        h.type == RecordType::kPut && h.key_len == key.size() && h.value_len == e.value_size &&
+        h.seq == e.version && disk_key == key &&
+        ComputeRecordCrc(rec, disk_key, disk_value) == h.crc) {
+      value->assign(disk_value);
+      return Status::OK();
+    }
+    value->clear();
+    return Status::Corruption(seg.name + ": record at offset " + std::to_string(e.offset) +
+                              " failed verification");
+  }
   char header[kRecordHeaderSize];
   char small_key[256];
   std::string big_key;

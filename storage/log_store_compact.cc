@@ -195,6 +195,7 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
       auto seg = std::make_shared<Segment>(o.id, o.fd, o.size);
       o.fd = -1;  // owned by seg now
       seg->has_hint = true;
+      seg->MapSealed();
       segments_.emplace(o.id, std::move(seg));
       out_bytes += o.size;
     }

@@ -1,6 +1,7 @@
 #include "storage/segment.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,7 +136,17 @@ Segment::Segment(uint32_t id_in, int fd_in, uint64_t size_in)
     : id(id_in), fd(fd_in), name(SegmentFileName(id_in)), size(size_in) {}
 
 Segment::~Segment() {
+  if (const char* m = map_.load(); m != nullptr) munmap(const_cast<char*>(m), map_len_);
   if (fd >= 0) close(fd);
+}
+
+void Segment::MapSealed() {
+  const uint64_t len = size.load();
+  if (len == 0 || map_.load() != nullptr) return;
+  void* m = mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return;
+  map_len_ = len;
+  map_.store(static_cast<const char*>(m), std::memory_order_release);
 }
 
 Status ListDataDir(const std::string& dir, DirListing* out) {

@@ -48,11 +48,27 @@ struct Segment {
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
 
+  // Maps the segment read-only once it is sealed (immutable from here on), so reads copy
+  // from memory instead of calling pread (~8 ns vs ~600 ns for a cached 120-byte record,
+  // storage_read_path_bench). Call after recovery fixed its size. Failure is harmless:
+  // readers fall back to pread.
+  void MapSealed();
+  // The mapping and its length, or nullptr while unsealed.
+  const char* mapped(uint64_t* len) const {
+    const char* m = map_.load(std::memory_order_acquire);
+    *len = map_len_;
+    return m;
+  }
+
   const uint32_t id;
   const int fd;
   const std::string name;      // "NNNNNNNN.log"
   std::atomic<uint64_t> size;  // end of the valid records
   std::atomic<bool> has_hint{false};
+
+ private:
+  uint64_t map_len_ = 0;  // written before map_ is published (release), never after
+  std::atomic<const char*> map_{nullptr};
 };
 
 // Opens DIR/NNNNNNNN.log (read-only or read-write) and wraps it with its current size.
