@@ -56,7 +56,7 @@ struct Segment {
   // The mapping and its length, or nullptr while unsealed.
   const char* mapped(uint64_t* len) const {
     const char* m = map_.load(std::memory_order_acquire);
-    *len = map_len_;
+    *len = m != nullptr ? map_len_ : 0;  // map_len_ is only valid (and ordered) after map_
     return m;
   }
 
