@@ -57,6 +57,13 @@ struct ParseResult {
   size_t consumed = 0;      // kComplete: bytes of this message (caller consumes them)
   int status = 0;           // kError: 400/413/414/431/501/505 (requests), 502 (responses)
   std::string_view reason;  // kError: one-line reason, static storage
+
+  static ParseResult Complete(size_t consumed) {
+    ParseResult r;
+    r.kind = kComplete;
+    r.consumed = consumed;
+    return r;
+  }
 };
 
 }  // namespace httpkv::http

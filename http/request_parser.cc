@@ -240,10 +240,7 @@ ParseResult RequestParser::Complete(std::span<char> data, bool tokenized, size_t
                      &length, &reason);
   }
   out->body = std::string_view(data.data() + head_end_, body_end - head_end_);
-  ParseResult r;
-  r.kind = ParseResult::kComplete;
-  r.consumed = end;
-  return r;
+  return ParseResult::Complete(end);
 }
 
 }  // namespace httpkv::http

@@ -175,10 +175,7 @@ ParseResult ResponseParser::Complete(std::span<char> data, bool head_request, bo
               out, &framing, &length);
   }
   out->body = std::string_view(data.data() + head_end_, body_end - head_end_);
-  ParseResult r;
-  r.kind = ParseResult::kComplete;
-  r.consumed = end;
-  return r;
+  return ParseResult::Complete(end);
 }
 
 }  // namespace httpkv::http
