@@ -1,0 +1,68 @@
+-- HAProxy side of an httpkv cluster (loaded by haproxy.cfg with lua-load-per-thread):
+--   action  lua.httpkv_route   sets txn.node to the owner of the request's key
+--   service lua.httpkv_list    GET / and HEAD / merged over every node (listing.lua)
+--   service lua.httpkv_owners  POST /_cluster/owners?nodes=n1,n2: one owner per key line
+-- The nodes are the servers of the backends named node_<name> in haproxy.cfg, so the
+-- configuration file is the one list of nodes.
+local placement = require("placement")
+local listing = require("listing")
+
+local nodes -- array of {name=, addr=}, sorted by name; filled on first use (per thread)
+
+local function cluster_nodes()
+  if nodes == nil then
+    nodes = {}
+    for bname, backend in pairs(core.backends) do
+      local name = bname:match("^node_(.+)$")
+      if name then
+        for _, server in pairs(backend.servers) do
+          nodes[#nodes + 1] = { name = name, addr = server:get_addr() }
+        end
+      end
+    end
+    table.sort(nodes, function(a, b) return a.name < b.name end)
+  end
+  return nodes
+end
+
+local function node_names()
+  local names = {}
+  for i, n in ipairs(cluster_nodes()) do names[i] = n.name end
+  return names
+end
+
+-- The key of a request: /kv/{key} percent-decoded from the path; for the seed routes the
+-- body up to the first ':' (HAProxy buffered it: http-request wait-for-body).
+local function request_key(txn)
+  local path = txn.sf:path()
+  local k = path:match("^/kv/(.+)$")
+  if k then return placement.percent_decode(k) end
+  local body = txn.sf:req_body() or ""
+  return body:match("^([^:]*)") or body
+end
+
+core.register_action("httpkv_route", { "http-req" }, function(txn)
+  txn:set_var("txn.node", placement.owner(node_names(), request_key(txn)))
+end, 0)
+
+core.register_service("httpkv_list", "http", function(applet)
+  listing.serve(applet, cluster_nodes(), placement)
+end)
+
+core.register_service("httpkv_owners", "http", function(applet)
+  local names = node_names()
+  local qs_nodes = (applet.qs or ""):match("nodes=([^&]*)")
+  if qs_nodes then
+    names = {}
+    for n in placement.percent_decode(qs_nodes):gmatch("[^,]+") do names[#names + 1] = n end
+  end
+  local out = {}
+  local body = applet:receive() or ""
+  for key in body:gmatch("([^\n]*)\n") do out[#out + 1] = placement.owner(names, key) end
+  local text = table.concat(out, "\n") .. (#out > 0 and "\n" or "")
+  applet:set_status(200)
+  applet:add_header("content-type", "text/plain")
+  applet:add_header("content-length", tostring(#text))
+  applet:start_response()
+  applet:send(text)
+end)
