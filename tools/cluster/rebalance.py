@@ -8,9 +8,10 @@ Lua function (deploy/haproxy/placement.lua): one definition, no copy to drift.
      old nodes: clients read and write the old copy.
   2. (cluster.py) reload HAProxy with the new node; wait until the old workers are gone, so
      no request reaches an old node for a moved key any more.
-  3. finish: per moved key, re-read the old copy; if a client changed it between its copy and
-     the switch, carry that change over (PUT If-Match the copy's ETag: a client's write to the
-     new node after the switch wins), then DELETE the old copy.
+  3. finish: list the old nodes again; per key the new node owns, re-read the old copy; if a
+     client changed it between its copy and the switch, carry that change over (PUT If-Match
+     the copy's ETag: a client's write to the new node after the switch wins); a key created
+     after step 1 listed its node is copied now (If-None-Match: *); then DELETE the old copy.
 """
 import http.client
 import json
@@ -58,7 +59,8 @@ class Mover:
     def __init__(self, front, old_nodes, new_node, names):
         self.front, self.old, self.new = front, old_nodes, new_node
         self.names = ",".join(names)
-        self.moves = []  # (old addr, key bytes, old etag, new etag)
+        self.copied = {}  # key bytes -> (ETag on the old node, ETag of the copy)
+        self.seen = set()  # keys found on the old nodes by finish()
         self.scanned = 0
         self.moved = 0
         self.lock = threading.Lock()
@@ -99,35 +101,51 @@ class Mover:
             return
         check(status, (201,), f"copying {key!r} to {self.new['name']}")
         with self.lock:
-            self.moves.append((addr, key, old_etag, presp.getheader("ETag")))
+            self.copied[key] = (old_etag, presp.getheader("ETag"))
 
-    def copy(self):
+    def for_each_key_to_move(self, fn, count=False):
         with ThreadPoolExecutor(WORKERS) as pool:
             for node in self.old:
                 for keys in self.keys_of(node["addr"]):
-                    self.scanned += len(keys)
+                    if count:
+                        self.scanned += len(keys)
                     mine = [k for k, o in zip(keys, self.owners(keys)) if o == self.new["name"]]
-                    for f in [pool.submit(self.copy_one, node["addr"], k) for k in mine]:
+                    for f in [pool.submit(fn, node["addr"], k) for k in mine]:
                         f.result()
 
-    def finish_one(self, move):
-        addr, key, old_etag, new_etag = move
+    def copy(self):
+        self.for_each_key_to_move(self.copy_one, count=True)
+
+    def finish_one(self, addr, key, move):
         path = "/kv/" + enc(key)
+        if move is None:  # created on the old node after its listing in copy(), before the switch
+            self.copy_one(addr, key)
+            move = self.copied.get(key)
+        with self.lock:
+            self.seen.add(key)
         status, value, resp = Conn.request(addr, "GET", path)
-        if status == 200 and resp.getheader("ETag") != old_etag:
+        if move and status == 200 and resp.getheader("ETag") != move[0]:
             status, _, _ = Conn.request(self.new["addr"], "PUT", path, body=value,
-                                        headers={"If-Match": new_etag})
+                                        headers={"If-Match": move[1]})
             check(status, (204, 412), f"carrying a late write of {key!r} over")
-        elif status == 404:  # deleted by a client before the switch
-            s2, _, r2 = Conn.request(self.new["addr"], "GET", path)
-            if s2 == 200 and r2.getheader("ETag") == new_etag:
-                Conn.request(self.new["addr"], "DELETE", path)
+        elif move and status == 404:
+            self.undo_copy(key, move)
         status, _, _ = Conn.request(addr, "DELETE", path)
         check(status, (204, 404), f"deleting the old copy of {key!r}")
         with self.lock:
             self.moved += 1
 
+    def undo_copy(self, key, move):
+        """A client deleted the key on its old node after the copy: delete the copy too,
+        unless a client wrote it on the new node since."""
+        path = "/kv/" + enc(key)
+        status, _, resp = Conn.request(self.new["addr"], "GET", path)
+        if status == 200 and resp.getheader("ETag") == move[1]:
+            Conn.request(self.new["addr"], "DELETE", path)
+
     def finish(self):
-        with ThreadPoolExecutor(WORKERS) as pool:
-            for f in [pool.submit(self.finish_one, m) for m in self.moves]:
-                f.result()
+        """After the switch: the old nodes get no more writes for the new node's keys."""
+        self.for_each_key_to_move(lambda addr, key: self.finish_one(addr, key, self.copied.get(key)))
+        for key, move in self.copied.items():
+            if key not in self.seen:
+                self.undo_copy(key, move)
