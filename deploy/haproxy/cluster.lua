@@ -15,9 +15,11 @@ local function cluster_nodes()
     for bname, backend in pairs(core.backends) do
       local name = bname:match("^node_(.+)$")
       if name then
-        for _, server in pairs(backend.servers) do
-          nodes[#nodes + 1] = { name = name, addr = server:get_addr() }
-        end
+        -- A node being filled by `cluster.sh add` has no server yet: it owns keys (its
+        -- backend answers 503 for them) but is not listed (its keys are still on old nodes).
+        local addr = nil
+        for _, server in pairs(backend.servers) do addr = server:get_addr() end
+        nodes[#nodes + 1] = { name = name, addr = addr }
       end
     end
     table.sort(nodes, function(a, b) return a.name < b.name end)
@@ -46,7 +48,11 @@ core.register_action("httpkv_route", { "http-req" }, function(txn)
 end, 0)
 
 core.register_service("httpkv_list", "http", function(applet)
-  listing.serve(applet, cluster_nodes(), placement)
+  local serving = {}
+  for _, n in ipairs(cluster_nodes()) do
+    if n.addr then serving[#serving + 1] = n end
+  end
+  listing.serve(applet, serving, placement, node_names())
 end)
 
 core.register_service("httpkv_owners", "http", function(applet)

@@ -114,7 +114,7 @@ local function next_page(cur, base, first_after, size)
   return 200
 end
 
-function listing.serve(applet, nodes, placement)
+function listing.serve(applet, nodes, placement, names)
   local base, after, limit = parse_query(applet.qs)
   if limit and not limit:match("^%d+$") then
     return reply(applet, 400, "limit must be a non-negative integer\n")
@@ -122,9 +122,9 @@ function listing.serve(applet, nodes, placement)
   local want = limit and tonumber(limit) or math.huge
   local size = math.min(want, PAGE)
   if applet.method == "HEAD" then size = math.min(size, 1) end
-  local curs, names = {}, {}
+  local curs = {}
   for i, node in ipairs(nodes) do
-    curs[i], names[i] = { node = node }, node.name
+    curs[i] = { node = node }
     local status, body = next_page(curs[i], base, after, size)
     if status == 0 or status >= 500 then
       return reply(applet, 503, "node " .. node.name .. " (" .. node.addr ..

@@ -112,7 +112,7 @@ def case_add(cluster):
     expect(m, f"add did not print how many keys moved: {result['out']!r}")
     moved, scanned = int(m.group(1)), int(m.group(2))
     names4 = NAMES3 + ["n4"]
-    should_move = [k for k in keys if placement_ref.owner(names4, k) == "n4"]
+    should_move = {k for k in keys if placement_ref.owner(names4, k) == "n4"}
     expect(moved == len(should_move), f"moved {moved}, the rule moves {len(should_move)}")
     expect(0.17 < moved / len(keys) < 0.33, f"moved fraction {moved / len(keys):.3f}, not ~1/4")
     expect(scanned == len(keys), f"add scanned {scanned} keys, {len(keys)} exist")
@@ -128,6 +128,9 @@ def case_add(cluster):
     acked = {}
     for w in writers:
         acked.update(w.acked)
+        for k, method, status in w.answers:
+            ok = (200, 201, 204) + ((503,) if k in should_move else ())
+            expect(status in ok, f"{method} {k!r} during add: {status}")
     for k in keys:
         status, body, _ = front.request("GET", "/kv/" + enc(k))
         expect(status == 200 and body == acked.get(k, b"0:" + k), f"{k!r} after add: {body!r}")

@@ -73,18 +73,33 @@ def start_node(d, node, opts, addr):
     node["pid"], node["addr"] = processes.start_node(server_bin(), addr, node["data_dir"], log, extra)
 
 
-def write_config(d, state):
+def nodes_line(state, frozen):
+    return " ".join(n["name"] + ("(frozen)" if n["name"] == frozen else "") for n in state["nodes"])
+
+
+def node_backend(node, frozen):
+    """backend node_NAME: the node as its only server; a frozen node (receiving its keys during
+    `add`) has no server and answers 503 + Retry-After itself."""
+    name = node["name"]
+    if name == frozen:
+        return (f"\nbackend node_{name}\n"
+                f"    http-request return status 503 content-type text/plain "
+                f"string \"node {name} is receiving its keys (cluster.sh add): retry\\n\" "
+                f"hdr Retry-After 1\n")
+    return (f"\nbackend node_{name}\n"
+            f"    http-error status 503 content-type text/plain string "
+            f"\"node {name} is unavailable\\n\"\n"
+            f"    server {name} {node['addr']}\n")
+
+
+def write_config(d, state, frozen=None):
     with open(os.path.join(HAPROXY_DIR, "haproxy.cfg.in")) as f:
         text = f.read()
     nodes = state["nodes"]
-    backends = "".join(
-        f"\nbackend node_{n['name']}\n"
-        f"    http-error status 503 content-type text/plain string "
-        f"\"node {n['name']} is unavailable\\n\"\n"
-        f"    server {n['name']} {n['addr']}\n" for n in nodes)
+    backends = "".join(node_backend(n, frozen) for n in nodes)
     servers = "\n".join(f"    server {n['name']} {n['addr']} check inter 1s" for n in nodes)
     for name, value in (("@LUA_DIR@", HAPROXY_DIR), ("@FRONT@", state["front"]),
-                        ("@NODES@", " ".join(n["name"] for n in nodes)),
+                        ("@NODES@", nodes_line(state, frozen)),
                         ("@STATE_DIR@", os.path.join(d, "haproxy")),
                         ("@ANY_SERVERS@", servers), ("@NODE_BACKENDS@", backends)):
         text = text.replace(name, value)
@@ -95,9 +110,9 @@ def write_config(d, state):
     return path
 
 
-def wait_front(state, timeout=15.0):
+def wait_front(state, frozen=None, timeout=15.0):
     """Until the front's /healthz names exactly the nodes of state (a reload took effect)."""
-    want = ("ok " + " ".join(n["name"] for n in state["nodes"]) + "\n").encode()
+    want = ("ok " + nodes_line(state, frozen) + "\n").encode()
     processes.wait_until(lambda: processes.http_get(state["front"], "/healthz") == (200, want),
                          timeout, f"HAProxy on {state['front']} to route to every node")
 
@@ -180,15 +195,26 @@ def cmd_restart(d, args):
     print(f"cluster: {node['name']} back on {node['addr']}")
 
 
-def reload_haproxy(d, state):
+def reload_haproxy(d, state, frozen=None):
     """New configuration, same master pid; returns once old workers (old routing) are gone."""
     master = state["haproxy_pid"]
     old_workers = processes.children(master)
-    write_config(d, state)
+    write_config(d, state, frozen)
     os.kill(master, signal.SIGUSR2)
-    wait_front(state)
+    wait_front(state, frozen)
     processes.wait_until(lambda: not any(processes.alive(w, "haproxy") for w in old_workers),
                          15, "the old HAProxy workers to finish")
+
+
+def roll_back(d, state, new):
+    """add failed before the new node went live: the old nodes still hold every key (nothing
+    was deleted); route to them again and stop the new node."""
+    state["nodes"].remove(new)
+    reload_haproxy(d, state)
+    processes.stop(new["pid"], os.path.basename(server_bin()))
+    save(d, state)
+    shutil.rmtree(os.path.join(d, new["name"]), ignore_errors=True)
+    print(f"cluster: add failed; rolled back to {len(state['nodes'])} nodes", file=sys.stderr)
 
 
 def cmd_add(d, args):
@@ -200,13 +226,25 @@ def cmd_add(d, args):
     save(d, state)
     names = [n["name"] for n in state["nodes"]]
     mover = rebalance.Mover(state["front"], old_nodes, new, names)
-    mover.copy()
-    reload_haproxy(d, state)
-    mover.finish()
+    try:
+        try:
+            mover.copy()
+            frozen_at = time.monotonic()
+            reload_haproxy(d, state, frozen=new["name"])
+            mover.catch_up()
+            reload_haproxy(d, state)
+            frozen = time.monotonic() - frozen_at
+        except (RuntimeError, OSError):
+            roll_back(d, state, new)
+            raise
+        mover.drop_old()
+    finally:
+        mover.close()
     took = time.monotonic() - started
     rate = mover.moved / took if took > 0 else 0
     print(f"cluster: added {new['name']} on {new['addr']}; moved {mover.moved} of "
-          f"{mover.scanned} keys in {took:.2f}s ({rate:.0f} keys/s)")
+          f"{mover.scanned} keys in {took:.2f}s ({rate:.0f} keys/s); its keys answered 503 "
+          f"for {frozen:.2f}s")
 
 
 def cmd_stop(d, args):

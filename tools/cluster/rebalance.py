@@ -3,51 +3,33 @@
 Placement is asked of the front (POST /_cluster/owners?nodes=...), which runs the router's own
 Lua function (deploy/haproxy/placement.lua): one definition, no copy to drift.
 
-  1. copy: list every old node (JSON pages); for each key the new node owns, GET it from its
-     old node and PUT it on the new node (If-None-Match: *). The front still routes to the
-     old nodes: clients read and write the old copy.
-  2. (cluster.py) reload HAProxy with the new node; wait until the old workers are gone, so
-     no request reaches an old node for a moved key any more.
-  3. finish: list the old nodes again; per key the new node owns, re-read the old copy; if a
-     client changed it between its copy and the switch, carry that change over (PUT If-Match
-     the copy's ETag: a client's write to the new node after the switch wins); a key created
-     after step 1 listed its node is copied now (If-None-Match: *); then DELETE the old copy.
+  1. copy (the front still routes to the old nodes; clients see nothing): list every old
+     node; for each key the new node owns, GET it from its old node (value and X-Expires-In)
+     and PUT it on the new node.
+  2. (cluster.py) reload HAProxy with the new node *frozen*: the new node's keys answer 503
+     with Retry-After: 1; wait until the old workers are gone, so no request reaches an old
+     node for such a key any more.
+  3. catch_up: list the old nodes again, with values (1000 pairs per request, so this is
+     short); copy what changed since step 1 or appeared, delete copies of keys deleted since.
+  4. (cluster.py) reload HAProxy with the new node live.
+  5. drop_old: DELETE the old copies, which no request reaches any more.
+All requests to nodes are pipelined (pipeline.py), 1000 keys per round trip batch.
 """
-import http.client
+import hashlib
 import json
-import threading
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
+
+from pipeline import Pipeline
 
 PAGE = 1000
-WORKERS = 8
 
 
 def enc(key):
     return urllib.parse.quote(key, safe="")
 
 
-class Conn:
-    """One keep-alive connection per (thread, address)."""
-    local = threading.local()
-
-    @classmethod
-    def request(cls, addr, method, path, body=None, headers=None):
-        pool = cls.local.__dict__.setdefault("pool", {})
-        for attempt in (0, 1):
-            conn = pool.get(addr)
-            if conn is None:
-                host, port = addr.rsplit(":", 1)
-                conn = pool[addr] = http.client.HTTPConnection(host, int(port), timeout=30)
-            try:
-                conn.request(method, path, body=body, headers=headers or {})
-                resp = conn.getresponse()
-                return resp.status, resp.read(), resp
-            except (http.client.HTTPException, ConnectionError):
-                conn.close()
-                del pool[addr]
-                if attempt:
-                    raise
+def digest(value):
+    return hashlib.blake2b(value, digest_size=16).digest()
 
 
 def check(status, want, what):
@@ -55,97 +37,105 @@ def check(status, want, what):
         raise RuntimeError(f"{what}: HTTP {status}")
 
 
+def bytes_of(s):
+    return s.encode("utf-8", "surrogateescape")
+
+
 class Mover:
     def __init__(self, front, old_nodes, new_node, names):
         self.front, self.old, self.new = front, old_nodes, new_node
         self.names = ",".join(names)
-        self.copied = {}  # key bytes -> (ETag on the old node, ETag of the copy)
-        self.seen = set()  # keys found on the old nodes by finish()
+        self.conns = {}
+        self.copied = {}  # key -> digest of the value copied in step 1
+        self.owned = {}  # key -> old node addr, as found by catch_up (the keys that move)
         self.scanned = 0
-        self.moved = 0
-        self.lock = threading.Lock()
 
-    def keys_of(self, addr):
+    def conn(self, addr):
+        if addr not in self.conns:
+            self.conns[addr] = Pipeline(addr)
+        return self.conns[addr]
+
+    def close(self):
+        for c in self.conns.values():
+            c.close()
+
+    def pages_of(self, addr):
+        """Pages of (key, value) pairs of one node, in key order."""
         after = None
         while True:
             q = f"/?limit={PAGE}" + (f"&after={enc(after)}" if after is not None else "")
-            status, body, _ = Conn.request(addr, "GET", q, headers={"Accept": "application/json"})
-            check(status, (200,), f"listing {addr}")
-            keys = [k.encode("utf-8", "surrogateescape") for k in
-                    json.loads(body.decode("utf-8", "surrogateescape"))]
-            yield keys
-            if len(keys) < PAGE:
+            (a,) = self.conn(addr).run([("GET", q, None, {"Accept": "application/json"})])
+            check(a.status, (200,), f"listing {addr}")
+            page = [(bytes_of(k), bytes_of(v)) for k, v in
+                    json.loads(a.body.decode("utf-8", "surrogateescape")).items()]
+            yield page
+            if len(page) < PAGE:
                 return
-            after = keys[-1]
+            after = page[-1][0]
 
     def owners(self, keys):
-        status, body, _ = Conn.request(self.front, "POST", f"/_cluster/owners?nodes={self.names}",
-                                       body=b"".join(k + b"\n" for k in keys))
-        check(status, (200,), "asking the front for owners")
-        owners = body.decode().split("\n")[:-1]
+        req = ("POST", f"/_cluster/owners?nodes={self.names}", b"".join(k + b"\n" for k in keys), {})
+        try:
+            (a,) = self.conn(self.front).run([req])
+        except ConnectionError:  # a reload closed our idle connection to the front
+            self.conns.pop(self.front).close()
+            (a,) = self.conn(self.front).run([req])
+        check(a.status, (200,), "asking the front for owners")
+        owners = a.body.decode().split("\n")[:-1]
         if len(owners) != len(keys):
             raise RuntimeError("the front answered a different number of owners")
         return owners
 
-    def copy_one(self, addr, key):
-        path = "/kv/" + enc(key)
-        status, value, resp = Conn.request(addr, "GET", path)
-        if status == 404:
-            return  # deleted meanwhile
-        check(status, (200,), f"reading {key!r} from {addr}")
-        old_etag = resp.getheader("ETag")
-        ttl = resp.getheader("X-Expires-In")
-        status, _, presp = Conn.request(self.new["addr"], "PUT", path + (f"?ttl={ttl}" if ttl else ""),
-                                        body=value, headers={"If-None-Match": "*"})
-        if status == 412:  # already there (a write through the front got there first)
-            return
-        check(status, (201,), f"copying {key!r} to {self.new['name']}")
-        with self.lock:
-            self.copied[key] = (old_etag, presp.getheader("ETag"))
+    def moving(self):
+        """(old addr, [(key, listed value)]) per page, for the pairs the new node owns."""
+        for node in self.old:
+            for page in self.pages_of(node["addr"]):
+                self.scanned += len(page)
+                owners = self.owners([k for k, _ in page])
+                yield node["addr"], [kv for kv, o in zip(page, owners) if o == self.new["name"]]
 
-    def for_each_key_to_move(self, fn, count=False):
-        with ThreadPoolExecutor(WORKERS) as pool:
-            for node in self.old:
-                for keys in self.keys_of(node["addr"]):
-                    if count:
-                        self.scanned += len(keys)
-                    mine = [k for k, o in zip(keys, self.owners(keys)) if o == self.new["name"]]
-                    for f in [pool.submit(fn, node["addr"], k) for k in mine]:
-                        f.result()
+    def copy_keys(self, addr, keys):
+        """GET from the old node (the value and its remaining TTL), PUT on the new one."""
+        gets = self.conn(addr).run([("GET", "/kv/" + enc(k), None, {}) for k in keys])
+        puts, found = [], []
+        for k, a in zip(keys, gets):
+            if a.status == 404:
+                continue  # deleted or expired meanwhile
+            check(a.status, (200,), f"reading {k!r} from {addr}")
+            ttl = a.headers.get("x-expires-in")
+            puts.append(("PUT", "/kv/" + enc(k) + (f"?ttl={ttl}" if ttl else ""), a.body, {}))
+            found.append((k, a.body))
+        for (k, value), a in zip(found, self.conn(self.new["addr"]).run(puts)):
+            check(a.status, (201, 204), f"copying {k!r} to {self.new['name']}")
+            self.copied[k] = digest(value)
 
     def copy(self):
-        self.for_each_key_to_move(self.copy_one, count=True)
+        for addr, pairs in self.moving():
+            self.copy_keys(addr, [k for k, _ in pairs])
+        self.scanned_at_copy = self.scanned
 
-    def finish_one(self, addr, key, move):
-        path = "/kv/" + enc(key)
-        if move is None:  # created on the old node after its listing in copy(), before the switch
-            self.copy_one(addr, key)
-            move = self.copied.get(key)
-        with self.lock:
-            self.seen.add(key)
-        status, value, resp = Conn.request(addr, "GET", path)
-        if move and status == 200 and resp.getheader("ETag") != move[0]:
-            status, _, _ = Conn.request(self.new["addr"], "PUT", path, body=value,
-                                        headers={"If-Match": move[1]})
-            check(status, (204, 412), f"carrying a late write of {key!r} over")
-        elif move and status == 404:
-            self.undo_copy(key, move)
-        status, _, _ = Conn.request(addr, "DELETE", path)
-        check(status, (204, 404), f"deleting the old copy of {key!r}")
-        with self.lock:
-            self.moved += 1
+    def catch_up(self):
+        """The new node is frozen: nothing writes its keys anywhere while this runs."""
+        self.scanned = 0
+        for addr, pairs in self.moving():
+            changed = [k for k, v in pairs if self.copied.get(k) != digest(v)]
+            for k, _ in pairs:
+                self.owned[k] = addr
+            self.copy_keys(addr, changed)
+        gone = [k for k in self.copied if k not in self.owned]  # deleted since the copy
+        for k, a in zip(gone, self.conn(self.new["addr"]).run(
+                [("DELETE", "/kv/" + enc(k), None, {}) for k in gone])):
+            check(a.status, (204, 404), f"deleting {k!r} on {self.new['name']}")
 
-    def undo_copy(self, key, move):
-        """A client deleted the key on its old node after the copy: delete the copy too,
-        unless a client wrote it on the new node since."""
-        path = "/kv/" + enc(key)
-        status, _, resp = Conn.request(self.new["addr"], "GET", path)
-        if status == 200 and resp.getheader("ETag") == move[1]:
-            Conn.request(self.new["addr"], "DELETE", path)
+    def drop_old(self):
+        by_node = {}
+        for k, addr in self.owned.items():
+            by_node.setdefault(addr, []).append(k)
+        for addr, keys in by_node.items():
+            for k, a in zip(keys, self.conn(addr).run([("DELETE", "/kv/" + enc(k), None, {})
+                                                       for k in keys])):
+                check(a.status, (204, 404), f"deleting the old copy of {k!r}")
 
-    def finish(self):
-        """After the switch: the old nodes get no more writes for the new node's keys."""
-        self.for_each_key_to_move(lambda addr, key: self.finish_one(addr, key, self.copied.get(key)))
-        for key, move in self.copied.items():
-            if key not in self.seen:
-                self.undo_copy(key, move)
+    @property
+    def moved(self):
+        return len(self.owned)
