@@ -118,14 +118,24 @@ def wait_front(state, frozen=None, timeout=15.0):
 
 
 def start_haproxy(d, state):
-    cfg = write_config(d, state)
+    """Starts HAProxy (master-worker) on state["front"]; a port taken between choosing and
+    binding it is replaced by another (three tries)."""
     log = os.path.join(d, "haproxy", "haproxy.log")
-    pid = processes.spawn([haproxy_bin(), "-W", "-f", cfg], log)
-    state["haproxy_pid"] = pid
-    try:
-        wait_front(state)
-    except RuntimeError as e:
-        raise RuntimeError(f"{e} (see {log})")
+    for attempt in range(3):
+        cfg = write_config(d, state)
+        pid = processes.spawn([haproxy_bin(), "-W", "-f", cfg], log)
+        state["haproxy_pid"] = pid
+        try:
+            processes.wait_until(lambda: not processes.alive(pid, "haproxy") or
+                                 processes.http_get(state["front"], "/healthz")[0] == 200,
+                                 15, f"HAProxy to answer on {state['front']}")
+            if processes.alive(pid, "haproxy"):
+                return wait_front(state)
+        except RuntimeError as e:
+            processes.stop(pid, "haproxy")
+            raise RuntimeError(f"{e} (see {log})")
+        state["front"] = f"127.0.0.1:{processes.free_port('127.0.0.1')}"
+    raise RuntimeError(f"HAProxy did not start (see {log})")
 
 
 def cmd_start(d, args):
