@@ -1,5 +1,5 @@
--- HAProxy side of an httpkv cluster (loaded by haproxy.cfg with lua-load-per-thread):
---   action  lua.httpkv_route   sets txn.node to the owner of the request's key
+-- HAProxy side of an httpkv cluster (loaded by haproxy.cfg with lua-load-per-thread); the
+-- per-request routing is not here but in haproxy.cfg's own rules (no Lua per request).
 --   service lua.httpkv_list    GET / and HEAD / merged over every node (listing.lua)
 --   service lua.httpkv_owners  POST /_cluster/owners?nodes=n1,n2: one owner per key line
 -- The nodes are the servers of the backends named node_<name> in haproxy.cfg, so the
@@ -33,26 +33,12 @@ local function node_names()
   return names
 end
 
--- The key of a request: /kv/{key} percent-decoded from the path; for the seed routes the
--- body up to the first ':' (HAProxy buffered it: http-request wait-for-body).
-local function request_key(txn)
-  local path = txn.sf:path()
-  local k = path:match("^/kv/(.+)$")
-  if k then return placement.percent_decode(k) end
-  local body = txn.sf:req_body() or ""
-  return body:match("^([^:]*)") or body
-end
-
-core.register_action("httpkv_route", { "http-req" }, function(txn)
-  txn:set_var("txn.node", placement.owner(node_names(), request_key(txn)))
-end, 0)
-
 core.register_service("httpkv_list", "http", function(applet)
-  local serving = {}
+  local serving, names = {}, node_names()
   for _, n in ipairs(cluster_nodes()) do
     if n.addr then serving[#serving + 1] = n end
   end
-  listing.serve(applet, serving, placement, node_names())
+  listing.serve(applet, serving, function(key) return placement.owner(applet.c, names, key) end)
 end)
 
 core.register_service("httpkv_owners", "http", function(applet)
@@ -60,11 +46,11 @@ core.register_service("httpkv_owners", "http", function(applet)
   local qs_nodes = (applet.qs or ""):match("nodes=([^&]*)")
   if qs_nodes then
     names = {}
-    for n in placement.percent_decode(qs_nodes):gmatch("[^,]+") do names[#names + 1] = n end
+    for n in qs_nodes:gsub("%%2[Cc]", ","):gmatch("[^,]+") do names[#names + 1] = n end
   end
   local out = {}
   local body = applet:receive() or ""
-  for key in body:gmatch("([^\n]*)\n") do out[#out + 1] = placement.owner(names, key) end
+  for key in body:gmatch("([^\n]*)\n") do out[#out + 1] = placement.owner(applet.c, names, key) end
   local text = table.concat(out, "\n") .. (#out > 0 and "\n" or "")
   applet:set_status(200)
   applet:add_header("content-type", "text/plain")

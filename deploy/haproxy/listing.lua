@@ -114,7 +114,8 @@ local function next_page(cur, base, first_after, size)
   return 200
 end
 
-function listing.serve(applet, nodes, placement, names)
+-- owner_of(key) -> the name of the node that owns key.
+function listing.serve(applet, nodes, owner_of)
   local base, after, limit = parse_query(applet.qs)
   if limit and not limit:match("^%d+$") then
     return reply(applet, 400, "limit must be a non-negative integer\n")
@@ -152,7 +153,7 @@ function listing.serve(applet, nodes, placement, names)
       if it and (best == nil or it.key < best.key) then best = it end
     end
     if best == nil then break end
-    local owner, chosen = placement.owner(names, best.key), best
+    local owner, chosen = owner_of(best.key), best
     for _, c in ipairs(curs) do
       local it = c.items[c.i]
       if it and it.key == best.key then

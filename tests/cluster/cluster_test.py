@@ -60,8 +60,8 @@ def case_placement(cluster):
     expect(set(where) == set(kv_keys + seed_keys), "the nodes hold other keys than were written")
     for k, name in where.items():
         expect(placement_ref.owner(NAMES3, k) == name, f"{k!r} on {name}, rule says otherwise")
-    probe = [f"probe-{i}".encode() for i in range(2000)]
-    for names in (None, ["n1", "n2", "n3", "n4"], ["n7"]):
+    probe = [f"probe-{i}".encode() * (1 + i % 7) for i in range(2000)]  # 7..60 bytes
+    for names in (None, ["n1", "n2", "n3", "n4"], ["n7"], ["n2", "n10", "n11"]):
         got = owners_of(cluster, probe, names)
         expect(got == [placement_ref.owner(names or NAMES3, k) for k in probe],
                f"Lua and Python placement differ for nodes {names}")

@@ -92,6 +92,24 @@ def node_backend(node, frozen):
             f"    server {name} {node['addr']}\n")
 
 
+def route_rules(nodes):
+    """Rendezvous hashing in HAProxy's own rules: txn.node = the nK with the highest
+    xxh32(txn.key, K) (strictly higher replaces: ties stay with the lower K)."""
+    ranked = sorted(nodes, key=lambda n: int(n["name"][1:]))
+    rules = []
+    for i, n in enumerate(ranked):
+        k, name = int(n["name"][1:]), n["name"]
+        rules.append(f"    http-request set-var(txn.s{k}) var(txn.key),xxh32({k}) if {{ var(txn.key) -m found }}")
+        if i == 0:
+            rules.append(f"    http-request set-var(txn.node) str({name}) if {{ var(txn.key) -m found }}")
+            rules.append(f"    http-request set-var(txn.best) var(txn.s{k}) if {{ var(txn.key) -m found }}")
+        else:
+            better = f"{{ var(txn.s{k}),sub(txn.best) gt 0 }}"
+            rules.append(f"    http-request set-var(txn.node) str({name}) if {better}")
+            rules.append(f"    http-request set-var(txn.best) var(txn.s{k}) if {better}")
+    return "\n".join(rules)
+
+
 def write_config(d, state, frozen=None):
     with open(os.path.join(HAPROXY_DIR, "haproxy.cfg.in")) as f:
         text = f.read()
@@ -101,7 +119,8 @@ def write_config(d, state, frozen=None):
     for name, value in (("@LUA_DIR@", HAPROXY_DIR), ("@FRONT@", state["front"]),
                         ("@NODES@", nodes_line(state, frozen)),
                         ("@STATE_DIR@", os.path.join(d, "haproxy")),
-                        ("@ANY_SERVERS@", servers), ("@NODE_BACKENDS@", backends)):
+                        ("@ANY_SERVERS@", servers), ("@NODE_BACKENDS@", backends),
+                        ("@ROUTE_RULES@", route_rules(nodes))):
         text = text.replace(name, value)
     path = os.path.join(d, "haproxy", "haproxy.cfg")
     with open(path + ".tmp", "w") as f:
