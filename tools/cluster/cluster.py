@@ -94,19 +94,17 @@ def node_backend(node, frozen):
 
 def route_rules(nodes):
     """Rendezvous hashing in HAProxy's own rules: txn.node = the nK with the highest
-    xxh32(txn.key, K) (strictly higher replaces: ties stay with the lower K)."""
+    xxh32(txn.key, K); only a strictly higher score replaces, so ties stay with the lower K.
+    Scores are recomputed rather than stored: xxh32 is cheaper than a set-var."""
     ranked = sorted(nodes, key=lambda n: int(n["name"][1:]))
-    rules = []
-    for i, n in enumerate(ranked):
+    first = ranked[0]["name"]
+    k0 = int(first[1:])
+    rules = [f"    http-request set-var(txn.node) str({first}) if {{ var(txn.key) -m found }}",
+             f"    http-request set-var(txn.best) var(txn.key),xxh32({k0}) if {{ var(txn.key) -m found }}"]
+    for n in ranked[1:]:
         k, name = int(n["name"][1:]), n["name"]
-        rules.append(f"    http-request set-var(txn.s{k}) var(txn.key),xxh32({k}) if {{ var(txn.key) -m found }}")
-        if i == 0:
-            rules.append(f"    http-request set-var(txn.node) str({name}) if {{ var(txn.key) -m found }}")
-            rules.append(f"    http-request set-var(txn.best) var(txn.s{k}) if {{ var(txn.key) -m found }}")
-        else:
-            better = f"{{ var(txn.s{k}),sub(txn.best) gt 0 }}"
-            rules.append(f"    http-request set-var(txn.node) str({name}) if {better}")
-            rules.append(f"    http-request set-var(txn.best) var(txn.s{k}) if {better}")
+        rules += [f"    http-request set-var(txn.node) str({name}) if {{ var(txn.key),xxh32({k}),sub(txn.best) gt 0 }}",
+                  f"    http-request set-var(txn.best) var(txn.key),xxh32({k}) if {{ var(txn.node) -m str {name} }}"]
     return "\n".join(rules)
 
 
