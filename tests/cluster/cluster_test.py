@@ -9,6 +9,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -153,6 +154,8 @@ def main():
     if not shutil.which("haproxy"):
         print("SKIP: haproxy not found (Debian package haproxy; scripts/install-deps.sh test)")
         return 77
+    # ctest's timeout sends SIGTERM: unwind, so that the cluster is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
     with Cluster() as cluster:
         CASES[sys.argv[1]](cluster)
     print(f"PASS: {sys.argv[1]}")

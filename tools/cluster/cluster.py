@@ -4,7 +4,8 @@
     cluster.sh kill DIR NODE | restart DIR NODE | add DIR | stop DIR
 
 State: DIR/cluster.json (the SPEC's keys: front, haproxy_pid, nodes[name, addr, pid,
-data_dir]) and DIR/options.json (flags the nodes were started with). Node nK listens on
+data_dir]; pids are null once stopped or killed) and DIR/options.json (flags the nodes were
+started with). `start` on a stopped DIR starts afresh on the same data dirs. Node nK listens on
 127.0.0.(K+1) with a port chosen at its first start and kept across restarts.
 """
 import json
@@ -155,6 +156,13 @@ def start_haproxy(d, state):
     raise RuntimeError(f"HAProxy did not start (see {log})")
 
 
+def running(state, _opts=None):
+    """True if any process of the cluster in state still runs."""
+    name = os.path.basename(server_bin())
+    return processes.alive(state.get("haproxy_pid"), "haproxy") or any(
+        processes.alive(n["pid"], name) for n in state["nodes"])
+
+
 def cmd_start(d, args):
     opts = {"fsync": "everysec", "threads": 1}
     count = 3
@@ -173,8 +181,8 @@ def cmd_start(d, args):
             count = int(value)
         else:
             opts["threads"] = int(value)
-    if os.path.exists(os.path.join(d, "cluster.json")):
-        raise UsageError(f"{d} already holds a cluster (cluster.sh stop {d} first, or another DIR)")
+    if os.path.exists(os.path.join(d, "cluster.json")) and running(*load(d)):
+        raise UsageError(f"{d} holds a running cluster (cluster.sh stop {d} first, or another DIR)")
     haproxy_bin()
     os.makedirs(os.path.join(d, "haproxy"), exist_ok=True)
     d = os.path.abspath(d)
@@ -291,7 +299,6 @@ def cmd_stop(d, args):
         node["pid"] = None
     state["haproxy_pid"] = None
     save(d, state)
-    os.replace(os.path.join(d, "cluster.json"), os.path.join(d, "cluster.stopped.json"))
     print(f"cluster: stopped {len(state['nodes'])} nodes and HAProxy")
 
 
