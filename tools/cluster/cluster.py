@@ -117,7 +117,6 @@ def write_config(d, state, frozen=None):
     servers = "\n".join(f"    server {n['name']} {n['addr']} check inter 1s" for n in nodes)
     for name, value in (("@LUA_DIR@", HAPROXY_DIR), ("@FRONT@", state["front"]),
                         ("@NODES@", nodes_line(state, frozen)),
-                        ("@STATE_DIR@", os.path.join(d, "haproxy")),
                         ("@ANY_SERVERS@", servers), ("@NODE_BACKENDS@", backends),
                         ("@ROUTE_RULES@", route_rules(nodes))):
         text = text.replace(name, value)
