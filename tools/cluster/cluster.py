@@ -98,14 +98,14 @@ def route_rules(nodes):
     xxh32(txn.key, K); only a strictly higher score replaces, so ties stay with the lower K.
     Scores are recomputed rather than stored: xxh32 is cheaper than a set-var."""
     ranked = sorted(nodes, key=lambda n: int(n["name"][1:]))
-    first = ranked[0]["name"]
-    k0 = int(first[1:])
-    rules = [f"    http-request set-var(txn.node) str({first}) if {{ var(txn.key) -m found }}",
-             f"    http-request set-var(txn.best) var(txn.key),xxh32({k0}) if {{ var(txn.key) -m found }}"]
+    rule = "    http-request set-var(txn.{}) {} if {{ {} }}".format
+    first, k0 = ranked[0]["name"], int(ranked[0]["name"][1:])
+    rules = [rule("node", f"str({first})", "var(txn.key) -m found"),
+             rule("best", f"var(txn.key),xxh32({k0})", "var(txn.key) -m found")]
     for n in ranked[1:]:
         k, name = int(n["name"][1:]), n["name"]
-        rules += [f"    http-request set-var(txn.node) str({name}) if {{ var(txn.key),xxh32({k}),sub(txn.best) gt 0 }}",
-                  f"    http-request set-var(txn.best) var(txn.key),xxh32({k}) if {{ var(txn.node) -m str {name} }}"]
+        rules += [rule("node", f"str({name})", f"var(txn.key),xxh32({k}),sub(txn.best) gt 0"),
+                  rule("best", f"var(txn.key),xxh32({k})", f"var(txn.node) -m str {name}")]
     return "\n".join(rules)
 
 
