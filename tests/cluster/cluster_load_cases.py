@@ -80,11 +80,14 @@ def case_kill(cluster):
                 expect(status == 503, f"{method} {k!r} (on dead n2) got {status}")
                 dead_503 += 1
     expect(dead_503 > 0, "no request reached the dead node's keys")
+    front = cluster.front()
+    for method in ("GET", "HEAD"):
+        status, _, _ = front.request(method, "/?limit=10")
+        expect(status == 503, f"{method} / with n2 down: {status}, not 503 (a partial listing?)")
     for name in ("n1", "n3"):
         stray = [k for k in cluster.node_keys(name) if owner[k] != name]
         expect(not stray, f"{name} holds keys of another node: {stray[:3]}")
     cluster.run("restart", "n2")
-    front = cluster.front()
     for w in writers:
         for k, value in w.acked.items():
             status, body, _ = front.request("GET", "/kv/" + enc(k))
