@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,11 @@ def bench(target, mix, seconds, keys, preload=False):
             args.append("--no-preload")
         subprocess.run(args, check=True, capture_output=True)
         return json.load(open(out.name))
+
+
+def stop(d):
+    if subprocess.run([CLUSTER, "stop", d], capture_output=True).returncode == 0:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
@@ -83,7 +89,7 @@ def main():
             per = " ".join(f"{x[1]:8.0f}" for x in rows)
             print(f"{op:8}{where:8}{rps:>34}{per:>34}{sorted(x[2] for x in rows)[len(rows)//2]:10.0f}")
     finally:
-        subprocess.run([CLUSTER, "stop", d], capture_output=True)
+        stop(d)
     d = tempfile.mkdtemp(prefix="httpkv-move-cost.")
     subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
     try:
@@ -97,7 +103,7 @@ def main():
             print(f"add: {moved / took:.0f} keys moved/s overall; per million keys stored "
                   f"(1/4 move from 3 to 4 nodes): ~{1e6 / int(m.group(2)) * took:.0f} s")
     finally:
-        subprocess.run([CLUSTER, "stop", d], capture_output=True)
+        stop(d)
     return 0
 
 
