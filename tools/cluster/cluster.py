@@ -229,13 +229,30 @@ def cmd_restart(d, args):
     print(f"cluster: {node['name']} back on {node['addr']}")
 
 
+def log_tail(path, lines=5):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
 def reload_haproxy(d, state, frozen=None):
     """New configuration, same master pid; returns once old workers (old routing) are gone."""
     master = state["haproxy_pid"]
     old_workers = processes.children(master)
     write_config(d, state, frozen)
-    os.kill(master, signal.SIGUSR2)
-    wait_front(state, frozen)
+    # A USR2 that reaches the master while it is still starting up after the previous reload
+    # is lost; send it again until the front answers with the new configuration.
+    for attempt in range(8):
+        os.kill(master, signal.SIGUSR2)
+        try:
+            wait_front(state, frozen, timeout=2.0)
+            break
+        except RuntimeError as e:
+            if attempt == 7:
+                raise RuntimeError(f"{e}; last lines of {d}/haproxy/haproxy.log:\n"
+                                   + log_tail(os.path.join(d, "haproxy", "haproxy.log")))
     processes.wait_until(lambda: not any(processes.alive(w, "haproxy") for w in old_workers),
                          15, "the old HAProxy workers to finish")
 
