@@ -33,6 +33,7 @@ uint32_t IndexArena::Append(std::string_view key, const IndexEntry& e) {
   std::memcpy(p + 17, &e.value_size, 4);
   const auto len = static_cast<uint16_t>(key.size());
   std::memcpy(p + 21, &len, 2);
+  p[kSupersededAt] = 0;
   std::memcpy(p + kEntryHeader, key.data(), key.size());
   return ref;
 }
@@ -42,6 +43,7 @@ uint32_t IndexArena::AppendCopy(const char* entry) {
   uint32_t ref;
   char* p = Reserve(EntryBytes(key_len), &ref);
   std::memcpy(p, entry, kEntryHeader + key_len);
+  p[kSupersededAt] = 0;
   return ref;
 }
 

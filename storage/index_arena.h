@@ -1,10 +1,13 @@
 // IndexArena: append-only storage for KeyIndex's packed entries, readable without a lock.
 //
 // An entry is its location and key, packed and 8-byte aligned:
-//   version u64 | offset u40 | segment u32 | value_size u32 | key_len u16 | key bytes
-// (23 bytes + key). It is addressed by a 4-byte reference (its offset in 8-byte units), so one
+//   version u64 | offset u40 | segment u32 | value_size u32 | key_len u16 | superseded u8 | key
+// (24 bytes + key). It is addressed by a 4-byte reference (its offset in 8-byte units), so one
 // arena holds up to 32 GiB. Entries are immutable once written: an update writes a new entry
 // and the old bytes stay until the whole arena is rebuilt (KeyIndex counts them as garbage).
+// The one exception is the superseded byte, which lock-free readers never touch: the writer
+// sets it on the old entry (under its mutex) so that listings, which keep references to
+// entries, know when to look the key up again.
 //
 // Chunks are 128 KiB and listed in a directory whose size is fixed at construction, so a
 // reader that got a reference through an acquire load (which orders it after the entry's
@@ -26,7 +29,7 @@ class IndexArena {
  public:
   static constexpr size_t kChunkBytes = size_t{1} << 17;
   static constexpr size_t kMaxChunks = size_t{1} << 18;  // 4-byte refs in 8-byte units
-  static constexpr size_t kEntryHeader = 23;
+  static constexpr size_t kEntryHeader = 24;
 
   explicit IndexArena(size_t max_chunks);
   ~IndexArena();
@@ -48,6 +51,10 @@ class IndexArena {
   }
   std::string_view Key(uint32_t ref) const { return KeyOf(At(ref)); }
 
+  // Writer side only (never read by lock-free readers).
+  void MarkSuperseded(uint32_t ref) { const_cast<char*>(At(ref))[kSupersededAt] = 1; }
+  bool Superseded(uint32_t ref) const { return At(ref)[kSupersededAt] != 0; }
+
   static std::string_view KeyOf(const char* entry) {
     uint16_t len;
     std::memcpy(&len, entry + 21, 2);
@@ -59,6 +66,8 @@ class IndexArena {
   size_t memory_bytes() const { return used_chunks_ * kChunkBytes + max_chunks_ * sizeof(char*); }
 
  private:
+  static constexpr size_t kSupersededAt = 23;
+
   char* Reserve(size_t bytes, uint32_t* ref);
 
   const size_t max_chunks_;

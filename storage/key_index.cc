@@ -127,11 +127,11 @@ void KeyIndex::Rebuild(size_t capacity) {
   Table* old = table_.load(std::memory_order_relaxed);
   auto fresh = std::make_unique<Table>(capacity, ChunksFor(old->live_bytes));
   auto order = std::make_unique<KeyOrder>(&fresh->arena);
-  order_->ForEachFrom({}, true, [&](uint32_t ref) {
-    const std::string_view key = old->arena.Key(ref);  // maybe a stale entry: same key
+  order_->ForEachFrom({}, true, [&](uint32_t& ref) {
+    const std::string_view key = old->arena.Key(ref);
     const uint64_t h = Hash(key);
     uint32_t current = ref;
-    old->Lookup(key, h, &current);  // the order holds exactly the live keys
+    if (old->arena.Superseded(ref)) old->Lookup(key, h, &current);  // the order's keys are live
     const uint32_t moved = fresh->arena.AppendCopy(old->arena.At(current));
     size_t i = fresh->Home(h);
     while (fresh->tags[i].load(std::memory_order_relaxed) != kEmpty) i = (i + 1) & (capacity - 1);
@@ -168,6 +168,7 @@ bool KeyIndex::Upsert(std::string_view key, const IndexEntry& entry, IndexEntry*
   if (slot != kNotFound) {
     *previous = IndexArena::Decode(t->arena.At(old_ref));
     t->refs[slot].store(ref, std::memory_order_release);  // readers see old or new, whole
+    t->arena.MarkSuperseded(old_ref);
     t->garbage_bytes += bytes;
     return true;
   }
@@ -211,6 +212,7 @@ bool KeyIndex::UpdateLocation(std::string_view key, uint64_t version, uint32_t s
   e.segment = segment;
   e.offset = offset;
   t->refs[slot].store(t->arena.Append(key, e), std::memory_order_release);
+  t->arena.MarkSuperseded(ref);
   t->garbage_bytes += IndexArena::EntryBytes(key.size());
   return true;
 }
@@ -224,12 +226,11 @@ void KeyIndex::Collect(std::string_view prefix, std::string_view after, size_t m
   // stop at the first key outside it.
   const bool from_prefix = after < prefix;
   size_t n = 0;
-  order_->ForEachFrom(from_prefix ? prefix : after, from_prefix, [&](uint32_t ref) {
+  order_->ForEachFrom(from_prefix ? prefix : after, from_prefix, [&](uint32_t& ref) {
     const std::string_view key = t->arena.Key(ref);
     if (!key.starts_with(prefix)) return false;
-    uint32_t current = ref;
-    t->Lookup(key, Hash(key), &current);  // the order may point at a superseded entry
-    out->emplace_back(std::string(key), IndexArena::Decode(t->arena.At(current)));
+    if (t->arena.Superseded(ref)) t->Lookup(key, Hash(key), &ref);  // repoint the order
+    out->emplace_back(std::string(key), IndexArena::Decode(t->arena.At(ref)));
     return ++n < max;
   });
 }

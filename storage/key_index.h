@@ -3,8 +3,10 @@
 // One open-addressing hash table (linear probing) of 5-byte slots — a 1-byte tag (empty,
 // tombstone, or one of 254 values taken from the key's hash) and a 4-byte reference to a packed
 // entry in an IndexArena (storage/index_arena.h) — plus a KeyOrder (storage/key_order.h): the same
-// references sorted by key, for listings. About 37-44 bytes per key on top of the key bytes
-// (23-byte entry header and padding, ~10 bytes of slots, 4-8 bytes of order).
+// references sorted by key, for listings (an entry the table no longer points at is flagged
+// superseded, and a listing that meets it looks the key up and repoints the order). About 40
+// bytes per key on top of the key bytes (24-byte entry header and padding, ~10 bytes of slots
+// at load 0.5, 4-8 bytes of order): 39.8 for 1M 16-byte keys.
 //
 // Readers (Find) take no lock and write no shared cache line: inside an Epoch::ReadGuard
 // (storage/epoch.h) they load the current table with one seq_cst load and probe it with

@@ -33,9 +33,10 @@ class KeyOrder {
   // Bulk build in order: ref's key is greater than every key present.
   void Append(uint32_t ref);
 
-  // Calls fn(ref) for the keys >= key (inclusive) or > key, in order, while fn returns true.
+  // Calls fn(uint32_t& ref) for the keys >= key (inclusive) or > key, in order, while fn
+  // returns true. fn may repoint ref at another entry for the same key.
   template <typename Fn>
-  void ForEachFrom(std::string_view key, bool inclusive, Fn&& fn) const {
+  void ForEachFrom(std::string_view key, bool inclusive, Fn&& fn) {
     auto [b, i] = Position(key, inclusive);
     for (; b < blocks_.size(); ++b, i = 0) {
       for (; i < blocks_[b]->n; ++i) {
