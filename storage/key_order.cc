@@ -13,10 +13,9 @@ KeyOrder::Pos KeyOrder::Position(std::string_view key, bool inclusive) const {
   };
   if (blocks_.empty()) return {0, 0};
   // The last block whose first key is <= key (or the first block).
-  const auto it = std::partition_point(blocks_.begin(), blocks_.end(), [&](const auto& b) {
-    return arena_->Key(b->refs[0]) <= key;
-  });
-  const size_t b = it == blocks_.begin() ? 0 : static_cast<size_t>(it - blocks_.begin()) - 1;
+  const auto it = std::partition_point(firsts_.begin(), firsts_.end(),
+                                       [&](uint32_t first) { return arena_->Key(first) <= key; });
+  const size_t b = it == firsts_.begin() ? 0 : static_cast<size_t>(it - firsts_.begin()) - 1;
   const Block& blk = *blocks_[b];
   const uint32_t* i = std::partition_point(blk.refs, blk.refs + blk.n, before);
   return {b, static_cast<size_t>(i - blk.refs)};
@@ -36,7 +35,7 @@ void KeyOrder::InsertAt(Pos pos, uint32_t ref) {
     auto next = std::make_unique<Block>();
     if (pos.index == kBlock) {  // past the end: start a new block (keeps ascending runs dense)
       next->refs[next->n++] = ref;
-      blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(pos.block) + 1, std::move(next));
+      InsertBlock(pos.block + 1, std::move(next));
       ++size_;
       return;
     }
@@ -44,19 +43,29 @@ void KeyOrder::InsertAt(Pos pos, uint32_t ref) {
     std::memcpy(next->refs, blk->refs + kHalf, kHalf * sizeof(uint32_t));
     next->n = kHalf;
     blk->n = kHalf;
-    Block* target = blk;
+    InsertBlock(pos.block + 1, std::move(next));
     if (pos.index > kHalf) {
-      target = next.get();
+      ++pos.block;
       pos.index -= kHalf;
+      blk = blocks_[pos.block].get();
     }
-    blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(pos.block) + 1, std::move(next));
-    blk = target;
   }
   std::memmove(blk->refs + pos.index + 1, blk->refs + pos.index,
                (blk->n - pos.index) * sizeof(uint32_t));
   blk->refs[pos.index] = ref;
   ++blk->n;
+  firsts_[pos.block] = blk->refs[0];
   ++size_;
+}
+
+void KeyOrder::InsertBlock(size_t at, std::unique_ptr<Block> block) {
+  firsts_.insert(firsts_.begin() + static_cast<ptrdiff_t>(at), block->refs[0]);
+  blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(at), std::move(block));
+}
+
+void KeyOrder::EraseBlock(size_t at) {
+  firsts_.erase(firsts_.begin() + static_cast<ptrdiff_t>(at));
+  blocks_.erase(blocks_.begin() + static_cast<ptrdiff_t>(at));
 }
 
 void KeyOrder::Erase(std::string_view key) {
@@ -72,27 +81,30 @@ void KeyOrder::RemoveAt(Pos pos) {
                (blk->n - pos.index - 1) * sizeof(uint32_t));
   --blk->n;
   --size_;
-  const auto at = blocks_.begin() + static_cast<ptrdiff_t>(pos.block);
   if (blk->n == 0) {
-    blocks_.erase(at);
+    EraseBlock(pos.block);
     return;
   }
-  // Merge a sparse block into its successor's room so erases cannot leave many tiny blocks.
-  if (pos.block + 1 < blocks_.size() && blk->n + at[1]->n <= kBlock / 2) {
-    Block* next = at[1].get();
+  firsts_[pos.block] = blk->refs[0];
+  // Merge a sparse block with its successor so erases cannot leave many tiny blocks.
+  if (pos.block + 1 < blocks_.size() && blk->n + blocks_[pos.block + 1]->n <= kBlock / 2) {
+    const Block* next = blocks_[pos.block + 1].get();
     std::memcpy(blk->refs + blk->n, next->refs, next->n * sizeof(uint32_t));
     blk->n += next->n;
-    blocks_.erase(at + 1);
+    EraseBlock(pos.block + 1);
   }
 }
 
 void KeyOrder::Append(uint32_t ref) {
   constexpr size_t kBulkFill = kBlock * 3 / 4;  // leaves room for later inserts
   if (blocks_.empty() || blocks_.back()->n >= kBulkFill) {
-    blocks_.push_back(std::make_unique<Block>());
+    auto block = std::make_unique<Block>();
+    block->refs[block->n++] = ref;
+    InsertBlock(blocks_.size(), std::move(block));
+  } else {
+    Block* blk = blocks_.back().get();
+    blk->refs[blk->n++] = ref;
   }
-  Block* blk = blocks_.back().get();
-  blk->refs[blk->n++] = ref;
   ++size_;
 }
 

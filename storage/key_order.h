@@ -1,7 +1,8 @@
 // KeyOrder: KeyIndex's keys in byte order, for listings (Collect) in O(log n + page).
 //
 // A two-level sorted block list of 4-byte IndexArena references, compared by the key bytes
-// they point at: a vector of blocks of up to kBlock references. Finding a position is a binary
+// they point at: a vector of blocks of up to kBlock references, beside a vector of each
+// block's first reference. Finding a position is a binary
 // search over the blocks' first keys and then inside one block (O(log n)); an insert or erase
 // moves at most one block's references and, when a block splits or empties, the block
 // pointers (n / kBlock of them). About 4-8 bytes per key (blocks are 1/2 to full).
@@ -47,7 +48,8 @@ class KeyOrder {
 
   size_t size() const { return size_; }
   size_t memory_bytes() const {
-    return blocks_.size() * sizeof(Block) + blocks_.capacity() * sizeof(blocks_[0]);
+    return blocks_.size() * sizeof(Block) + blocks_.capacity() * sizeof(blocks_[0]) +
+           firsts_.capacity() * sizeof(firsts_[0]);
   }
 
  private:
@@ -64,9 +66,13 @@ class KeyOrder {
   Pos Position(std::string_view key, bool inclusive) const;
   void InsertAt(Pos pos, uint32_t ref);
   void RemoveAt(Pos pos);
+  void InsertBlock(size_t at, std::unique_ptr<Block> block);
+  void EraseBlock(size_t at);
 
   const IndexArena* arena_;
   std::vector<std::unique_ptr<Block>> blocks_;  // none empty
+  // blocks_[i]->refs[0] or an older entry of the same key: the block search reads no block.
+  std::vector<uint32_t> firsts_;
   size_t size_ = 0;
 };
 
