@@ -2,13 +2,14 @@
 // (format: storage/FORMAT.md).
 //
 // Thread safety — every public method may be called from any thread concurrently.
-// Lock order: compact_mu_ -> write_mu_ -> seg_mu_ -> KeyIndex's internal locks; sync_mu_ and
+// Lock order: compact_mu_ -> write_mu_ -> seg_mu_ -> KeyIndex's internal mutex; sync_mu_ and
 // maint_mu_ are leaves. No lock is ever held while a user callback (SyncAsync's done) runs.
 //   * write_mu_ serialises writers (Put/Delete): precondition check, seq assignment, the
 //     append, rollover and the index update happen atomically under it. It guards active_,
 //     end_offset_, next_seq_, write_buf_ and tail_dirty_. With --fsync always and no group
 //     commit the fdatasync runs under it.
-//   * KeyIndex locks internally, held only to copy or update an entry — never across I/O.
+//   * KeyIndex: lookups take no lock (epoch read sections); updates and listing pages take its
+//     internal mutex, held only to update an entry or copy a page — never across I/O.
 //     Readers (Get/Scan) copy a location, then look up its segment and pread without a lock.
 //   * seg_mu_ (a reader-biased shared lock: per-thread slots, so readers share no lock word)
 //     guards segments_, the id -> shared_ptr<Segment> table. Get/Scan hold it shared across
@@ -140,7 +141,7 @@ class LogStore {
   // Index only, no disk I/O.
   Status Stat(std::string_view key, ValueMeta* meta) const;
   // fn(key, value) in key byte order until it returns false. Locations are snapshotted in
-  // batches under the index lock and read without it, so writers are never blocked by the
+  // pages under the index mutex and read without it, so writers are never blocked by the
   // reads; a write concurrent with a scan may or may not be seen.
   Status Scan(const ScanOptions& opts,
               const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
