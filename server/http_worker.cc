@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "server/host_path.h"
+
 namespace httpkv::server {
 
 using http::ConnectionHeader;
@@ -88,6 +90,16 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
     Bump(metrics_.parse_errors);
     RejectAndClose(conn, s, r.status, r.reason, /*head_parsed=*/false);
     return false;
+  }
+  const bool head_parsed = r.kind == ParseResult::kComplete || s.parser.headers_complete();
+  if (head_parsed && !request_.host_path.empty()) {
+    // The original client's "Host: HOST/PATH" (server/host_path.h), decided on the head.
+    if (!opts_->compat_seed) {
+      Bump(metrics_.parse_errors);
+      RejectAndClose(conn, s, 400, HostPathReason(request_), /*head_parsed=*/true);
+      return false;
+    }
+    RewriteHostPath(&request_);
   }
   if (r.kind == ParseResult::kNeedMore) {
     if (s.parser.headers_complete() && request_.expect_continue && !s.continue_sent) {
@@ -180,7 +192,9 @@ void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
   reply.body = body;
   const Route route = head_parsed ? MatchRoute(request_.path).route : Route::kNone;
   if (status == 405) reply.allow = AllowHeader(route);
-  WriteReply(conn, reply, false, ConnectionHeader::kClose);
+  // An answer to HEAD carries no body, an error answer neither (RFC 9110 9.3.2).
+  const bool head = head_parsed && request_.method == http::Method::kHead;
+  WriteReply(conn, reply, head, ConnectionHeader::kClose);
   metrics_.RecordRequest(head_parsed ? request_.method : http::Method::kOther, route, status,
                          reactor::Clock::now() - loop_.now());
   s.closing = true;
