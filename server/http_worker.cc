@@ -85,14 +85,18 @@ void HttpWorker::OnData(Connection& conn) {
 }
 
 bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
+  const bool head_seen = s.parser.headers_complete();
   const ParseResult r = s.parser.Parse(conn.input().readable_span(), &request_);
   if (r.kind == ParseResult::kError) {
     Bump(metrics_.parse_errors);
     RejectAndClose(conn, s, r.status, r.reason, /*head_parsed=*/false);
     return false;
   }
-  const bool head_parsed = r.kind == ParseResult::kComplete || s.parser.headers_complete();
-  if (head_parsed && !request_.host_path.empty()) {
+  // request_ is shared by the worker's connections: it holds this connection's head only
+  // when the parser filled it in this call (a complete request, or the head just ended).
+  const bool fresh_head =
+      r.kind == ParseResult::kComplete || (!head_seen && s.parser.headers_complete());
+  if (fresh_head && !request_.host_path.empty()) {
     // The original client's "Host: HOST/PATH" (server/host_path.h), decided on the head.
     if (!opts_->compat_seed) {
       Bump(metrics_.parse_errors);
@@ -102,7 +106,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
     RewriteHostPath(&request_);
   }
   if (r.kind == ParseResult::kNeedMore) {
-    if (s.parser.headers_complete() && request_.expect_continue && !s.continue_sent) {
+    if (fresh_head && request_.expect_continue && !s.continue_sent) {
       // RFC 9110 10.1.1: ask for the body only if we are going to read it.
       if (int early = KvRoutes::EarlyStatus(request_); early != 0) {
         RejectAndClose(conn, s, early, "request rejected before its body was sent",
