@@ -148,6 +148,8 @@ class Runner {
     CheckInside(req_.target, b, n, "target outside buffer");
     CheckInside(req_.query, b, n, "query outside buffer");
     CheckInside(req_.host, b, n, "host outside buffer");
+    CheckInside(req_.host_path, b, n, "host path outside buffer");
+    Check(req_.host_path.empty() || req_.target == "/", "host path on a target other than /");
     CheckInside(req_.body, b, n, "body outside buffer");
     if (req_.path != "/") CheckInside(req_.path, b, n, "path outside buffer");
     log->append("req:");
@@ -157,6 +159,7 @@ class Runner {
     Put(log, req_.path);
     Put(log, req_.query);
     Put(log, req_.host);
+    Put(log, req_.host_path);
     PutNum(log, static_cast<uint64_t>(req_.minor_version));
     PutNum(log, req_.keep_alive);
     PutNum(log, req_.expect_continue);

@@ -5,7 +5,9 @@
 // offsets are kept between calls, so the caller's buffer may move or grow.
 //
 // Strictness: chunk-size is 1..16 hex digits (no "0x"); chunk extensions are ignored but
-// must be ";..." made of field bytes, optionally preceded by OWS; every line ends in CRLF
+// must match RFC 9112 7.1.1 exactly: *( BWS ";" BWS token [ BWS "=" BWS ( token /
+// quoted-string ) ] ), so "5;" (no name), "5;a=" (no value), "5;a b" and a trailing BWS
+// are 400; every line ends in CRLF
 // (bare LF / bare CR -> 400); trailer fields follow the header rules and are dropped;
 // trailer bytes/fields count against max_header_bytes/max_headers (431).
 #pragma once
@@ -35,17 +37,17 @@ struct ChunkedDecoder {
     *this = ChunkedDecoder{};
     src = dst = body_start;
   }
-  // kComplete: body is [body_start, dst), the message ends at src. kError: *err set.
-  ParseResult::Kind Decode(std::span<char> data, const Limits& limits, size_t body_start,
-                           ParseResult* err);
+  // kComplete: body is [body_start, dst), the message ends at src (== consumed).
+  ParseResult Decode(std::span<char> data, const Limits& limits, size_t body_start);
 
  private:
-  ParseResult::Kind SizeLine(std::span<char> data, const Limits& limits, size_t body_start,
-                             ParseResult* err);
-  ParseResult::Kind TrailerLine(std::span<char> data, const Limits& limits, ParseResult* err);
+  // kNeedMore after a whole line too: Decode loops while the state moves on.
+  ParseResult SizeLine(std::span<char> data, const Limits& limits, size_t body_start);
+  ParseResult TrailerLine(std::span<char> data, const Limits& limits);
 };
 
-// Parses "1*16HEXDIG [ OWS ';' ext ]" (a chunk-size line without CRLF).
-bool ParseChunkSizeLine(std::string_view line, uint64_t* size);
+// Parses a chunk-size line without its CRLF: chunk-size [ chunk-ext ] (RFC 9112 7.1,
+// 7.1.1), into *size. kComplete (the line's bytes) or 400.
+ParseResult ParseChunkSizeLine(std::string_view line, uint64_t* size);
 
 }  // namespace httpkv::http

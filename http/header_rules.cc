@@ -28,13 +28,6 @@ constexpr std::array<bool, 256> kFieldByte = MakeFieldTable();
 // Keeps offset arithmetic far from overflow whatever the caller configured.
 constexpr size_t kMaxConfigurableHead = size_t{1} << 30;
 
-ParseResult::Kind Fail(ParseResult* err, int status, std::string_view reason) {
-  err->kind = ParseResult::kError;
-  err->status = status;
-  err->reason = reason;
-  return ParseResult::kError;
-}
-
 bool IsOws(char c) {
   return c == ' ' || c == '\t';
 }
@@ -84,20 +77,20 @@ std::string_view FindHeader(const Header* headers, size_t n, std::string_view na
   return {};
 }
 
-ParseResult::Kind HeadScanner::Scan(std::string_view d, const Limits& limits, int first_line_status,
-                                    size_t* head_end, ParseResult* err) {
+ParseResult HeadScanner::Scan(std::string_view d, const Limits& limits, int first_line_status) {
   const size_t n = d.size();
   if (!started) {
     size_t p = start;
     while (p < n && (d[p] == '\r' || d[p] == '\n')) {
-      if (d[p] == '\n') return Fail(err, 400, "bare LF");
+      if (d[p] == '\n') return ParseResult::Error(400, "bare LF");
       if (p + 1 >= n) break;
-      if (d[p + 1] != '\n') return Fail(err, 400, "bare CR");
-      if (p / 2 >= kMaxLeadingBlankLines) return Fail(err, 400, "too many leading blank lines");
+      if (d[p + 1] != '\n') return ParseResult::Error(400, "bare CR");
+      if (p / 2 >= kMaxLeadingBlankLines)
+        return ParseResult::Error(400, "too many leading blank lines");
       p += 2;
     }
     start = static_cast<uint32_t>(p);
-    if (p >= n || d[p] == '\r') return ParseResult::kNeedMore;
+    if (p >= n || d[p] == '\r') return ParseResult::NeedMore();
     started = 1;
     scan = line_start = start;
   }
@@ -108,14 +101,15 @@ ParseResult::Kind HeadScanner::Scan(std::string_view d, const Limits& limits, in
     const void* lf = std::memchr(d.data() + scan, '\n', end - scan);
     if (lf == nullptr) {
       if (n >= bound) {
-        return Fail(err, first_line_status,
-                    first_line_status == 414 ? "request line too long" : "status line too long");
+        return ParseResult::Error(first_line_status, first_line_status == 414
+                                                         ? "request line too long"
+                                                         : "status line too long");
       }
       scan = static_cast<uint32_t>(end);
-      return ParseResult::kNeedMore;
+      return ParseResult::NeedMore();
     }
     const size_t p = static_cast<const char*>(lf) - d.data();
-    if (d[p - 1] != '\r') return Fail(err, 400, "bare LF");
+    if (d[p - 1] != '\r') return ParseResult::Error(400, "bare LF");
     line_end = line_start = scan = static_cast<uint32_t>(p + 1);
   }
   const size_t bound = line_end + std::min(limits.max_header_bytes, kMaxConfigurableHead);
@@ -123,16 +117,15 @@ ParseResult::Kind HeadScanner::Scan(std::string_view d, const Limits& limits, in
   while (true) {
     const void* lf = std::memchr(d.data() + scan, '\n', end - scan);
     if (lf == nullptr) {
-      if (n >= bound) return Fail(err, 431, "header section too large");
+      if (n >= bound) return ParseResult::Error(431, "header section too large");
       scan = static_cast<uint32_t>(end);
-      return ParseResult::kNeedMore;
+      return ParseResult::NeedMore();
     }
     const size_t p = static_cast<const char*>(lf) - d.data();
-    if (p == line_start || d[p - 1] != '\r') return Fail(err, 400, "bare LF");
+    if (p == line_start || d[p - 1] != '\r') return ParseResult::Error(400, "bare LF");
     scan = static_cast<uint32_t>(p + 1);
     if (p == line_start + 1u) {  // the empty line ends the head
-      *head_end = p + 1;
-      return ParseResult::kComplete;
+      return ParseResult::Complete(p + 1);
     }
     line_start = scan;
   }
@@ -162,67 +155,66 @@ const char* SkipFieldBytes(const char* p, const char* end) {
 }
 
 // Parses the field line at p; [p, end) ends with '\n' and every LF in it follows a CR, so
-// the byte scans below stop before `end` without bounds checks. *next: after the CRLF.
-const char* ParseFieldAt(const char* p, const char* end, Header* h, const char** next) {
+// the byte scans below stop before `end` without bounds checks. kComplete: the line's
+// bytes, CRLF included.
+ParseResult ParseFieldAt(const char* p, const char* end, Header* h) {
+  const char* const line = p;
   const char* const name = p;
-  if (IsOws(*p)) return "obsolete line folding";
+  auto bad = [](std::string_view reason) { return ParseResult::Error(400, reason); };
+  if (IsOws(*p)) return bad("obsolete line folding");
   while (kTchar[static_cast<unsigned char>(*p)]) ++p;
   if (*p != ':') {
-    if (*p == '\r') return "field line without colon";
-    if (p == name) return "invalid field name";
-    return IsOws(*p) ? "whitespace before colon" : "invalid character in field name";
+    if (*p == '\r') return bad("field line without colon");
+    if (p == name) return bad("invalid field name");
+    return bad(IsOws(*p) ? "whitespace before colon" : "invalid character in field name");
   }
-  if (p == name) return "empty field name";
+  if (p == name) return bad("empty field name");
   h->name = std::string_view(name, static_cast<size_t>(p - name));
   const char* const value = ++p;
   p = SkipFieldBytes(p, end);
-  if (*p != '\r' || end - p < 2 || p[1] != '\n') return "invalid character in field value";
+  if (*p != '\r' || end - p < 2 || p[1] != '\n') return bad("invalid character in field value");
   h->value = TrimOws(std::string_view(value, static_cast<size_t>(p - value)));
-  *next = p + 2;
-  return nullptr;
+  return ParseResult::Complete(static_cast<size_t>(p + 2 - line));
 }
 
 }  // namespace
 
-const char* ParseFieldLine(std::string_view line, Header* h) {
-  if (line.size() < 2 || line.back() != '\n') return "field line without CRLF";
-  const char* next = nullptr;
-  const char* err = ParseFieldAt(line.data(), line.data() + line.size(), h, &next);
-  if (err == nullptr && next != line.data() + line.size()) return "bare LF";
-  return err;
+ParseResult ParseFieldLine(std::string_view line, Header* h) {
+  if (line.size() < 2 || line.back() != '\n')
+    return ParseResult::Error(400, "field line without CRLF");
+  const ParseResult r = ParseFieldAt(line.data(), line.data() + line.size(), h);
+  if (!r.failed() && r.consumed != line.size()) return ParseResult::Error(400, "bare LF");
+  return r;
 }
 
-int ParseFields(std::string_view block, Header* headers, size_t max_headers, size_t* count,
-                std::string_view* reason) {
+ParseResult ParseFields(std::string_view block, Header* headers, size_t max_headers,
+                        size_t* count) {
   max_headers = std::min(max_headers, kHeaderCapacity);
   const char* p = block.data();
   const char* const end = p + block.size();
   size_t n = 0;
   while (p < end) {
-    if (n == max_headers) {
-      *reason = "too many header fields";
-      return 431;
-    }
-    if (const char* err = ParseFieldAt(p, end, &headers[n], &p)) {
-      *reason = err;
-      return 400;
-    }
+    if (n == max_headers) return ParseResult::Error(431, "too many header fields");
+    const ParseResult r = ParseFieldAt(p, end, &headers[n]);
+    if (r.failed()) return r;
+    p += r.consumed;
     ++n;
   }
   *count = n;
-  return 0;
+  return ParseResult::Complete(block.size());
 }
 
-bool ParseContentLength(std::string_view v, uint64_t* out) {
-  if (v.empty()) return false;
+ParseResult ParseContentLength(std::string_view v, uint64_t* out) {
+  const ParseResult invalid = ParseResult::Error(400, "invalid Content-Length");
+  if (v.empty()) return invalid;
   uint64_t x = 0;
   for (char c : v) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') return invalid;
     const uint64_t d = static_cast<uint64_t>(c - '0');
     x = (x > (UINT64_MAX - d) / 10) ? UINT64_MAX : x * 10 + d;
   }
   *out = x;
-  return true;
+  return ParseResult::Complete(v.size());
 }
 
 bool TokenListContains(std::string_view list, std::string_view token) {
@@ -263,24 +255,14 @@ void TransferEncoding::Add(std::string_view value) {
   });
 }
 
-int TransferEncoding::Verdict(std::string_view* reason) const {
-  if (garbage) {
-    *reason = "invalid Transfer-Encoding";
-    return 400;
-  }
-  if (chunked_count > 1) {
-    *reason = "chunked applied more than once";
-    return 400;
-  }
+ParseResult TransferEncoding::Verdict() const {
+  if (garbage) return ParseResult::Error(400, "invalid Transfer-Encoding");
+  if (chunked_count > 1) return ParseResult::Error(400, "chunked applied more than once");
   if (chunked_count == 1 && !chunked_last) {
-    *reason = "chunked is not the final transfer coding";
-    return 400;
+    return ParseResult::Error(400, "chunked is not the final transfer coding");
   }
-  if (other_coding) {
-    *reason = "unsupported transfer coding";
-    return 501;
-  }
-  return 0;
+  if (other_coding) return ParseResult::Error(501, "unsupported transfer coding");
+  return ParseResult::Complete(0);
 }
 
 }  // namespace httpkv::http

@@ -32,22 +32,21 @@ struct HeadScanner {
   uint8_t started;      // blank-line skipping finished
 
   void Reset() { *this = HeadScanner{}; }
-  // kComplete: *head_end = one past the empty line's LF. kError: status/reason set.
-  // first_line_status: 414 for a request line, 502 for a status line.
-  ParseResult::Kind Scan(std::string_view data, const Limits& limits, int first_line_status,
-                         size_t* head_end, ParseResult* err);
+  // kComplete: `consumed` is the head's end (one past the empty line's LF, counted from
+  // the start of data). first_line_status: 414 for a request line, 502 for a status line.
+  ParseResult Scan(std::string_view data, const Limits& limits, int first_line_status);
 };
 
-// Parses one field line (ending in CRLF) into *h. Returns nullptr or an error reason (400).
-const char* ParseFieldLine(std::string_view line, Header* h);
+// Parses one field line (ending in CRLF) into *h: kComplete (the line's bytes) or 400.
+ParseResult ParseFieldLine(std::string_view line, Header* h);
 
-// Splits [begin, head_end) into field lines; each line ends with CRLF (checked by the
-// scanner). Fills headers (up to max), returns 0 or an error status with *reason.
-int ParseFields(std::string_view block, Header* headers, size_t max_headers, size_t* count,
-                std::string_view* reason);
+// Splits a header block into field lines; each line ends with CRLF (checked by the
+// scanner). Fills headers (up to max) and *count: kComplete (the block's bytes), 400 or 431.
+ParseResult ParseFields(std::string_view block, Header* headers, size_t max_headers, size_t* count);
 
-// 1*DIGIT. Saturates at UINT64_MAX on overflow (always "too large"). False if not digits.
-bool ParseContentLength(std::string_view v, uint64_t* out);
+// 1*DIGIT into *out: kComplete or 400. Saturates at UINT64_MAX on overflow (always "too
+// large" for the caller).
+ParseResult ParseContentLength(std::string_view v, uint64_t* out);
 
 // True if the comma-separated token list contains `token` (case-insensitive).
 bool TokenListContains(std::string_view list, std::string_view token);
@@ -68,8 +67,8 @@ struct TransferEncoding {
   bool garbage = false;
 
   void Add(std::string_view value);
-  // 0 if the body is plain chunked, else 400/501 with *reason.
-  int Verdict(std::string_view* reason) const;
+  // kComplete (nothing consumed) if the body is plain chunked, else a 400 or 501 error.
+  ParseResult Verdict() const;
 };
 
 }  // namespace httpkv::http

@@ -38,21 +38,21 @@ bool IsPchar(unsigned char c) {
 
 }  // namespace
 
-bool PercentDecode(std::string_view in, std::string* out) {
+ParseResult PercentDecode(std::string_view in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
       out->push_back(in[i]);
       continue;
     }
-    if (in.size() - i < 3) return false;
+    if (in.size() - i < 3) return ParseResult::Error(400, "truncated percent-escape");
     const int hi = HexDigit(in[i + 1]);
     const int lo = HexDigit(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
+    if (hi < 0 || lo < 0) return ParseResult::Error(400, "invalid percent-escape");
     out->push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
-  return true;
+  return ParseResult::Complete(in.size());
 }
 
 void PercentEncodePath(std::string_view in, std::string* out) {

@@ -41,17 +41,25 @@ struct Request {
   std::array<Header, kHeaderCapacity> headers;
   size_t num_headers = 0;
   std::string_view host;  // Host header value (for absolute-form: still the Host header)
+  // "/create" for "Host: 127.0.0.1/create" on target "/" (see request_parser.h): the
+  // caller must reject or rewrite a request with a non-empty host_path.
+  std::string_view host_path;
   std::string_view body;  // Content-Length body or the de-chunked body (decoded in place)
   bool keep_alive = true;
   bool expect_continue = false;     // "Expect: 100-continue" (HTTP/1.1 only)
   bool has_content_length = false;  // framing seen, e.g. for a 411 policy on PUT/POST
   bool chunked = false;
+  bool target_has_authority = false;  // absolute-form or authority-form
 
   std::string_view Find(std::string_view name) const {
     return FindHeader(headers.data(), num_headers, name);
   }
 };
 
+// The one error convention of http/: every parsing or validation step returns a
+// ParseResult. kComplete: the step succeeded; `consumed` is the bytes it covered (the
+// message length for the parsers, 0 for a check that covers no bytes). kNeedMore: call
+// again with more bytes. kError: `status` and a one-line `reason`; nothing else is valid.
 struct ParseResult {
   enum Kind : uint8_t { kComplete, kNeedMore, kError } kind = kNeedMore;
   size_t consumed = 0;      // kComplete: bytes of this message (caller consumes them)
@@ -64,6 +72,15 @@ struct ParseResult {
     r.consumed = consumed;
     return r;
   }
+  static ParseResult NeedMore() { return ParseResult{}; }
+  static ParseResult Error(int status, std::string_view reason) {
+    ParseResult r;
+    r.kind = kError;
+    r.status = status;
+    r.reason = reason;
+    return r;
+  }
+  bool failed() const { return kind == kError; }
 };
 
 }  // namespace httpkv::http

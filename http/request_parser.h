@@ -23,7 +23,14 @@
 //     empty path reads as "/"), "*" for OPTIONS only, authority-form for CONNECT only.
 //   - Fields: token name directly followed by ':' (400 otherwise), obs-fold -> 400, value
 //     bytes HTAB/SP/VCHAR/obs-text only. Too many fields or bytes -> 431.
-//   - Host: required in HTTP/1.1, at most once -> else 400.
+//   - Host: required in HTTP/1.1, at most once, and a valid uri-host [":" port] (host.h)
+//     -> else 400. An empty value is allowed only when the target has no authority
+//     (origin-form, asterisk-form; RFC 9112 3.2); HTTP/1.0 may omit Host.
+//   - Host "uri-host[:port]/path" (the original assignment's client routes this way) on
+//     target "/" is no valid Host either, but it is not an error here: the parser
+//     completes the request and sets host_path = "/path" (a view into host). The caller
+//     decides: answer 400 naming the fix, or serve it as a request for host_path
+//     (--compat seed). With any other target that shape is a plain 400.
 //   - Content-Length: 1*DIGIT only ("+5", "5,5", "" -> 400). Repeated fields are accepted
 //     only when byte-identical; different values -> 400. Values above max_body (including
 //     ones that overflow 64 bits) -> 413, decided before any body byte arrives.
@@ -75,9 +82,9 @@ class RequestParser {
   };
 };
 
-// Tokenizes and validates a complete head [start, head_end) into *out. Returns 0 or an
-// error status with *reason; *content_length is set when out->has_content_length.
-int ParseRequestHead(std::string_view data, size_t start, size_t head_end, const Limits& limits,
-                     Request* out, uint64_t* content_length, std::string_view* reason);
+// Tokenizes and validates a complete head [start, head_end) into *out: kComplete (the
+// head's bytes) or an error; *content_length is set when out->has_content_length.
+ParseResult ParseRequestHead(std::string_view data, size_t start, size_t head_end,
+                             const Limits& limits, Request* out, uint64_t* content_length);
 
 }  // namespace httpkv::http

@@ -7,47 +7,48 @@ namespace {
 
 enum class Framing : uint8_t { kNone, kLength, kChunked, kUntilClose };
 
-ParseResult Error(std::string_view reason) {
-  ParseResult r;
-  r.kind = ParseResult::kError;
-  r.status = 502;
-  r.reason = reason;
-  return r;
+// Every response error is 502 (invalid upstream response), whatever the step said.
+ParseResult Invalid(std::string_view reason) {
+  return ParseResult::Error(502, reason);
+}
+ParseResult Invalid(const ParseResult& step) {
+  return Invalid(step.reason);
 }
 
-const char* ParseStatusLine(std::string_view line, Response* r) {
+ParseResult ParseStatusLine(std::string_view line, Response* r) {
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (line.size() < 12 || line.substr(0, 5) != "HTTP/" || !digit(line[5]) || line[6] != '.' ||
       !digit(line[7]) || line[8] != ' ') {
-    return "malformed status line";
+    return Invalid("malformed status line");
   }
-  if (line[5] != '1') return "unsupported HTTP version";
+  if (line[5] != '1') return Invalid("unsupported HTTP version");
   if (!digit(line[9]) || !digit(line[10]) || !digit(line[11]) || line[9] < '1' || line[9] > '5') {
-    return "invalid status code";
+    return Invalid("invalid status code");
   }
-  if (line.size() > 12 && line[12] != ' ') return "malformed status line";
+  if (line.size() > 12 && line[12] != ' ') return Invalid("malformed status line");
   r->minor_version = line[7] - '0';
   r->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
   r->reason = line.size() > 13 ? line.substr(13) : std::string_view();
   for (char c : r->reason) {
-    if (!IsFieldByte(static_cast<unsigned char>(c))) return "invalid reason phrase";
+    if (!IsFieldByte(static_cast<unsigned char>(c))) return Invalid("invalid reason phrase");
   }
-  return nullptr;
+  return ParseResult::Complete(line.size());
 }
 
-// Tokenizes [start, head_end) and decides the framing. Returns nullptr or an error reason.
-const char* ParseHead(std::string_view d, size_t start, size_t head_end, const Limits& limits,
+// Tokenizes [start, head_end) and decides the framing: kComplete (the head's bytes) or 502.
+ParseResult ParseHead(std::string_view d, size_t start, size_t head_end, const Limits& limits,
                       bool head_request, Response* out, Framing* framing, uint64_t* length) {
   const char* base = d.data();
   const size_t lf =
       static_cast<const char*>(std::memchr(base + start, '\n', head_end - start)) - base;
   out->body = {};
-  if (const char* err = ParseStatusLine(d.substr(start, lf - 1 - start), out)) return err;
-  std::string_view reason;
-  if (ParseFields(d.substr(lf + 1, head_end - 2 - (lf + 1)), out->headers.data(),
-                  limits.max_headers, &out->num_headers, &reason) != 0) {
-    return reason.data();  // reasons are NUL-terminated literals
+  if (ParseResult r = ParseStatusLine(d.substr(start, lf - 1 - start), out); r.failed()) return r;
+  if (ParseResult r = ParseFields(d.substr(lf + 1, head_end - 2 - (lf + 1)), out->headers.data(),
+                                  limits.max_headers, &out->num_headers);
+      r.failed()) {
+    return Invalid(r);
   }
+  const ParseResult head = ParseResult::Complete(head_end - start);
   bool close = false, keep_alive = false, has_length = false, bad_length = false;
   std::string_view cl;
   TransferEncoding te;
@@ -67,27 +68,27 @@ const char* ParseHead(std::string_view d, size_t start, size_t head_end, const L
   out->keep_alive = out->minor_version == 1 ? !close : keep_alive && !close;
   *framing = Framing::kNone;
   const int s = out->status;
-  if (head_request || s / 100 == 1 || s == 204 || s == 304) return nullptr;
+  if (head_request || s / 100 == 1 || s == 204 || s == 304) return head;
   if (te.present) {
-    if (has_length) return "both Content-Length and Transfer-Encoding";
-    const int verdict = te.Verdict(&reason);
-    if (verdict == 0) {
+    if (has_length) return Invalid("both Content-Length and Transfer-Encoding");
+    const ParseResult verdict = te.Verdict();
+    if (!verdict.failed()) {
       *framing = Framing::kChunked;
-    } else if (verdict == 501 && te.chunked_count == 0) {
+    } else if (verdict.status == 501 && te.chunked_count == 0) {
       *framing = Framing::kUntilClose;
     } else {
-      return reason.data();
+      return Invalid(verdict);
     }
   } else if (has_length) {
-    if (bad_length) return "conflicting Content-Length values";
-    if (!ParseContentLength(cl, length)) return "invalid Content-Length";
-    if (*length > limits.max_body) return "response body too large";
+    if (bad_length) return Invalid("conflicting Content-Length values");
+    if (ParseResult r = ParseContentLength(cl, length); r.failed()) return Invalid(r);
+    if (*length > limits.max_body) return Invalid("response body too large");
     *framing = Framing::kLength;
   } else {
     *framing = Framing::kUntilClose;
   }
   if (*framing == Framing::kUntilClose) out->keep_alive = false;
-  return nullptr;
+  return head;
 }
 
 }  // namespace
@@ -101,17 +102,15 @@ ParseResult ResponseParser::Parse(std::span<char> data, bool head_request, Respo
   const std::string_view d(data.data(), data.size());
   switch (phase_) {
     case kHead: {
-      ParseResult r;
-      size_t head_end = 0;
-      const ParseResult::Kind k = scanner_.Scan(d, *limits_, 502, &head_end, &r);
-      if (k == ParseResult::kError) return Error(r.reason);
-      if (k == ParseResult::kNeedMore) return ParseResult{};
+      const ParseResult r = scanner_.Scan(d, *limits_, 502);
+      if (r.failed()) return Invalid(r);
+      if (r.kind == ParseResult::kNeedMore) return r;
       start_ = static_cast<uint16_t>(scanner_.start);
-      head_end_ = static_cast<uint32_t>(head_end);
+      head_end_ = static_cast<uint32_t>(r.consumed);
       return OnHeadComplete(data, head_request, out);
     }
     case kLengthBody: {
-      if (data.size() - head_end_ < content_length_) return ParseResult{};
+      if (data.size() - head_end_ < content_length_) return ParseResult::NeedMore();
       const size_t end = head_end_ + content_length_;
       return Complete(data, head_request, false, end, end, out);
     }
@@ -120,7 +119,7 @@ ParseResult ResponseParser::Parse(std::span<char> data, bool head_request, Respo
     case kUntilClose:
       break;
   }
-  return ParseResult{};
+  return ParseResult::NeedMore();
 }
 
 ParseResult ResponseParser::ParseAtEof(std::span<char> data, bool head_request, Response* out) {
@@ -128,15 +127,16 @@ ParseResult ResponseParser::ParseAtEof(std::span<char> data, bool head_request, 
   if (r.kind != ParseResult::kNeedMore) return r;
   if (phase_ == kUntilClose)
     return Complete(data, head_request, false, data.size(), data.size(), out);
-  return Error(data.empty() ? "connection closed before response" : "truncated response");
+  return Invalid(data.empty() ? "connection closed before response" : "truncated response");
 }
 
 ParseResult ResponseParser::OnHeadComplete(std::span<char> data, bool head_request, Response* out) {
   Framing framing;
   uint64_t length = 0;
-  if (const char* err = ParseHead(std::string_view(data.data(), data.size()), start_, head_end_,
-                                  *limits_, head_request, out, &framing, &length)) {
-    return Error(err);
+  if (ParseResult r = ParseHead(std::string_view(data.data(), data.size()), start_, head_end_,
+                                *limits_, head_request, out, &framing, &length);
+      r.failed()) {
+    return r;
   }
   switch (framing) {
     case Framing::kNone:
@@ -144,7 +144,7 @@ ParseResult ResponseParser::OnHeadComplete(std::span<char> data, bool head_reque
     case Framing::kLength:
       phase_ = kLengthBody;
       content_length_ = length;
-      if (data.size() - head_end_ < length) return ParseResult{};
+      if (data.size() - head_end_ < length) return ParseResult::NeedMore();
       return Complete(data, head_request, true, head_end_ + length, head_end_ + length, out);
     case Framing::kChunked:
       phase_ = kChunkedBody;
@@ -154,15 +154,14 @@ ParseResult ResponseParser::OnHeadComplete(std::span<char> data, bool head_reque
       phase_ = kUntilClose;
       break;
   }
-  return ParseResult{};
+  return ParseResult::NeedMore();
 }
 
 ParseResult ResponseParser::DecodeChunked(std::span<char> data, bool head_request, bool tokenized,
                                           Response* out) {
-  ParseResult err;
-  const ParseResult::Kind k = chunked_.Decode(data, *limits_, head_end_, &err);
-  if (k == ParseResult::kError) return Error(err.reason);
-  if (k == ParseResult::kNeedMore) return ParseResult{};
+  const ParseResult r = chunked_.Decode(data, *limits_, head_end_);
+  if (r.failed()) return Invalid(r);
+  if (r.kind == ParseResult::kNeedMore) return r;
   return Complete(data, head_request, tokenized, chunked_.dst, chunked_.src, out);
 }
 

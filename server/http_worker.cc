@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "server/host_path.h"
+
 namespace httpkv::server {
 
 using http::ConnectionHeader;
@@ -83,14 +85,28 @@ void HttpWorker::OnData(Connection& conn) {
 }
 
 bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
+  const bool head_seen = s.parser.headers_complete();
   const ParseResult r = s.parser.Parse(conn.input().readable_span(), &request_);
   if (r.kind == ParseResult::kError) {
     Bump(metrics_.parse_errors);
     RejectAndClose(conn, s, r.status, r.reason, /*head_parsed=*/false);
     return false;
   }
+  // request_ is shared by the worker's connections: it holds this connection's head only
+  // when the parser filled it in this call (a complete request, or the head just ended).
+  const bool fresh_head =
+      r.kind == ParseResult::kComplete || (!head_seen && s.parser.headers_complete());
+  if (fresh_head && !request_.host_path.empty()) {
+    // The original client's "Host: HOST/PATH" (server/host_path.h), decided on the head.
+    if (!opts_->compat_seed) {
+      Bump(metrics_.parse_errors);
+      RejectAndClose(conn, s, 400, HostPathReason(request_), /*head_parsed=*/true);
+      return false;
+    }
+    RewriteHostPath(&request_);
+  }
   if (r.kind == ParseResult::kNeedMore) {
-    if (s.parser.headers_complete() && request_.expect_continue && !s.continue_sent) {
+    if (fresh_head && request_.expect_continue && !s.continue_sent) {
       // RFC 9110 10.1.1: ask for the body only if we are going to read it.
       if (int early = KvRoutes::EarlyStatus(request_); early != 0) {
         RejectAndClose(conn, s, early, "request rejected before its body was sent",
@@ -180,7 +196,9 @@ void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
   reply.body = body;
   const Route route = head_parsed ? MatchRoute(request_.path).route : Route::kNone;
   if (status == 405) reply.allow = AllowHeader(route);
-  WriteReply(conn, reply, false, ConnectionHeader::kClose);
+  // An answer to HEAD carries no body, an error answer neither (RFC 9110 9.3.2).
+  const bool head = head_parsed && request_.method == http::Method::kHead;
+  WriteReply(conn, reply, head, ConnectionHeader::kClose);
   metrics_.RecordRequest(head_parsed ? request_.method : http::Method::kOther, route, status,
                          reactor::Clock::now() - loop_.now());
   s.closing = true;

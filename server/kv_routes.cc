@@ -128,7 +128,7 @@ Reply KvRoutes::PreconditionFailed() {
 }
 
 std::string_view KvRoutes::DecodeKey(std::string_view raw) {
-  if (!http::PercentDecode(raw, &scratch_.key)) return "invalid percent-escape in key";
+  if (http::PercentDecode(raw, &scratch_.key).failed()) return "invalid percent-escape in key";
   return CheckKey(scratch_.key);
 }
 

@@ -12,7 +12,7 @@ bool DecodeFormValue(std::string_view raw, std::string* tmp, std::string* out) {
   for (char& c : *tmp) {
     if (c == '+') c = ' ';
   }
-  return http::PercentDecode(*tmp, out);
+  return !http::PercentDecode(*tmp, out).failed();
 }
 
 }  // namespace

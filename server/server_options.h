@@ -23,6 +23,9 @@ struct ServerOptions {
   // Connections beyond this (summed over threads) get 503 and are closed at once.
   uint64_t max_connections = 10000;
   std::string access_log;  // file for one line per request; empty: none
+  // --compat seed: serve "Host: HOST/PATH" on target "/" as a request for /PATH (see
+  // server/host_path.h); without it such a request gets 400 naming the fix.
+  bool compat_seed = false;
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

@@ -85,6 +85,34 @@ TEST_F(ChunkedTest, BadExtensionsAndTrailersAre400) {
   ExpectRejected(PutChunked("tr", "3\r\nabc\r\n0\r\nA: 1\n\r\n"), 400);
 }
 
+// RFC 9112 7.1.1, exactly: chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token /
+// quoted-string ) ] ). Every other extension is 400, on any chunk, the last one included.
+TEST_F(ChunkedTest, ExtensionGrammarIsAppliedExactly) {
+  for (std::string_view ext :
+       {";", "; ", ";;a", ";a;", ";=v", ";a=", ";a= ", ";a=b ", ";a ", " ", ";a b", ";a=b c",
+        ";a=\"open", ";a=\"x\"y", ";a=b=c", ";a=(b)", ";a=\"\x7f\"", ";a\x80"}) {
+    SCOPED_TRACE(Escape(ext));
+    ExpectRejected(PutChunked("ext", "5" + std::string(ext) + "\r\nhello\r\n0\r\n\r\n"), 400);
+    ExpectRejected(PutChunked("ext", "5\r\nhello\r\n0" + std::string(ext) + "\r\n\r\n"), 400);
+  }
+}
+
+TEST_F(ChunkedTest, EveryExtensionFormTheGrammarAllowsIsAccepted) {
+  int i = 0;
+  for (std::string_view ext : {";a", ";a=b", " ;a", "\t;\ta", ";a = b", ";a=\"\"",
+                               ";a=\"x;y=\\\"z\\\"\"", ";a;b=c;d", ";!#$%&'*+-.^_`|~=~"}) {
+    SCOPED_TRACE(Escape(ext));
+    const std::string key = "ext" + std::to_string(i++);
+    ExpectAnswered(
+        [&](const std::string& tag) {
+          return PutChunked(key + tag, "5" + std::string(ext) + "\r\nhello\r\n0" +
+                                           std::string(ext) + "\r\n\r\n") +
+                 BuildRequest("GET", "/kv/" + key + tag);
+        },
+        {201, 200});
+  }
+}
+
 TEST_F(ChunkedTest, DecodedSizeOverMaxValueIs413) {
   const std::string chunk(40, 'x');
   ExpectRejected(PutChunked("huge", "28\r\n" + chunk + "\r\n28\r\n" + chunk + "\r\n0\r\n\r\n"),

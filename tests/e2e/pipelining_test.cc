@@ -135,3 +135,56 @@ TEST(Pipelining, ExpectContinue) {
 
 }  // namespace
 }  // namespace httpkv::e2e
+
+namespace httpkv::e2e {
+namespace {
+
+// Polls /metrics until the server has read `sent` bytes in all (one thread: every byte
+// counted was handled before the metrics answer was rendered). Returns what it sent.
+size_t WaitUntilRead(uint16_t port, size_t sent) {
+  const std::string req = BuildRequest("GET", "/metrics");
+  for (int i = 0; i < 1000; ++i) {
+    sent += req.size();
+    const Reply r = Request(port, "GET", "/metrics");
+    if (MetricValue(r.body, "httpkv_received_bytes_total") >= sent) return sent;
+  }
+  ADD_FAILURE() << "the server never read " << sent << " bytes";
+  return sent;
+}
+
+// One worker serves connections in turn with one scratch Request: a head parsed for one
+// connection must not be judged with another connection's head later. B's head arrives,
+// another connection's head fills the scratch request, then B's body arrives in parts.
+TEST(Interleaving, ABodyArrivingLaterIsJudgedByItsOwnHead) {
+  const std::pair<std::string, int> others[] = {
+      // A Host holding a path: 400 (server/host_path.h).
+      {"POST / HTTP/1.1\r\nHost: 127.0.0.1/create\r\nContent-Length: 0\r\n\r\n", 400},
+      // Expect on a route that does not exist: 404 instead of 100 Continue.
+      {"PUT /nowhere HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n",
+       404},
+  };
+  for (const auto& [other, other_status] : others) {
+    SCOPED_TRACE(other);
+    TempDir dir;
+    InProcessServer srv(dir.path(), /*threads=*/1);
+    ASSERT_TRUE(srv.ok());
+    RawClient b(srv.port());
+    const std::string b_head = "PUT /kv/b HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n";
+    b.Send(b_head);
+    size_t sent = WaitUntilRead(srv.port(), b_head.size());
+    {
+      RawClient a(srv.port());
+      a.Send(other);
+      ASSERT_EQ(a.Read().status, other_status);
+    }
+    b.Send("x");
+    WaitUntilRead(srv.port(), sent + other.size() + 1);
+    b.Send("y");
+    const Reply r = b.Read();
+    EXPECT_EQ(r.status, 201) << r.head << r.body;
+    EXPECT_EQ(Request(srv.port(), "GET", "/kv/b").body, "xy");
+  }
+}
+
+}  // namespace
+}  // namespace httpkv::e2e

@@ -109,14 +109,58 @@ TEST(Chunked, TrailerLimits) {
 
 TEST(ChunkSizeLine, Grammar) {
   uint64_t v = 0;
-  EXPECT_TRUE(ParseChunkSizeLine("ffffffffffffffff", &v));
+  EXPECT_FALSE(ParseChunkSizeLine("ffffffffffffffff", &v).failed());
   EXPECT_EQ(v, UINT64_MAX);
-  EXPECT_TRUE(ParseChunkSizeLine("a ;x", &v));
+  EXPECT_FALSE(ParseChunkSizeLine("a ;x", &v).failed());
   EXPECT_EQ(v, 10u);
-  EXPECT_TRUE(ParseChunkSizeLine("0;", &v));
-  EXPECT_FALSE(ParseChunkSizeLine("", &v));
-  EXPECT_FALSE(ParseChunkSizeLine("1x", &v));
-  EXPECT_FALSE(ParseChunkSizeLine("1\t", &v));
+  EXPECT_EQ(ParseChunkSizeLine("a ;x", &v).consumed, 4u);
+  EXPECT_EQ(ParseChunkSizeLine("", &v).status, 400);
+  EXPECT_EQ(ParseChunkSizeLine("1x", &v).status, 400);
+  EXPECT_EQ(ParseChunkSizeLine("1\t", &v).status, 400);
+}
+
+// RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )
+TEST(ChunkSizeLine, ExtensionsFollowTheGrammarExactly) {
+  for (std::string_view ok :
+       {"5;a", "5;a=b", "5 ;a", "5\t;\ta", "5; a", "5;a =b", "5;a= b", "5;a = b", "5;a;b",
+        "5;a=b;c=d", "5 ; a = b ; c", "5;a=\"\"", "5;a=\"x y\"", "5;a=\"q\\\"uote\"",
+        "5;a=\"semi;colon\"", "5;!#$%&'*+-.^_`|~=x", "5;a=\"caf\xc3\xa9\"", "5;a=\"\\\x80\""}) {
+    uint64_t v = 0;
+    const ParseResult r = ParseChunkSizeLine(ok, &v);
+    EXPECT_FALSE(r.failed()) << ok << ": " << r.reason;
+    EXPECT_EQ(v, 5u) << ok;
+  }
+  for (std::string_view bad : {"5;",           "5; ",
+                               "5;;a",         "5;a;",
+                               "5;=b",         "5;a=",
+                               "5;a= ",        "5;a=b ",
+                               "5;a ",         "5 ",
+                               "5 ;",          "5;a b",
+                               "5;a=b c",      "5;a=\"unterminated",
+                               "5;a=\"x\"y",   "5;a=\"x\" y",
+                               "5;a=\"\\",     "5;a=b=c",
+                               "5;a=\"\x01\"", "5;a=\"\x7f\"",
+                               "5;a\x80",      "5;a=(b)",
+                               "5;a=b,c",      "5;a=\"x\"\"y\"",
+                               "5x;a",         "5,a"}) {
+    uint64_t v = 0;
+    const ParseResult r = ParseChunkSizeLine(bad, &v);
+    EXPECT_EQ(r.kind, ParseResult::kError) << bad;
+    EXPECT_EQ(r.status, 400) << bad;
+  }
+}
+
+TEST(Chunked, MalformedExtensionsAreRejectedInTheBody) {
+  for (std::string_view ext : {";", "; ", ";=v", ";n=", ";n v", ";n=\"open", ";n ", ";n;"}) {
+    SCOPED_TRACE(std::string(ext));
+    Outcome o = RequestSplitProof(kHead + "5" + std::string(ext) + "\r\nhello\r\n0\r\n\r\n");
+    EXPECT_EQ(o.kind, ParseResult::kError);
+    EXPECT_EQ(o.status, 400);
+    EXPECT_EQ(o.reason, "invalid chunk extension");
+    // Also on the last chunk, where a lenient decoder might stop looking.
+    o = RequestSplitProof(kHead + "5\r\nhello\r\n0" + std::string(ext) + "\r\n\r\n");
+    EXPECT_EQ(o.status, 400);
+  }
 }
 
 }  // namespace

@@ -9,29 +9,29 @@ namespace {
 
 TEST(PercentDecode, Decodes) {
   std::string out;
-  ASSERT_TRUE(PercentDecode("a%20b%2Fc%2f", &out));
+  ASSERT_FALSE(PercentDecode("a%20b%2Fc%2f", &out).failed());
   EXPECT_EQ(out, "a b/c/");
-  ASSERT_TRUE(PercentDecode("plus+stays", &out));
+  ASSERT_FALSE(PercentDecode("plus+stays", &out).failed());
   EXPECT_EQ(out, "plus+stays");
-  ASSERT_TRUE(PercentDecode("%00%FF", &out));
+  ASSERT_FALSE(PercentDecode("%00%FF", &out).failed());
   EXPECT_EQ(out, std::string("\0\xff", 2));
-  ASSERT_TRUE(PercentDecode("", &out));
+  ASSERT_FALSE(PercentDecode("", &out).failed());
   EXPECT_EQ(out, "");
 }
 
 TEST(PercentDecode, RejectsBadEscapes) {
   std::string out;
-  EXPECT_FALSE(PercentDecode("%zz", &out));
-  EXPECT_FALSE(PercentDecode("%4", &out));
-  EXPECT_FALSE(PercentDecode("abc%", &out));
-  EXPECT_FALSE(PercentDecode("%g0", &out));
+  EXPECT_EQ(PercentDecode("%zz", &out).status, 400);
+  EXPECT_EQ(PercentDecode("%4", &out).status, 400);
+  EXPECT_EQ(PercentDecode("abc%", &out).status, 400);
+  EXPECT_EQ(PercentDecode("%g0", &out).status, 400);
 }
 
 TEST(PercentDecode, ReusesCapacity) {
   std::string out;
   out.reserve(100);
   const char* before = out.data();
-  ASSERT_TRUE(PercentDecode("hello%21", &out));
+  ASSERT_FALSE(PercentDecode("hello%21", &out).failed());
   EXPECT_EQ(out.data(), before);
   EXPECT_EQ(out, "hello!");
 }
@@ -51,7 +51,7 @@ TEST(PercentEncodePath, RoundTrips) {
   for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
   std::string enc, dec;
   PercentEncodePath(all, &enc);
-  ASSERT_TRUE(PercentDecode(enc, &dec));
+  ASSERT_FALSE(PercentDecode(enc, &dec).failed());
   EXPECT_EQ(dec, all);
 }
 

@@ -18,7 +18,7 @@ struct Outcome {
   ParseResult::Kind kind = ParseResult::kNeedMore;
   int status = 0;
   size_t consumed = 0;
-  std::string method, target, path, query, host, body, reason;
+  std::string method, target, path, query, host, host_path, body, reason;
   int minor = -1;
   bool keep_alive = false, expect_continue = false, headers_complete = false;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -53,6 +53,7 @@ inline Outcome Snapshot(const ParseResult& r, const Request& q, bool headers_com
   o.path = q.path;
   o.query = q.query;
   o.host = q.host;
+  o.host_path = q.host_path;
   o.body = q.body;
   o.minor = q.minor_version;
   o.keep_alive = q.keep_alive;

@@ -163,11 +163,26 @@ bool HttpClient::RoundTrip(const ClientRequest& req, ClientResponse* resp, std::
     *error = "the server closed the connection";
     return false;
   }
-  const Deadline deadline = Clock::now() + timeout_;
+  return Send(req, error) && Receive(req.method == "HEAD", resp, error);
+}
+
+bool HttpClient::Send(const ClientRequest& req, std::string* error) {
+  if (!open()) {
+    *error = "the server closed the connection";
+    return false;
+  }
   const std::string bytes = SerializeRequest(req, host_);
-  if (!SendAll(bytes, deadline, error)) return false;
+  if (!SendAll(bytes, Clock::now() + timeout_, error)) return false;
   if (trace_) TraceBytes(trace_, bytes);
-  if (!ReadResponse(req.method == "HEAD", deadline, resp, error)) return false;
+  return true;
+}
+
+bool HttpClient::Receive(bool head_request, ClientResponse* resp, std::string* error) {
+  if (fd_ < 0) {
+    *error = "the connection is closed";
+    return false;
+  }
+  if (!ReadResponse(head_request, Clock::now() + timeout_, resp, error)) return false;
   if (trace_) TraceBytes(trace_, resp->raw);
   return true;
 }

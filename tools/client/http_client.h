@@ -73,6 +73,11 @@ class HttpClient {
   // after the previous response.
   bool RoundTrip(const ClientRequest& req, ClientResponse* resp, std::string* error);
 
+  // The two halves of RoundTrip, for pipelining: Send writes the request, Receive reads
+  // the next response (answers come in request order). Each has its own deadline.
+  bool Send(const ClientRequest& req, std::string* error);
+  bool Receive(bool head_request, ClientResponse* resp, std::string* error);
+
   // When set, each exchange writes the raw request bytes, a line "-----", the raw response
   // bytes and another "-----" line (a newline is added only where the bytes lack one).
   void set_trace(std::ostream* trace) { trace_ = trace; }

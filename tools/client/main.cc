@@ -1,7 +1,7 @@
 // httpkv: command-line client for httpkv-server (SPEC "Routes").
 //
-// Exit codes: 0 success, 1 HTTP error status or scenario mismatch, 2 usage error,
-// 3 connection, I/O, timeout or protocol error.
+// Exit codes: 0 success, 1 HTTP error status, scenario mismatch, or a pair/line that
+// export/import reported, 2 usage error, 3 connection, I/O, timeout or protocol error.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdint>
@@ -12,6 +12,7 @@
 
 #include "reactor/inet_address.h"
 #include "tools/client/http_client.h"
+#include "tools/client/pair_file.h"
 #include "tools/client/scenario.h"
 
 namespace {
@@ -29,6 +30,7 @@ struct Flags {
   std::string key, value, pair;
   client::ListOptions list;
   bool reset = false;
+  std::string import_file;
 };
 
 // What the chosen subcommand does with a 2xx answer.
@@ -48,6 +50,8 @@ struct Cli {
   CLI::App* create = nullptr;
   CLI::App* update = nullptr;
   CLI::App* scenario = nullptr;
+  CLI::App* exp = nullptr;
+  CLI::App* imp = nullptr;
 };
 
 void DefineOptions(Cli* cli, Flags* f) {
@@ -81,6 +85,11 @@ void DefineOptions(Cli* cli, Flags* f) {
   cli->update->add_option("KEY:VALUE", f->pair)->required();
   cli->scenario = app.add_subcommand("scenario", "replay the seed walk-through (8 requests)");
   cli->scenario->add_flag("--reset", f->reset, "first DELETE the keys the walk-through creates");
+  cli->exp = app.add_subcommand(
+      "export", "write every pair to stdout as key:value lines (the original DataBase.txt)");
+  cli->imp = app.add_subcommand(
+      "import", "load a key:value file (one pipelined PUT /kv/KEY per line; see README)");
+  cli->imp->add_option("FILE", f->import_file)->required();
 }
 
 // The request of a single (non-scenario) subcommand.
@@ -125,13 +134,19 @@ int Run(const Cli& cli, const Flags& f) {
     return kExitUsage;
   }
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000) + 1);
-  std::optional<client::HttpClient> http =
-      client::HttpClient::Connect(*address, f.target, timeout, &error);
+  auto connect = [&](std::string* err) {
+    std::optional<client::HttpClient> c =
+        client::HttpClient::Connect(*address, f.target, timeout, err);
+    if (c && f.verbose) c->set_trace(&std::cerr);
+    return c;
+  };
+  if (cli.imp->parsed()) return client::RunImport(connect, f.import_file, std::cout, std::cerr);
+  std::optional<client::HttpClient> http = connect(&error);
   if (!http) {
     std::cerr << "httpkv: " << error << "\n";
     return kExitIo;
   }
-  if (f.verbose) http->set_trace(&std::cerr);
+  if (cli.exp->parsed()) return client::RunExport(*http, std::cout, std::cerr);
   if (cli.scenario->parsed()) return client::RunScenario(*http, f.reset, std::cout, std::cerr);
   return RunCommand(*http, BuildCommand(cli, f));
 }

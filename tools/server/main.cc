@@ -29,6 +29,7 @@ struct Flags {
   uint64_t segment_mib = 64;
   bool check = false;
   bool repair = false;
+  std::string compat;  // "seed" or empty
 };
 
 std::chrono::milliseconds Millis(double seconds) {
@@ -77,6 +78,8 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       ->capture_default_str();
   app.add_option("--access-log", f->opts.access_log,
                  "append one line per request to FILE (async; reopened on SIGHUP)");
+  app.add_option("--compat", f->compat, "also accept the original assignment's client (seed)")
+      ->check(CLI::IsMember({"seed"}));
   app.add_flag("--check", f->check, "verify every record in --data-dir, report damage, exit");
   app.add_flag("--repair", f->repair, "rewrite damaged segments keeping every good record, exit");
   try {
@@ -92,6 +95,7 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     return 2;
   }
   f->opts.fsync = *storage::ParseFsyncPolicy(f->fsync);
+  f->opts.compat_seed = f->compat == "seed";
   f->opts.drain_timeout = Millis(f->drain_timeout_s);
   f->opts.timeouts.idle = Millis(f->idle_timeout_s);
   f->opts.timeouts.header = Millis(f->header_timeout_s);
@@ -184,6 +188,8 @@ int main(int argc, char** argv) {
   spdlog::info("httpkv-server {} data-dir={} fsync={} threads={} max-value={}", kVersion, sopts.dir,
                flags.fsync, flags.opts.threads, flags.opts.max_value);
   LogRecovery(*store);
+  if (flags.opts.compat_seed)
+    spdlog::info("--compat seed: Host \"HOST/PATH\" on / is served as /PATH");
   server.Start(store.get());
   spdlog::info("listening on {}", server.address().ToString());
 
