@@ -15,6 +15,7 @@ Connection::~Connection() {
 }
 
 int Connection::Start() {
+  loop_->AssertInLoopThread();
   interest_ = kReadable;
   return loop_->poller().Add(fd_, interest_, this);
 }
@@ -79,7 +80,7 @@ void Connection::HandleReadableWith() {
       peer_closed_ = true;
       break;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (n == -EAGAIN || n == -EWOULDBLOCK) break;
     Close();  // ECONNRESET and friends
     return;
   }
@@ -113,6 +114,7 @@ bool Connection::WriteOutput() {
 }
 
 void Connection::Flush() {
+  loop_->AssertInLoopThread();
   if (closed_) return;
   for (;;) {
     if (!output_held_ && !WriteOutput()) return;
@@ -150,6 +152,7 @@ void Connection::CloseAfterFlush() {
 }
 
 void Connection::Close() {
+  loop_->AssertInLoopThread();
   if (closed_) return;
   closed_ = true;
   loop_->poller().Remove(fd_);  // close() below drops it from the poller anyway

@@ -26,9 +26,10 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
 HttpWorker::~HttpWorker() = default;
 
 void HttpWorker::Run() {
+  // A worker that cannot serve must not leave its SO_REUSEPORT socket taking a share of
+  // new connections: the process stops (one line, non-zero exit).
   if (int err = listener_->Start(); err != 0) {
-    spdlog::error("cannot register listener: {}", std::strerror(err));
-    return;
+    reactor::Panic("cannot register the listener with the event loop: %s", std::strerror(-err));
   }
   loop_.Run();
   // Loop stopped: whatever is left is closed without running handlers.
@@ -44,7 +45,7 @@ void HttpWorker::OnAccept(int fd) {
   Connection* conn = session->conn.get();
   conn->set_context(session.get());
   if (int err = conn->Start(); err != 0) {
-    spdlog::warn("cannot register connection: {}", std::strerror(err));
+    spdlog::warn("cannot register connection: {}", std::strerror(-err));
     return;  // the Connection destructor closes fd
   }
   HttpSession& s = *session;

@@ -1,8 +1,10 @@
 #include "reactor/buffer.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 
 namespace httpkv::reactor {
@@ -65,6 +67,19 @@ TEST(Buffer, ReadFromFd) {
   EXPECT_GE(b.writable_bytes(), 4093u);
   ::close(p[0]);
   ::close(p[1]);
+}
+
+TEST(Buffer, ReadFromFdReportsNegativeErrno) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_EQ(::fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+  Buffer b;
+  EXPECT_EQ(b.ReadFromFd(p[0], 64), -EAGAIN);  // empty non-blocking pipe
+  EXPECT_TRUE(b.empty());
+  ::close(p[1]);
+  EXPECT_EQ(b.ReadFromFd(p[0], 64), 0);  // EOF
+  ::close(p[0]);
+  EXPECT_EQ(b.ReadFromFd(p[0], 64), -EBADF);
 }
 
 }  // namespace
