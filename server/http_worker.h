@@ -32,8 +32,10 @@ struct HttpSession {
   http::RequestParser parser;
   std::unique_ptr<reactor::Connection> conn;
   uint64_t id = 0;  // unique per worker: tells a recycled Connection address apart
-  // Deadlines (see deadline.h): one timer per connection, moved only when it fires.
+  // Deadlines (see deadline.h): one timer per connection, firing at timer_at; moved
+  // when it fires, or earlier when a head or body deadline comes before it.
   reactor::TimerId timer = 0;
+  Clock::time_point timer_at;
   Clock::time_point last_read, last_write, request_start;
   uint64_t seen_written = 0;
   // --fsync always: output is held until the log is durable up to pending_token.
@@ -79,6 +81,8 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // Deadlines (http_worker_deadlines.cc).
   void ArmDeadline(HttpSession& s, Clock::time_point at);
   void OnDeadline(reactor::Connection* conn);
+  static ConnProgress ProgressOf(reactor::Connection& conn, const HttpSession& s,
+                                 Clock::time_point now);
   void NoteRequestProgress(reactor::Connection& conn, HttpSession& s);
   bool AdmitConnection(int fd);
   // Group commit (http_worker_deadlines.cc): hold acknowledgements until durable.

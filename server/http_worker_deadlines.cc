@@ -22,17 +22,36 @@ bool HttpWorker::AdmitConnection(int fd) {
 }
 
 void HttpWorker::ArmDeadline(HttpSession& s, Clock::time_point at) {
-  const auto delay = at > loop_.now() ? at - loop_.now() : Clock::duration::zero();
-  s.timer = loop_.RunAfter(delay, [this, c = s.conn.get()] { OnDeadline(c); });
+  const Clock::time_point now = loop_.now();
+  s.timer_at = at > now ? at : now;
+  s.timer = loop_.RunAfter(s.timer_at - now, [this, c = s.conn.get()] { OnDeadline(c); });
 }
 
-// Called after OnData: a head that just started fixes its deadline now.
+ConnProgress HttpWorker::ProgressOf(Connection& conn, const HttpSession& s, Clock::time_point now) {
+  ConnProgress p;
+  p.output_pending = !conn.output().empty() && !conn.output_held();
+  p.reading_body = s.parser.headers_complete();
+  p.reading_head = !p.reading_body && !conn.input().empty();
+  p.last_read = s.last_read;
+  p.last_write = s.last_write;
+  p.request_start = s.request_start == Clock::time_point{} ? now : s.request_start;
+  return p;
+}
+
+// Called after OnData: a head that just started fixes its deadline now, and a head or
+// body deadline earlier than the armed timer moves the timer (deadline.h).
 void HttpWorker::NoteRequestProgress(Connection& conn, HttpSession& s) {
+  const Clock::time_point now = loop_.now();
   const bool partial_head = !conn.input().empty() && !s.parser.headers_complete();
   if (!partial_head) {
     s.request_start = {};
   } else if (s.request_start == Clock::time_point{}) {
-    s.request_start = loop_.now();
+    s.request_start = now;
+  }
+  if (s.closing || s.timer == 0) return;
+  if (auto at = EarlierDeadline(ProgressOf(conn, s, now), opts_->timeouts, s.timer_at)) {
+    loop_.Cancel(s.timer);
+    ArmDeadline(s, *at);
   }
 }
 
@@ -44,14 +63,7 @@ void HttpWorker::OnDeadline(Connection* conn) {
     s.seen_written = conn->bytes_written();
     s.last_write = now;
   }
-  ConnProgress p;
-  p.output_pending = !conn->output().empty() && !conn->output_held();
-  p.reading_body = s.parser.headers_complete();
-  p.reading_head = !p.reading_body && !conn->input().empty();
-  p.last_read = s.last_read;
-  p.last_write = s.last_write;
-  p.request_start = s.request_start == Clock::time_point{} ? now : s.request_start;
-  const DeadlineVerdict v = CheckDeadline(p, opts_->timeouts, now);
+  const DeadlineVerdict v = CheckDeadline(ProgressOf(*conn, s, now), opts_->timeouts, now);
   switch (v.action) {
     case DeadlineAction::kWait:
       ArmDeadline(s, v.at);

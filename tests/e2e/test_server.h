@@ -105,6 +105,8 @@ class RawClient {
   Reply ReadIfAvailable();
   // Raw bytes up to and including the next blank line (an interim response head).
   std::string ReadHead();
+  // Waits up to timeout_ms for bytes (or EOF) to read; false if none came.
+  bool WaitReadable(int timeout_ms);
   // True if the server closed the connection (EOF) with nothing else pending.
   bool AtEof();
   // Everything until EOF (for asserting that nothing more is answered).

@@ -51,6 +51,47 @@ TEST(Timeouts, SlowHeadGets408EvenWhileTrickling) {
   EXPECT_TRUE(c.AtEof());
 }
 
+// Issue 12.1: a head is cut at its first byte + --header-timeout whatever --idle-timeout
+// says. One header byte per 100 ms; the idle deadline is 30 s away, and the test gives
+// up after 10 s: the 408 must come from the head deadline (1 s), not from idle.
+TEST(Timeouts, TricklingHeadGets408AtHeaderTimeoutNotAtIdle) {
+  TempDir dir;
+  auto o = InProcessServer::Options(dir.path(), 1);
+  o.timeouts.idle = std::chrono::seconds(30);
+  o.timeouts.header = std::chrono::seconds(1);
+  InProcessServer srv(o);
+  ASSERT_TRUE(srv.ok());
+  RawClient c(srv.port());
+  c.Send("GET /healthz HTTP/1.1\r\nX-Drip: ");
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool answered = false;
+  while (!answered && std::chrono::steady_clock::now() < give_up) {
+    c.Send("x");
+    answered = c.WaitReadable(100);
+  }
+  ASSERT_TRUE(answered) << "no answer within 10 s: the head deadline waited for idle";
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 408);
+  EXPECT_EQ(r.Header("Connection"), "close");
+  EXPECT_TRUE(c.AtEof());
+}
+
+// The body deadline, likewise: armed when the body starts, not at the next idle check.
+TEST(Timeouts, StalledBodyGets408AtBodyTimeoutNotAtIdle) {
+  TempDir dir;
+  auto o = InProcessServer::Options(dir.path(), 1);
+  o.timeouts.idle = std::chrono::seconds(30);
+  o.timeouts.header = std::chrono::seconds(30);
+  o.timeouts.body = std::chrono::seconds(1);
+  InProcessServer srv(o);
+  ASSERT_TRUE(srv.ok());
+  RawClient c(srv.port());
+  c.Send("PUT /kv/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  ASSERT_TRUE(c.WaitReadable(10'000)) << "no answer within 10 s: the body deadline waited";
+  EXPECT_EQ(c.Read().status, 408);
+  EXPECT_TRUE(c.AtEof());
+}
+
 TEST(Timeouts, StalledBodyGets408) {
   TempDir dir;
   InProcessServer srv(Short(dir));
