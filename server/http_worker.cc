@@ -12,14 +12,15 @@ using http::ParseResult;
 using reactor::Connection;
 
 HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
-                       KvRoutes::MetricsRenderer metrics, AccessLog* access_log)
+                       KvRoutes::MetricsRenderer metrics, AccessLog* access_log,
+                       ConnectionSlots* slots)
     : listener_(
           std::make_unique<reactor::Listener>(&loop_, listen_fd, [this](int fd) { OnAccept(fd); })),
       opts_(opts),
       limits_(opts->limits()),
       store_(store),
       routes_(store, opts, std::move(metrics)),
-      max_connections_((opts->max_connections + opts->threads - 1) / opts->threads),
+      slots_(slots),
       hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways),
       access_log_(access_log) {}
 
@@ -38,7 +39,7 @@ void HttpWorker::Run() {
 
 void HttpWorker::OnAccept(int fd) {
   if (!AdmitConnection(fd)) return;
-  auto session = std::make_unique<HttpSession>(&limits_);
+  auto session = std::make_unique<HttpSession>(&limits_, slots_);
   session->id = next_session_id_++;
   session->last_read = session->last_write = loop_.now();
   session->conn = std::make_unique<Connection>(&loop_, fd, this);

@@ -19,6 +19,7 @@
 #include "reactor/event_loop.h"
 #include "reactor/listener.h"
 #include "server/access_log.h"
+#include "server/connection_cap.h"
 #include "server/kv_routes.h"
 #include "server/listing.h"
 #include "server/metrics.h"
@@ -28,8 +29,13 @@ namespace httpkv::server {
 
 // Per-connection protocol state.
 struct HttpSession {
-  explicit HttpSession(const http::Limits* limits) : parser(limits) {}
+  // Holds one of the process's connection slots until destroyed.
+  HttpSession(const http::Limits* limits, ConnectionSlots* slots) : parser(limits), slots(slots) {}
+  ~HttpSession() { slots->Release(); }
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
   http::RequestParser parser;
+  ConnectionSlots* slots;
   std::unique_ptr<reactor::Connection> conn;
   uint64_t id = 0;  // unique per worker: tells a recycled Connection address apart
   // Deadlines (see deadline.h): one timer per connection, firing at timer_at; moved
@@ -53,7 +59,7 @@ struct HttpSession {
 class HttpWorker final : public reactor::ConnectionHandler {
  public:
   HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
-             KvRoutes::MetricsRenderer metrics, AccessLog* access_log);
+             KvRoutes::MetricsRenderer metrics, AccessLog* access_log, ConnectionSlots* slots);
   ~HttpWorker();
 
   // Thread body: registers the listener and runs the loop until drained or quit.
@@ -101,7 +107,7 @@ class HttpWorker final : public reactor::ConnectionHandler {
   std::unordered_map<reactor::Connection*, std::unique_ptr<HttpSession>> sessions_;
   bool draining_ = false;
   uint64_t next_session_id_ = 1;
-  size_t max_connections_;  // this worker's share of --max-connections
+  ConnectionSlots* slots_;  // the process-wide --max-connections
   const bool hold_for_fsync_;
   AccessLog* access_log_;  // nullptr: no access log
 };

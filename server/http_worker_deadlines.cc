@@ -9,8 +9,9 @@ namespace httpkv::server {
 
 using reactor::Connection;
 
+// Takes a process-wide slot (released when the session is destroyed) or answers 503.
 bool HttpWorker::AdmitConnection(int fd) {
-  if (sessions_.size() < max_connections_ && !draining_) return true;
+  if (!draining_ && slots_->TryAcquire()) return true;
   // Over the cap: a plain answer beats a silent reset, and costs no state.
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 29\r\n"

@@ -55,6 +55,28 @@ TEST(Lifecycle, SigtermDrainsAndExitsZeroThenDataSurvivesRestart) {
   EXPECT_EQ(p.Wait(), 0);
 }
 
+// The connection cap is logged at start-up; one the descriptor limit cannot hold is
+// lowered with a warning (no kernel allows 10 million descriptors per process).
+TEST(Lifecycle, StartUpLogsTheConnectionCapAndLowersAnImpossibleOne) {
+  TempDir dir;
+  {
+    ServerProcess p;
+    ASSERT_TRUE(p.Start(Args(dir))) << p.log();
+    EXPECT_NE(p.log().find("max-connections="), std::string::npos) << p.log();
+    p.Signal(SIGTERM);
+    EXPECT_EQ(p.Wait(), 0) << p.log();
+  }
+  auto args = Args(dir);
+  args.insert(args.end(), {"--max-connections", "10000000"});
+  ServerProcess p;
+  ASSERT_TRUE(p.Start(args)) << p.log();
+  EXPECT_NE(p.log().find("--max-connections 10000000 needs"), std::string::npos) << p.log();
+  EXPECT_NE(p.log().find("lowered to"), std::string::npos) << p.log();
+  EXPECT_EQ(Request(p.port(), "GET", "/healthz").status, 200);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0) << p.log();
+}
+
 TEST(Lifecycle, SigtermNeverCutsAResponseMidBody) {
   TempDir dir;
   ServerProcess p;

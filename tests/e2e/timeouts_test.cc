@@ -2,6 +2,7 @@
 // to fractions of a second; each test blocks on the server's own action (an answer or
 // EOF), so timing only decides how fast the test ends, not whether it passes.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <memory>
@@ -127,6 +128,43 @@ TEST(Timeouts, ConnectionCapAnswers503) {
     after = again.Read();
   }
   EXPECT_EQ(after.status, 200);
+}
+
+// Issue 12.2: --max-connections is one cap for the process, whichever reactor thread
+// the kernel hands a connection to (SO_REUSEPORT spreads them unevenly). With a share
+// per thread, some of the first 50 got 503 while another thread still had room.
+TEST(Timeouts, ConnectionCapIsOneNumberForAllThreads) {
+  TempDir dir;
+  auto o = InProcessServer::Options(dir.path(), 2);
+  o.max_connections = 50;
+  InProcessServer srv(o);
+  ASSERT_TRUE(srv.ok());
+  EXPECT_EQ(srv.server()->max_connections(), 50u);
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 50; ++i) {
+    held.push_back(std::make_unique<RawClient>(srv.port()));
+    held.back()->Send(BuildRequest("GET", "/healthz"));
+    ASSERT_EQ(held.back()->Read().status, 200) << "connection " << i << " of 50";
+  }
+  for (int i = 0; i < 8; ++i) {  // beyond the cap, on whichever thread: 503 and close
+    RawClient extra(srv.port());
+    EXPECT_EQ(extra.Read().status, 503) << "extra connection " << i;
+    EXPECT_TRUE(extra.AtEof());
+  }
+  for (auto& c : held) {  // the held ones are still served (keep-alive)
+    c->Send(BuildRequest("GET", "/healthz"));
+    EXPECT_EQ(c->Read().status, 200);
+  }
+}
+
+TEST(Timeouts, DefaultConnectionCapComesFromTheDescriptorLimit) {
+  TempDir dir;
+  InProcessServer srv(InProcessServer::Options(dir.path(), 2));  // max_connections 0
+  ASSERT_TRUE(srv.ok());
+  rlimit rl{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
+  EXPECT_GT(srv.server()->max_connections(), 0u);
+  EXPECT_LT(srv.server()->max_connections(), rl.rlim_cur);  // a reserve is kept back
 }
 
 TEST(GroupCommit, PipelinedWritesUnderFsyncAlwaysAreAnsweredAndDurable) {
