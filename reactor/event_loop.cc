@@ -50,6 +50,7 @@ int OpenWakeChannel(int* write_fd) {
 }  // namespace
 
 EventLoop::EventLoop(PollerFactory new_poller) : now_(Clock::now()), events_(256) {
+  SyncWallClock();
   if (int err = new_poller(&poller_); err != 0) {
     Panic("cannot create the event loop's poller: %s", std::strerror(-err));
   }
@@ -71,11 +72,13 @@ void EventLoop::Run() {
   if (!IsInLoopThread()) Panic("EventLoop::Run called while another thread runs the loop");
   thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   now_ = Clock::now();
+  SyncWallClock();
   while (!quit_.load(std::memory_order_acquire)) {
     // now_ is this wake-up's time; a timer is late by at most the batch just handled.
     const int n = poller_->Wait(timers_.MillisUntilNext(now_), events_);
     if (n < 0) Panic("%s wait failed: %s", poller_->backend(), std::strerror(-n));
     now_ = Clock::now();  // the one clock read of this iteration
+    if (now_ >= next_wall_sync_) SyncWallClock();
     for (int i = 0; i < n; ++i) static_cast<IoHandler*>(events_[i].token)->HandleEvent(events_[i]);
     RunDeferred();
     timers_.RunExpired(now_);
@@ -86,6 +89,14 @@ void EventLoop::Run() {
   RunPosted();
   RunDeferred();
   thread_id_.store(std::thread::id(), std::memory_order_relaxed);
+}
+
+// Once a second: follows steps and slewing of the system clock closely enough for
+// one-second Date headers and log stamps.
+void EventLoop::SyncWallClock() {
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
+  wall_offset_ = std::chrono::duration_cast<Clock::duration>(wall) - now_.time_since_epoch();
+  next_wall_sync_ = now_ + std::chrono::seconds(1);
 }
 
 void EventLoop::Wake() {
@@ -126,12 +137,12 @@ TimerId EventLoop::RunEvery(Clock::duration interval, std::function<void()> cb) 
 }
 
 void EventLoop::RunPosted() {
-  std::vector<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(posted_mu_);
-    tasks.swap(posted_);
+    running_posted_.swap(posted_);  // both vectors keep their capacity: no allocation
   }
-  for (auto& t : tasks) t();
+  for (auto& t : running_posted_) t();
+  running_posted_.clear();
 }
 
 void EventLoop::RunDeferred() {

@@ -11,6 +11,8 @@
 //
 // Time: the clock is read once per wake-up (after the poller returns); now(), RunAfter()
 // and the timers all use that cached value, so serving a request reads no clock.
+// wall_seconds() (Date headers, access-log stamps) is derived from it with an offset to
+// the system clock that is re-read once a second.
 // Failure: a loop that cannot be created or cannot wait panics (one line, abort):
 // a dead loop must not leave its listener taking connections.
 #pragma once
@@ -69,6 +71,11 @@ class EventLoop {
   Buffer& scratch_output() { return scratch_output_; }
   // The time of the current wake-up (read once per loop iteration).
   Clock::time_point now() const { return now_; }
+  // UTC seconds of the current wake-up (system clock, re-synchronised every second).
+  int64_t wall_seconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch() + wall_offset_)
+        .count();
+  }
   // True on the thread running Run(), and on any thread while no thread runs it.
   bool IsInLoopThread() const {
     const std::thread::id bound = thread_id_.load(std::memory_order_relaxed);
@@ -84,6 +91,7 @@ class EventLoop {
   void RunPosted();
   void RunDeferred();
   void Wake();
+  void SyncWallClock();
   Clock::time_point TimerBase() const;
 
   std::unique_ptr<Poller> poller_;
@@ -97,6 +105,9 @@ class EventLoop {
   std::atomic<bool> quit_{false};
   std::atomic<std::thread::id> thread_id_{};  // set while Run() runs
   Clock::time_point now_;
+  Clock::duration wall_offset_{};  // system clock minus steady clock
+  Clock::time_point next_wall_sync_;
+  std::vector<std::function<void()>> running_posted_;  // keeps its capacity across batches
   std::vector<PollEvent> events_;
   Buffer scratch_input_;
   Buffer scratch_output_;

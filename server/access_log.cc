@@ -37,11 +37,11 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
 namespace {
 
 // "25/Nov/2026:14:36:17 +0000", recomputed once per second per thread.
-std::string_view LogTime() {
+std::string_view LogTime(int64_t wall_seconds) {
   thread_local time_t cached_sec = -1;
   thread_local char buf[32];
   thread_local size_t len = 0;
-  const time_t now = ::time(nullptr);
+  const time_t now = static_cast<time_t>(wall_seconds);
   if (now != cached_sec) {
     tm t;
     ::gmtime_r(&now, &t);
@@ -51,7 +51,14 @@ std::string_view LogTime() {
   return {buf, len};
 }
 
-std::string_view PeerAddress(int fd, char* buf, size_t size) {
+std::string_view OrDash(std::string_view s) {
+  return s.empty() ? "-" : s;
+}
+
+}  // namespace
+
+std::string_view AccessLog::FormatPeer(int fd, char (&buf)[kPeerChars]) {
+  const size_t size = sizeof buf;
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "-";
@@ -62,12 +69,6 @@ std::string_view PeerAddress(int fd, char* buf, size_t size) {
   if (::inet_ntop(ss.ss_family, addr, buf, static_cast<socklen_t>(size)) == nullptr) return "-";
   return buf;
 }
-
-std::string_view OrDash(std::string_view s) {
-  return s.empty() ? "-" : s;
-}
-
-}  // namespace
 
 std::unique_ptr<AccessLog> AccessLog::Open(const std::string& path, std::string* error) {
   std::unique_ptr<AccessLog> log(new AccessLog());
@@ -93,15 +94,14 @@ AccessLog::~AccessLog() {
   pool_.reset();
 }
 
-void AccessLog::Record(int fd, const http::Request& req, int status, uint64_t body_bytes,
-                       std::chrono::nanoseconds latency) {
-  char peer[64];
+void AccessLog::Record(std::string_view peer, int64_t wall_seconds, const http::Request& req,
+                       int status, uint64_t body_bytes, std::chrono::nanoseconds latency) {
   fmt::memory_buffer line;  // inline storage: no allocation for ordinary lines
   fmt::format_to(std::back_inserter(line),
-                 "{} - - [{}] \"{} {} HTTP/1.{}\" {} {} \"{}\" \"{}\" {:.6f}",
-                 PeerAddress(fd, peer, sizeof peer), LogTime(), req.method_name, req.target,
-                 req.minor_version, status, body_bytes, OrDash(req.Find("Referer")),
-                 OrDash(req.Find("User-Agent")), static_cast<double>(latency.count()) / 1e9);
+                 "{} - - [{}] \"{} {} HTTP/1.{}\" {} {} \"{}\" \"{}\" {:.6f}", peer,
+                 LogTime(wall_seconds), req.method_name, req.target, req.minor_version, status,
+                 body_bytes, OrDash(req.Find("Referer")), OrDash(req.Find("User-Agent")),
+                 static_cast<double>(latency.count()) / 1e9);
   logger_->info(std::string_view(line.data(), line.size()));
 }
 

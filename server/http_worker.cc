@@ -1,9 +1,12 @@
 #include "server/http_worker.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <vector>
+
+#include "http/http_date.h"
 
 namespace httpkv::server {
 
@@ -27,6 +30,9 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
 HttpWorker::~HttpWorker() = default;
 
 void HttpWorker::Run() {
+#ifdef __linux__
+  ::pthread_setname_np(::pthread_self(), kThreadName);  // top -H, gdb, the alloc test
+#endif
   // A worker that cannot serve must not leave its SO_REUSEPORT socket taking a share of
   // new connections: the process stops (one line, non-zero exit).
   if (int err = listener_->Start(); err != 0) {
@@ -45,6 +51,7 @@ void HttpWorker::OnAccept(int fd) {
   session->conn = std::make_unique<Connection>(&loop_, fd, this);
   Connection* conn = session->conn.get();
   conn->set_context(session.get());
+  if (access_log_) AccessLog::FormatPeer(fd, session->peer);
   if (int err = conn->Start(); err != 0) {
     spdlog::warn("cannot register connection: {}", std::strerror(-err));
     return;  // the Connection destructor closes fd
@@ -112,12 +119,13 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const bool head = request_.method == http::Method::kHead;
   if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
   WriteReply(conn, reply, head, ch);
-  const auto latency = reactor::Clock::now() - loop_.now();
+  const auto latency = RequestLatency(s);
   metrics_.RecordRequest(request_.method, reply.route, reply.status, latency);
   if (access_log_) {
     const uint64_t body = reply.head_length >= 0 || head ? 0 : reply.body.size();
-    access_log_->Record(conn.fd(), request_, reply.status, body, latency);
+    access_log_->Record(s.peer, loop_.wall_seconds(), request_, reply.status, body, latency);
   }
+  s.request_start = {};  // the next request starts with its own first byte
   conn.input().Consume(r.consumed);
   s.parser.Reset();
   s.continue_sent = false;
@@ -139,8 +147,21 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
 void HttpWorker::WriteReply(Connection& conn, const Reply& reply, bool head,
                             ConnectionHeader connection) {
   const size_t before = conn.output().readable_bytes();
-  SerializeReply(reply, head, connection, &conn.output());
+  SerializeReply(reply, head, connection, Date(), &conn.output());
   Bump(metrics_.bytes_out, conn.output().readable_bytes() - before);
+}
+
+std::string_view HttpWorker::Date() {
+  if (const int64_t now = loop_.wall_seconds(); now != date_second_) {
+    http::FormatHttpDate(static_cast<time_t>(now), date_);
+    date_second_ = now;
+  }
+  return {date_, sizeof date_};
+}
+
+Clock::duration HttpWorker::RequestLatency(const HttpSession& s) const {
+  return s.request_start == Clock::time_point{} ? Clock::duration::zero()
+                                                : loop_.now() - s.request_start;
 }
 
 bool HttpWorker::ContinueListing(Connection& conn, HttpSession& s) {
@@ -184,7 +205,7 @@ void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
   if (status == 405) reply.allow = AllowHeader(route);
   WriteReply(conn, reply, false, ConnectionHeader::kClose);
   metrics_.RecordRequest(head_parsed ? request_.method : http::Method::kOther, route, status,
-                         reactor::Clock::now() - loop_.now());
+                         RequestLatency(s));
   s.closing = true;
   conn.input().ConsumeAll();
   conn.CloseAfterFlush();

@@ -1,4 +1,4 @@
-// HttpWorker's per-connection deadlines, admission control and group-commit holds.
+// HttpWorker's per-connection deadlines and admission control.
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,12 +39,13 @@ ConnProgress HttpWorker::ProgressOf(Connection& conn, const HttpSession& s, Cloc
   return p;
 }
 
-// Called after OnData: a head that just started fixes its deadline now, and a head or
-// body deadline earlier than the armed timer moves the timer (deadline.h).
+// Called after OnData: a request that just started (bytes of it are buffered, or its
+// head is parsed and its body awaited) fixes its start now, and a head or body deadline
+// earlier than the armed timer moves the timer (deadline.h).
 void HttpWorker::NoteRequestProgress(Connection& conn, HttpSession& s) {
   const Clock::time_point now = loop_.now();
-  const bool partial_head = !conn.input().empty() && !s.parser.headers_complete();
-  if (!partial_head) {
+  const bool in_request = !conn.input().empty() || s.parser.headers_complete();
+  if (!in_request) {
     s.request_start = {};
   } else if (s.request_start == Clock::time_point{}) {
     s.request_start = now;
@@ -79,34 +80,6 @@ void HttpWorker::OnDeadline(Connection* conn) {
       RejectAndClose(*conn, s, 408, "request not received in time", /*head_parsed=*/false);
       return;
   }
-}
-
-// --fsync always: the responses just queued acknowledge writes that are in the log
-// but not yet on disk. Hold them; the store's sync thread runs one fdatasync for
-// every write queued so far (all connections, all threads) and calls back.
-void HttpWorker::AwaitDurability(Connection& conn, HttpSession& s) {
-  conn.HoldOutput();
-  s.inflight_token = s.pending_token;
-  store_->SyncAsync(
-      s.pending_token, [this, c = &conn, id = s.id, token = s.pending_token](storage::Status st) {
-        // Usually on the sync thread: hop back to this loop.
-        loop_.Post([this, c, id, token, st = std::move(st)] { OnDurable(c, id, token, st); });
-      });
-}
-
-void HttpWorker::OnDurable(Connection* conn, uint64_t id, uint64_t token, storage::Status st) {
-  auto it = sessions_.find(conn);
-  if (it == sessions_.end() || it->second->id != id || conn->closed()) return;
-  HttpSession& s = *it->second;
-  if (!st.ok()) {
-    // The acknowledgements in the buffer are not true: they must never be sent.
-    spdlog::error("fsync failed, dropping connection with unsent acknowledgements: {}",
-                  st.ToString());
-    conn->Abort();
-    return;
-  }
-  if (s.pending_token > token) return;  // a later group is already on its way
-  conn->ReleaseOutput();
 }
 
 }  // namespace httpkv::server
