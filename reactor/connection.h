@@ -8,7 +8,8 @@
 // reading (drops read interest), so a peer that never reads cannot grow our memory;
 // when the output drains, reading resumes and the handler gets OnData again for any
 // requests already buffered.
-// Memory: see UseSharedBuffers — an idle connection holds no buffers.
+// Memory: see UseSharedBuffers — an idle connection holds no buffers; storage it needs
+// between events comes from (and goes back to) the loop's BufferPool.
 // Close: on EOF (after answering what was received), error or reset. The handler's
 // OnClose runs once; the owner destroys the object via EventLoop::Defer.
 // Thread affinity: the owning loop's thread only (Start, Flush and Close assert it).

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "reactor/buffer.h"
+#include "reactor/buffer_pool.h"
 #include "reactor/panic.h"
 #include "reactor/poller.h"
 #include "reactor/timer_queue.h"
@@ -69,6 +70,8 @@ class EventLoop {
   // Scratch buffers lent to one connection at a time during an event (Connection).
   Buffer& scratch_input() { return scratch_input_; }
   Buffer& scratch_output() { return scratch_output_; }
+  // Spare storage for the buffers connections own between events (Connection).
+  BufferPool& buffer_pool() { return buffer_pool_; }
   // The time of the current wake-up (read once per loop iteration).
   Clock::time_point now() const { return now_; }
   // UTC seconds of the current wake-up (system clock, re-synchronised every second).
@@ -111,6 +114,7 @@ class EventLoop {
   std::vector<PollEvent> events_;
   Buffer scratch_input_;
   Buffer scratch_output_;
+  BufferPool buffer_pool_;
 };
 
 }  // namespace httpkv::reactor

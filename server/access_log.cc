@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
@@ -36,19 +37,38 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 namespace {
 
-// "25/Nov/2026:14:36:17 +0000", recomputed once per second per thread.
+void Put2(char* p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+// "25/Nov/2026:14:36:17 +0000", recomputed once per second per thread. Formatted by
+// hand: strftime consults the locale and the time zone (tzset may allocate).
 std::string_view LogTime(int64_t wall_seconds) {
+  static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
   thread_local time_t cached_sec = -1;
-  thread_local char buf[32];
-  thread_local size_t len = 0;
+  thread_local char buf[26];
   const time_t now = static_cast<time_t>(wall_seconds);
   if (now != cached_sec) {
     tm t;
     ::gmtime_r(&now, &t);
-    len = ::strftime(buf, sizeof buf, "%d/%b/%Y:%H:%M:%S +0000", &t);
+    Put2(buf, t.tm_mday);
+    buf[2] = '/';
+    for (int i = 0; i < 3; ++i) buf[3 + i] = kMonths[t.tm_mon * 3 + i];
+    buf[6] = '/';
+    const int year = t.tm_year + 1900;
+    Put2(buf + 7, year / 100);
+    Put2(buf + 9, year % 100);
+    buf[11] = ':';
+    Put2(buf + 12, t.tm_hour);
+    buf[14] = ':';
+    Put2(buf + 15, t.tm_min);
+    buf[17] = ':';
+    Put2(buf + 18, t.tm_sec);
+    std::memcpy(buf + 20, " +0000", 6);
     cached_sec = now;
   }
-  return {buf, len};
+  return {buf, sizeof buf};
 }
 
 std::string_view OrDash(std::string_view s) {

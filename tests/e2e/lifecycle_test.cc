@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "tests/e2e/server_process.h"
 #include "tests/e2e/test_server.h"
@@ -206,6 +207,8 @@ TEST(Lifecycle, AccessLogLinesAndReopenOnSighup) {
   EXPECT_NE(fresh.find("\"GET /kv/missing HTTP/1.1\" 404 "), std::string::npos) << fresh;
   const std::string all = rotated + fresh;
   EXPECT_NE(all.find("127.0.0.1 - - ["), std::string::npos) << all;
+  const std::regex stamp(R"(127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] )");
+  EXPECT_TRUE(std::regex_search(all, stamp)) << all;
   EXPECT_NE(all.find("\"GET /kv/a HTTP/1.1\" 200 5 \"-\" \"test-agent\" "), std::string::npos)
       << all;
 }
