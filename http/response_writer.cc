@@ -6,8 +6,11 @@
 namespace httpkv::http {
 
 void ResponseWriter::Start(int status, ConnectionHeader conn) {
+  Start(status, conn, HttpDate());
+}
+
+void ResponseWriter::Start(int status, ConnectionHeader conn, std::string_view date) {
   const std::string_view reason = ReasonPhrase(status);
-  const std::string_view date = HttpDate();
   // One reservation for the fixed part keeps the common path to a single capacity check.
   out_->EnsureWritable(64 + reason.size() + date.size());
   out_->Append("HTTP/1.1 ");

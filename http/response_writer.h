@@ -19,6 +19,8 @@ class ResponseWriter {
 
   // "HTTP/1.1 <code> <reason>", Date, and "Connection: close|keep-alive" if asked.
   void Start(int status, ConnectionHeader conn = ConnectionHeader::kNone);
+  // The same with the Date value given (an event loop's cached HttpDate: no clock read).
+  void Start(int status, ConnectionHeader conn, std::string_view date);
   void Header(std::string_view name, std::string_view value);
   void HeaderNumber(std::string_view name, uint64_t value);
   // Content-Type (if non-empty) and Content-Length: body.size(), then the body unless

@@ -43,7 +43,8 @@ ssize_t Buffer::ReadFromFd(int fd, size_t min_space) {
   do {
     n = ::read(fd, begin_write(), writable_bytes());
   } while (n < 0 && errno == EINTR);
-  if (n > 0) write_ += static_cast<size_t>(n);
+  if (n < 0) return -errno;
+  write_ += static_cast<size_t>(n);
   return n;
 }
 

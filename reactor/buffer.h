@@ -68,7 +68,7 @@ class Buffer {
   }
 
   // Reads once from fd into the writable region (growing to at least min_space free).
-  // Returns what read(2) returned.
+  // Returns the bytes read, 0 at EOF, or -errno (EINTR is retried).
   ssize_t ReadFromFd(int fd, size_t min_space);
 
  private:

@@ -15,6 +15,7 @@ Connection::~Connection() {
 }
 
 int Connection::Start() {
+  loop_->AssertInLoopThread();
   interest_ = kReadable;
   return loop_->poller().Add(fd_, interest_, this);
 }
@@ -35,26 +36,37 @@ void Connection::HandleEvent(const PollEvent& ev) {
 void Connection::UseSharedBuffers() {
   if (input_.empty()) in_ = &loop_->scratch_input();
   if (output_.empty() && !output_held_) out_ = &loop_->scratch_output();
+  if (output_held_) loop_->buffer_pool().Lend(&output_);  // held output accumulates here
 }
 
 // Moves whatever outlives this event into our own buffers and empties the scratch.
 void Connection::SettleBuffers() {
+  BufferPool& pool = loop_->buffer_pool();
   if (in_ != &input_) {
-    if (!closed_ && !in_->empty()) input_.Append(in_->view());
+    if (!closed_ && !in_->empty()) {
+      pool.Lend(&input_);
+      input_.Append(in_->view());
+    }
     in_->ConsumeAll();
     in_ = &input_;
   }
   if (out_ != &output_) {
-    if (!closed_ && !out_->empty()) output_.Append(out_->view());
+    if (!closed_ && !out_->empty()) {
+      pool.Lend(&output_);
+      output_.Append(out_->view());
+    }
     out_->ConsumeAll();
     out_ = &output_;
   }
   ReleaseIdleStorage();
 }
 
+// Empty own buffers go back to the loop's pool: an idle connection owns no storage.
 void Connection::ReleaseIdleStorage() {
-  if (input_.empty() && input_.capacity() != 0) input_.Release();
-  if (output_.empty() && output_.capacity() != 0) output_.Release();
+  if (input_.empty() && input_.capacity() != 0) loop_->buffer_pool().Return(&input_);
+  if (output_.empty() && output_.capacity() != 0 && !output_held_) {
+    loop_->buffer_pool().Return(&output_);
+  }
 }
 
 void Connection::HandleReadable() {
@@ -79,7 +91,7 @@ void Connection::HandleReadableWith() {
       peer_closed_ = true;
       break;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (n == -EAGAIN || n == -EWOULDBLOCK) break;
     Close();  // ECONNRESET and friends
     return;
   }
@@ -113,6 +125,7 @@ bool Connection::WriteOutput() {
 }
 
 void Connection::Flush() {
+  loop_->AssertInLoopThread();
   if (closed_) return;
   for (;;) {
     if (!output_held_ && !WriteOutput()) return;
@@ -150,6 +163,7 @@ void Connection::CloseAfterFlush() {
 }
 
 void Connection::Close() {
+  loop_->AssertInLoopThread();
   if (closed_) return;
   closed_ = true;
   loop_->poller().Remove(fd_);  // close() below drops it from the poller anyway

@@ -8,10 +8,11 @@
 // reading (drops read interest), so a peer that never reads cannot grow our memory;
 // when the output drains, reading resumes and the handler gets OnData again for any
 // requests already buffered.
-// Memory: see UseSharedBuffers — an idle connection holds no buffers.
+// Memory: see UseSharedBuffers — an idle connection holds no buffers; storage it needs
+// between events comes from (and goes back to) the loop's BufferPool.
 // Close: on EOF (after answering what was received), error or reset. The handler's
 // OnClose runs once; the owner destroys the object via EventLoop::Defer.
-// Thread affinity: the owning loop's thread only.
+// Thread affinity: the owning loop's thread only (Start, Flush and Close assert it).
 #pragma once
 
 #include <cstddef>
@@ -47,7 +48,7 @@ class Connection final : public IoHandler {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  int Start();  // registers for reading; 0 or errno
+  int Start();  // registers for reading; 0 or -errno
 
   // The buffers the handler works on. While a read is being handled they may be the
   // loop's shared scratch buffers (see below); the handler need not care.

@@ -51,7 +51,7 @@ class EpollPoller final : public Poller {
     epoll_event ev{};
     ev.events = ToEpoll(interest);
     ev.data.ptr = token;
-    return ::epoll_ctl(epfd_, op, fd, &ev) == 0 ? 0 : errno;
+    return ::epoll_ctl(epfd_, op, fd, &ev) == 0 ? 0 : -errno;
   }
 
   int epfd_;
@@ -60,10 +60,11 @@ class EpollPoller final : public Poller {
 
 }  // namespace
 
-std::unique_ptr<Poller> NewPoller() {
+int NewPoller(std::unique_ptr<Poller>* out) {
   int fd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (fd < 0) return nullptr;
-  return std::make_unique<EpollPoller>(fd);
+  if (fd < 0) return -errno;
+  *out = std::make_unique<EpollPoller>(fd);
+  return 0;
 }
 
 }  // namespace httpkv::reactor

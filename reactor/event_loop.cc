@@ -7,7 +7,7 @@
 #endif
 
 #include <cerrno>
-#include <cstdio>
+#include <cstring>
 
 namespace httpkv::reactor {
 
@@ -49,17 +49,17 @@ int OpenWakeChannel(int* write_fd) {
 
 }  // namespace
 
-EventLoop::EventLoop()
-    : poller_(NewPoller()),
-      wake_fd_(OpenWakeChannel(&wake_write_fd_)),
-      waker_(std::make_unique<Waker>(this)),
-      thread_id_(std::this_thread::get_id()),
-      now_(Clock::now()),
-      events_(256) {
-  if (poller_ && wake_fd_ >= 0 && poller_->Add(wake_fd_, kReadable, waker_.get()) != 0) {
-    if (wake_write_fd_ != wake_fd_) ::close(wake_write_fd_);
-    ::close(wake_fd_);
-    wake_fd_ = wake_write_fd_ = -1;
+EventLoop::EventLoop(PollerFactory new_poller) : now_(Clock::now()), events_(256) {
+  SyncWallClock();
+  if (int err = new_poller(&poller_); err != 0) {
+    Panic("cannot create the event loop's poller: %s", std::strerror(-err));
+  }
+  wake_fd_ = OpenWakeChannel(&wake_write_fd_);
+  if (wake_fd_ < 0)
+    Panic("cannot create the event loop's wake-up channel: %s", std::strerror(errno));
+  waker_ = std::make_unique<Waker>(this);
+  if (int err = poller_->Add(wake_fd_, kReadable, waker_.get()); err != 0) {
+    Panic("cannot register the event loop's wake-up channel: %s", std::strerror(-err));
   }
 }
 
@@ -69,15 +69,16 @@ EventLoop::~EventLoop() {
 }
 
 void EventLoop::Run() {
-  thread_id_ = std::this_thread::get_id();
+  if (!IsInLoopThread()) Panic("EventLoop::Run called while another thread runs the loop");
+  thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  now_ = Clock::now();
+  SyncWallClock();
   while (!quit_.load(std::memory_order_acquire)) {
-    int timeout = timers_.MillisUntilNext(Clock::now());
-    int n = poller_->Wait(timeout, events_);
-    now_ = Clock::now();
-    if (n < 0) {
-      std::fprintf(stderr, "httpkv: poller wait failed: errno %d\n", -n);
-      break;
-    }
+    // now_ is this wake-up's time; a timer is late by at most the batch just handled.
+    const int n = poller_->Wait(timers_.MillisUntilNext(now_), events_);
+    if (n < 0) Panic("%s wait failed: %s", poller_->backend(), std::strerror(-n));
+    now_ = Clock::now();  // the one clock read of this iteration
+    if (now_ >= next_wall_sync_) SyncWallClock();
     for (int i = 0; i < n; ++i) static_cast<IoHandler*>(events_[i].token)->HandleEvent(events_[i]);
     RunDeferred();
     timers_.RunExpired(now_);
@@ -87,14 +88,28 @@ void EventLoop::Run() {
   }
   RunPosted();
   RunDeferred();
+  thread_id_.store(std::thread::id(), std::memory_order_relaxed);
+}
+
+// Once a second: follows steps and slewing of the system clock closely enough for
+// one-second Date headers and log stamps.
+void EventLoop::SyncWallClock() {
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
+  wall_offset_ = std::chrono::duration_cast<Clock::duration>(wall) - now_.time_since_epoch();
+  next_wall_sync_ = now_ + std::chrono::seconds(1);
+}
+
+void EventLoop::Wake() {
+  uint64_t one = 1;
+  if (::write(wake_write_fd_, &one, sizeof one) < 0 && errno != EAGAIN) {
+    // A lost wake-up leaves posted work (a drain, a durable acknowledgement) unrun.
+    Panic("event loop wake-up write failed: %s", std::strerror(errno));
+  }
 }
 
 void EventLoop::Quit() {
   quit_.store(true, std::memory_order_release);
-  uint64_t one = 1;
-  if (::write(wake_write_fd_, &one, sizeof one) < 0 && errno != EAGAIN) {
-    std::perror("httpkv: wake-up write");
-  }
+  Wake();
 }
 
 void EventLoop::Post(std::function<void()> task) {
@@ -102,27 +117,32 @@ void EventLoop::Post(std::function<void()> task) {
     std::lock_guard<std::mutex> lock(posted_mu_);
     posted_.push_back(std::move(task));
   }
-  uint64_t one = 1;
-  if (::write(wake_write_fd_, &one, sizeof one) < 0 && errno != EAGAIN) {
-    std::perror("httpkv: wake-up write");
-  }
+  Wake();
+}
+
+// Timers are set from the cached wake-up time while the loop runs; before Run() the
+// cached time may be old (the owner set up for a while), so read the clock then.
+Clock::time_point EventLoop::TimerBase() const {
+  return thread_id_.load(std::memory_order_relaxed) == std::thread::id() ? Clock::now() : now_;
 }
 
 TimerId EventLoop::RunAfter(Clock::duration delay, std::function<void()> cb) {
-  return timers_.Add(Clock::now() + delay, Clock::duration::zero(), std::move(cb));
+  AssertInLoopThread();
+  return timers_.Add(TimerBase() + delay, Clock::duration::zero(), std::move(cb));
 }
 
 TimerId EventLoop::RunEvery(Clock::duration interval, std::function<void()> cb) {
-  return timers_.Add(Clock::now() + interval, interval, std::move(cb));
+  AssertInLoopThread();
+  return timers_.Add(TimerBase() + interval, interval, std::move(cb));
 }
 
 void EventLoop::RunPosted() {
-  std::vector<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(posted_mu_);
-    tasks.swap(posted_);
+    running_posted_.swap(posted_);  // both vectors keep their capacity: no allocation
   }
-  for (auto& t : tasks) t();
+  for (auto& t : running_posted_) t();
+  running_posted_.clear();
 }
 
 void EventLoop::RunDeferred() {

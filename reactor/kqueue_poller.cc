@@ -20,21 +20,21 @@ class KqueuePoller final : public Poller {
   ~KqueuePoller() override { ::close(kq_); }
 
   int Add(int fd, uint32_t interest, void* token) override {
-    if (interest_.count(fd)) return EEXIST;
+    if (interest_.count(fd)) return -EEXIST;
     int err = Apply(fd, 0, interest, token);
     if (err == 0) interest_[fd] = interest;
     return err;
   }
   int Modify(int fd, uint32_t interest, void* token) override {
     auto it = interest_.find(fd);
-    if (it == interest_.end()) return ENOENT;
+    if (it == interest_.end()) return -ENOENT;
     int err = Apply(fd, it->second, interest, token);
     if (err == 0) it->second = interest;
     return err;
   }
   int Remove(int fd) override {
     auto it = interest_.find(fd);
-    if (it == interest_.end()) return ENOENT;
+    if (it == interest_.end()) return -ENOENT;
     int err = Apply(fd, it->second, 0, nullptr);
     interest_.erase(it);
     return err;
@@ -71,7 +71,7 @@ class KqueuePoller final : public Poller {
     set(EVFILT_READ, kReadable);
     set(EVFILT_WRITE, kWritable);
     if (n == 0) return 0;
-    return ::kevent(kq_, changes, n, nullptr, 0, nullptr) == 0 ? 0 : errno;
+    return ::kevent(kq_, changes, n, nullptr, 0, nullptr) == 0 ? 0 : -errno;
   }
 
   int kq_;
@@ -81,10 +81,11 @@ class KqueuePoller final : public Poller {
 
 }  // namespace
 
-std::unique_ptr<Poller> NewPoller() {
+int NewPoller(std::unique_ptr<Poller>* out) {
   int kq = ::kqueue();
-  if (kq < 0) return nullptr;
-  return std::make_unique<KqueuePoller>(kq);
+  if (kq < 0) return -errno;
+  *out = std::make_unique<KqueuePoller>(kq);
+  return 0;
 }
 
 }  // namespace httpkv::reactor

@@ -11,28 +11,31 @@
 
 namespace httpkv::reactor {
 
+namespace {
+
+// Fills *error with "<what>: <strerror>", closes fd if open, returns -errno.
+int SocketFailure(int fd, const std::string& what, std::string* error) {
+  const int err = errno;
+  *error = what + ": " + std::strerror(err);
+  if (fd >= 0) ::close(fd);
+  return -err;
+}
+
+}  // namespace
+
 int Listener::OpenSocket(const InetAddress& addr, bool reuse_port, std::string* error) {
   int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + std::strerror(errno);
-    return -1;
-  }
+  if (fd < 0) return SocketFailure(-1, "socket", error);
   int one = 1;
   if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)) {
-    *error = std::string("setsockopt: ") + std::strerror(errno);
-    ::close(fd);
-    return -1;
+    return SocketFailure(fd, "setsockopt", error);
   }
   if (::bind(fd, addr.sockaddr_ptr(), addr.length()) != 0) {
-    *error = "cannot bind " + addr.ToString() + ": " + std::strerror(errno);
-    ::close(fd);
-    return -1;
+    return SocketFailure(fd, "cannot bind " + addr.ToString(), error);
   }
   if (::listen(fd, SOMAXCONN) != 0) {
-    *error = "cannot listen on " + addr.ToString() + ": " + std::strerror(errno);
-    ::close(fd);
-    return -1;
+    return SocketFailure(fd, "cannot listen on " + addr.ToString(), error);
   }
   return fd;
 }
@@ -49,10 +52,12 @@ Listener::~Listener() {
 }
 
 int Listener::Start() {
+  loop_->AssertInLoopThread();
   return loop_->poller().Add(fd_, kReadable, this);
 }
 
 void Listener::Stop() {
+  loop_->AssertInLoopThread();
   if (fd_ < 0) return;
   loop_->poller().Remove(fd_);  // failure is harmless: close() drops it from epoll too
   ::close(fd_);

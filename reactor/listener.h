@@ -6,7 +6,7 @@
 // SOCK_NONBLOCK|SOCK_CLOEXEC), sets TCP_NODELAY and hands each fd to on_accept.
 // EMFILE/ENFILE: a reserved fd is closed so the pending connection can be accepted
 // and closed at once; otherwise a level-triggered listener would spin.
-// Thread affinity: the owning loop's thread.
+// Thread affinity: the owning loop's thread (Start and Stop assert it).
 #pragma once
 
 #include <functional>
@@ -21,13 +21,13 @@ class Listener final : public IoHandler {
  public:
   using AcceptCallback = std::function<void(int fd)>;
 
-  // Creates, binds and listens. Returns the fd or -1 with *error set to one line.
+  // Creates, binds and listens. Returns the fd, or -errno with *error set to one line.
   static int OpenSocket(const InetAddress& addr, bool reuse_port, std::string* error);
 
   Listener(EventLoop* loop, int listen_fd, AcceptCallback on_accept);
   ~Listener();
 
-  int Start();  // registers with the poller; 0 or errno
+  int Start();  // registers with the poller; 0 or -errno
   void Stop();  // unregisters and closes the socket (idempotent)
   void HandleEvent(const PollEvent& ev) override;
   uint64_t accept_errors() const { return accept_errors_; }

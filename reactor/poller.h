@@ -8,6 +8,10 @@
 // paying one more read(2) just to see EAGAIN — nothing is ever left unnoticed.
 //
 // Thread affinity: a Poller belongs to one EventLoop and is used only on its thread.
+//
+// Errors, here and everywhere in reactor/: a function that can fail returns a negative
+// errno value (-EBADF), and 0 or a non-negative result (a count, an fd) on success, as
+// the kernel's own interface does. errno is never the channel.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +36,7 @@ struct PollEvent {
 class Poller {
  public:
   virtual ~Poller() = default;
-  // Each returns 0 on success or an errno value; callers must check.
+  // Each returns 0 on success or -errno; callers must check.
   virtual int Add(int fd, uint32_t interest, void* token) = 0;
   virtual int Modify(int fd, uint32_t interest, void* token) = 0;
   virtual int Remove(int fd) = 0;
@@ -42,7 +46,7 @@ class Poller {
   virtual const char* backend() const = 0;
 };
 
-// Creates the compile-time selected backend; nullptr (errno set) if the kernel refuses.
-std::unique_ptr<Poller> NewPoller();
+// Creates the compile-time selected backend into *out: 0, or -errno if the kernel refuses.
+int NewPoller(std::unique_ptr<Poller>* out);
 
 }  // namespace httpkv::reactor

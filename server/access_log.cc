@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
@@ -36,22 +37,48 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 namespace {
 
-// "25/Nov/2026:14:36:17 +0000", recomputed once per second per thread.
-std::string_view LogTime() {
+void Put2(char* p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+// "25/Nov/2026:14:36:17 +0000", recomputed once per second per thread. Formatted by
+// hand: strftime consults the locale and the time zone (tzset may allocate).
+std::string_view LogTime(int64_t wall_seconds) {
+  static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
   thread_local time_t cached_sec = -1;
-  thread_local char buf[32];
-  thread_local size_t len = 0;
-  const time_t now = ::time(nullptr);
+  thread_local char buf[26];
+  const time_t now = static_cast<time_t>(wall_seconds);
   if (now != cached_sec) {
     tm t;
     ::gmtime_r(&now, &t);
-    len = ::strftime(buf, sizeof buf, "%d/%b/%Y:%H:%M:%S +0000", &t);
+    Put2(buf, t.tm_mday);
+    buf[2] = '/';
+    for (int i = 0; i < 3; ++i) buf[3 + i] = kMonths[t.tm_mon * 3 + i];
+    buf[6] = '/';
+    const int year = t.tm_year + 1900;
+    Put2(buf + 7, year / 100);
+    Put2(buf + 9, year % 100);
+    buf[11] = ':';
+    Put2(buf + 12, t.tm_hour);
+    buf[14] = ':';
+    Put2(buf + 15, t.tm_min);
+    buf[17] = ':';
+    Put2(buf + 18, t.tm_sec);
+    std::memcpy(buf + 20, " +0000", 6);
     cached_sec = now;
   }
-  return {buf, len};
+  return {buf, sizeof buf};
 }
 
-std::string_view PeerAddress(int fd, char* buf, size_t size) {
+std::string_view OrDash(std::string_view s) {
+  return s.empty() ? "-" : s;
+}
+
+}  // namespace
+
+std::string_view AccessLog::FormatPeer(int fd, char (&buf)[kPeerChars]) {
+  const size_t size = sizeof buf;
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "-";
@@ -62,12 +89,6 @@ std::string_view PeerAddress(int fd, char* buf, size_t size) {
   if (::inet_ntop(ss.ss_family, addr, buf, static_cast<socklen_t>(size)) == nullptr) return "-";
   return buf;
 }
-
-std::string_view OrDash(std::string_view s) {
-  return s.empty() ? "-" : s;
-}
-
-}  // namespace
 
 std::unique_ptr<AccessLog> AccessLog::Open(const std::string& path, std::string* error) {
   std::unique_ptr<AccessLog> log(new AccessLog());
@@ -93,15 +114,14 @@ AccessLog::~AccessLog() {
   pool_.reset();
 }
 
-void AccessLog::Record(int fd, const http::Request& req, int status, uint64_t body_bytes,
-                       std::chrono::nanoseconds latency) {
-  char peer[64];
+void AccessLog::Record(std::string_view peer, int64_t wall_seconds, const http::Request& req,
+                       int status, uint64_t body_bytes, std::chrono::nanoseconds latency) {
   fmt::memory_buffer line;  // inline storage: no allocation for ordinary lines
   fmt::format_to(std::back_inserter(line),
-                 "{} - - [{}] \"{} {} HTTP/1.{}\" {} {} \"{}\" \"{}\" {:.6f}",
-                 PeerAddress(fd, peer, sizeof peer), LogTime(), req.method_name, req.target,
-                 req.minor_version, status, body_bytes, OrDash(req.Find("Referer")),
-                 OrDash(req.Find("User-Agent")), static_cast<double>(latency.count()) / 1e9);
+                 "{} - - [{}] \"{} {} HTTP/1.{}\" {} {} \"{}\" \"{}\" {:.6f}", peer,
+                 LogTime(wall_seconds), req.method_name, req.target, req.minor_version, status,
+                 body_bytes, OrDash(req.Find("Referer")), OrDash(req.Find("User-Agent")),
+                 static_cast<double>(latency.count()) / 1e9);
   logger_->info(std::string_view(line.data(), line.size()));
 }
 

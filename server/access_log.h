@@ -2,14 +2,18 @@
 //   127.0.0.1 - - [25/Nov/2026:14:36:17 +0000] "GET /kv/x HTTP/1.1" 200 22 "-" "curl/7.88.1"
 //   0.000041
 // Lines are formatted on the reactor thread into a stack buffer and handed to an spdlog
-// async logger; its single background thread writes the file. When the queue is full
+// async logger; its single background thread writes the file. The caller supplies the
+// peer (formatted once per connection, not per request) and the wall-clock second (its
+// event loop's cached time), so a line costs no syscall and no clock read. When the queue is full
 // the oldest lines are dropped rather than blocking a reactor. Reopen() (SIGHUP) lets
 // logrotate move the file away. Thread-safe.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "http/request.h"
 
@@ -27,8 +31,12 @@ class AccessLog {
   static std::unique_ptr<AccessLog> Open(const std::string& path, std::string* error);
   ~AccessLog();
 
-  void Record(int fd, const http::Request& req, int status, uint64_t body_bytes,
-              std::chrono::nanoseconds latency);
+  // "-" if the peer address cannot be had. Returns the view into buf.
+  static constexpr size_t kPeerChars = 48;  // INET6_ADDRSTRLEN and a NUL
+  static std::string_view FormatPeer(int fd, char (&buf)[kPeerChars]);
+
+  void Record(std::string_view peer, int64_t wall_seconds, const http::Request& req, int status,
+              uint64_t body_bytes, std::chrono::nanoseconds latency);
   void Reopen();
 
  private:

@@ -26,4 +26,14 @@ DeadlineVerdict CheckDeadline(const ConnProgress& p, const Timeouts& t, Clock::t
   return v;
 }
 
+std::optional<Clock::time_point> EarlierDeadline(const ConnProgress& p, const Timeouts& t,
+                                                 Clock::time_point armed_at) {
+  if (!p.reading_head && !p.reading_body) return std::nullopt;  // idle only moves later
+  ConnProgress reading = p;
+  reading.output_pending = false;
+  const Clock::time_point at = CheckDeadline(reading, t, armed_at).at;
+  if (at >= armed_at) return std::nullopt;
+  return at;
+}
+
 }  // namespace httpkv::server

@@ -2,14 +2,18 @@
 // do when it passed. A pure function of the connection's progress and the clock, so
 // it is tested with made-up time points.
 //
-// Each connection keeps exactly one timer in its loop's heap. Activity never touches
-// the heap: it only moves the timestamps below. When the timer fires, Check() either
-// finds a later deadline (the timer is re-armed there: at most one heap operation per
-// timeout period per connection) or says how to end the connection. So there is no
-// scan over all connections and no per-request timer cost.
+// Each connection keeps exactly one timer in its loop's heap. Progress that only moves
+// a deadline later never touches the heap: it moves the timestamps below, and when the
+// timer fires CheckDeadline either finds the later deadline (the timer is re-armed
+// there) or says how to end the connection. Progress that makes an EARLIER deadline
+// apply -- a request head starts (--header-timeout, fixed from its first byte, shorter
+// than --idle-timeout) or a body starts -- moves the timer forward once, at that phase
+// change (EarlierDeadline). So there is no scan over all connections, no timer work per
+// request that arrives whole, and every deadline fires on time whatever the others are.
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include "reactor/timer_queue.h"
 
@@ -46,5 +50,13 @@ struct DeadlineVerdict {
 };
 
 DeadlineVerdict CheckDeadline(const ConnProgress& p, const Timeouts& t, Clock::time_point now);
+
+// After new input: if the deadline that now applies to a head or body being read is
+// before `armed_at` (when the connection's timer fires), returns it: the timer must be
+// moved there. nullopt: the armed timer is early enough (it re-checks when it fires).
+// Pending output is not considered here: it is flushed right after the input is
+// handled, and a stalled reader is caught when the timer next fires.
+std::optional<Clock::time_point> EarlierDeadline(const ConnProgress& p, const Timeouts& t,
+                                                 Clock::time_point armed_at);
 
 }  // namespace httpkv::server

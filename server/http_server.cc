@@ -66,9 +66,13 @@ bool HttpServer::Bind(std::string* error) {
 
 void HttpServer::Start(storage::LogStore* store) {
   store_ = store;
+  // Now the store's files and the listeners are open: the reserve counts them.
+  slots_ =
+      std::make_unique<ConnectionSlots>(SizeConnectionCap(opts_.max_connections, opts_.threads));
   auto render = [this](std::string* out) { RenderMetrics(out); };
   for (int fd : listen_fds_) {
-    workers_.push_back(std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get()));
+    workers_.push_back(
+        std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(), slots_.get()));
   }
   listen_fds_.clear();  // now owned by the workers' listeners
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });

@@ -14,6 +14,7 @@
 
 #include "reactor/inet_address.h"
 #include "server/access_log.h"
+#include "server/connection_cap.h"
 #include "server/http_worker.h"
 #include "server/server_options.h"
 #include "storage/log_store.h"
@@ -32,8 +33,11 @@ class HttpServer {
   // The bound address, with the real port when --listen asked for port 0.
   const reactor::InetAddress& address() const { return address_; }
 
-  // Starts one worker thread per listening socket, serving from `store`.
+  // Sizes the connection cap (logged), then starts one worker thread per listening
+  // socket, serving from `store`.
   void Start(storage::LogStore* store);
+  // The process-wide --max-connections in force (after Start).
+  uint64_t max_connections() const { return slots_ ? slots_->cap() : 0; }
   // Graceful stop: stop accepting, finish in-flight requests (bounded by
   // opts.drain_timeout), join the threads.
   void Drain();
@@ -50,6 +54,7 @@ class HttpServer {
   std::vector<int> listen_fds_;
   storage::LogStore* store_ = nullptr;
   std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<ConnectionSlots> slots_;  // shared by every worker
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   std::vector<std::thread> threads_;
 };

@@ -1,10 +1,12 @@
 #include "server/http_worker.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <vector>
 
+#include "http/http_date.h"
 #include "server/host_path.h"
 
 namespace httpkv::server {
@@ -14,23 +16,28 @@ using http::ParseResult;
 using reactor::Connection;
 
 HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
-                       KvRoutes::MetricsRenderer metrics, AccessLog* access_log)
+                       KvRoutes::MetricsRenderer metrics, AccessLog* access_log,
+                       ConnectionSlots* slots)
     : listener_(
           std::make_unique<reactor::Listener>(&loop_, listen_fd, [this](int fd) { OnAccept(fd); })),
       opts_(opts),
       limits_(opts->limits()),
       store_(store),
       routes_(store, opts, std::move(metrics)),
-      max_connections_((opts->max_connections + opts->threads - 1) / opts->threads),
+      slots_(slots),
       hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways),
       access_log_(access_log) {}
 
 HttpWorker::~HttpWorker() = default;
 
 void HttpWorker::Run() {
+#ifdef __linux__
+  ::pthread_setname_np(::pthread_self(), kThreadName);  // top -H, gdb, the alloc test
+#endif
+  // A worker that cannot serve must not leave its SO_REUSEPORT socket taking a share of
+  // new connections: the process stops (one line, non-zero exit).
   if (int err = listener_->Start(); err != 0) {
-    spdlog::error("cannot register listener: {}", std::strerror(err));
-    return;
+    reactor::Panic("cannot register the listener with the event loop: %s", std::strerror(-err));
   }
   loop_.Run();
   // Loop stopped: whatever is left is closed without running handlers.
@@ -39,14 +46,15 @@ void HttpWorker::Run() {
 
 void HttpWorker::OnAccept(int fd) {
   if (!AdmitConnection(fd)) return;
-  auto session = std::make_unique<HttpSession>(&limits_);
+  auto session = std::make_unique<HttpSession>(&limits_, slots_);
   session->id = next_session_id_++;
   session->last_read = session->last_write = loop_.now();
   session->conn = std::make_unique<Connection>(&loop_, fd, this);
   Connection* conn = session->conn.get();
   conn->set_context(session.get());
+  if (access_log_) AccessLog::FormatPeer(fd, session->peer);
   if (int err = conn->Start(); err != 0) {
-    spdlog::warn("cannot register connection: {}", std::strerror(err));
+    spdlog::warn("cannot register connection: {}", std::strerror(-err));
     return;  // the Connection destructor closes fd
   }
   HttpSession& s = *session;
@@ -126,12 +134,13 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const bool head = request_.method == http::Method::kHead;
   if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
   WriteReply(conn, reply, head, ch);
-  const auto latency = reactor::Clock::now() - loop_.now();
+  const auto latency = RequestLatency(s);
   metrics_.RecordRequest(request_.method, reply.route, reply.status, latency);
   if (access_log_) {
     const uint64_t body = reply.head_length >= 0 || head ? 0 : reply.body.size();
-    access_log_->Record(conn.fd(), request_, reply.status, body, latency);
+    access_log_->Record(s.peer, loop_.wall_seconds(), request_, reply.status, body, latency);
   }
+  s.request_start = {};  // the next request starts with its own first byte
   conn.input().Consume(r.consumed);
   s.parser.Reset();
   s.continue_sent = false;
@@ -153,8 +162,21 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
 void HttpWorker::WriteReply(Connection& conn, const Reply& reply, bool head,
                             ConnectionHeader connection) {
   const size_t before = conn.output().readable_bytes();
-  SerializeReply(reply, head, connection, &conn.output());
+  SerializeReply(reply, head, connection, Date(), &conn.output());
   Bump(metrics_.bytes_out, conn.output().readable_bytes() - before);
+}
+
+std::string_view HttpWorker::Date() {
+  if (const int64_t now = loop_.wall_seconds(); now != date_second_) {
+    http::FormatHttpDate(static_cast<time_t>(now), date_);
+    date_second_ = now;
+  }
+  return {date_, sizeof date_};
+}
+
+Clock::duration HttpWorker::RequestLatency(const HttpSession& s) const {
+  return s.request_start == Clock::time_point{} ? Clock::duration::zero()
+                                                : loop_.now() - s.request_start;
 }
 
 bool HttpWorker::ContinueListing(Connection& conn, HttpSession& s) {
@@ -200,7 +222,7 @@ void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
   const bool head = head_parsed && request_.method == http::Method::kHead;
   WriteReply(conn, reply, head, ConnectionHeader::kClose);
   metrics_.RecordRequest(head_parsed ? request_.method : http::Method::kOther, route, status,
-                         reactor::Clock::now() - loop_.now());
+                         RequestLatency(s));
   s.closing = true;
   conn.input().ConsumeAll();
   conn.CloseAfterFlush();

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "http/request.h"
 #include "http/request_parser.h"
@@ -19,6 +21,7 @@
 #include "reactor/event_loop.h"
 #include "reactor/listener.h"
 #include "server/access_log.h"
+#include "server/connection_cap.h"
 #include "server/kv_routes.h"
 #include "server/listing.h"
 #include "server/metrics.h"
@@ -28,20 +31,33 @@ namespace httpkv::server {
 
 // Per-connection protocol state.
 struct HttpSession {
-  explicit HttpSession(const http::Limits* limits) : parser(limits) {}
+  // Holds one of the process's connection slots until destroyed.
+  HttpSession(const http::Limits* limits, ConnectionSlots* slots) : parser(limits), slots(slots) {}
+  ~HttpSession() { slots->Release(); }
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
   http::RequestParser parser;
+  ConnectionSlots* slots;
   std::unique_ptr<reactor::Connection> conn;
   uint64_t id = 0;  // unique per worker: tells a recycled Connection address apart
-  // Deadlines (see deadline.h): one timer per connection, moved only when it fires.
+  // Deadlines (see deadline.h): one timer per connection, firing at timer_at; moved
+  // when it fires, or earlier when a head or body deadline comes before it.
   reactor::TimerId timer = 0;
-  Clock::time_point last_read, last_write, request_start;
+  Clock::time_point timer_at;
+  Clock::time_point last_read, last_write;
+  // The wake-up that brought the current request's first byte (deadlines, latency);
+  // zero while no request is in progress.
+  Clock::time_point request_start;
   uint64_t seen_written = 0;
   // --fsync always: output is held until the log is durable up to pending_token.
   uint64_t pending_token = 0;
   uint64_t inflight_token = 0;
-  uint64_t seen_in = 0;        // bytes already counted in metrics
-  bool continue_sent = false;  // 100 Continue already sent for the current request
-  bool closing = false;        // answer nothing more; close once output is written
+  bool awaiting_durable = false;  // listed in HttpWorker::awaiting_durable_
+  uint64_t seen_in = 0;           // bytes already counted in metrics
+  bool continue_sent = false;     // 100 Continue already sent for the current request
+  bool closing = false;           // answer nothing more; close once output is written
+  // The peer's address for the access log, formatted once at accept (log on only).
+  char peer[AccessLog::kPeerChars] = "-";
   // A chunked listing still being sent; requests behind it wait (pipelining order).
   std::unique_ptr<ListingCursor> listing;
   bool streaming = false;
@@ -51,9 +67,11 @@ struct HttpSession {
 class HttpWorker final : public reactor::ConnectionHandler {
  public:
   HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
-             KvRoutes::MetricsRenderer metrics, AccessLog* access_log);
+             KvRoutes::MetricsRenderer metrics, AccessLog* access_log, ConnectionSlots* slots);
   ~HttpWorker();
 
+  // The name Run() gives its thread (Linux: at most 15 characters).
+  static constexpr const char* kThreadName = "httpkv-reactor";
   // Thread body: registers the listener and runs the loop until drained or quit.
   void Run();
   // Stop accepting, close idle connections, finish in-flight requests, then stop the
@@ -70,6 +88,12 @@ class HttpWorker final : public reactor::ConnectionHandler {
   bool ServeOne(reactor::Connection& conn, HttpSession& s);
   void WriteReply(reactor::Connection& conn, const Reply& reply, bool head,
                   http::ConnectionHeader connection);
+  // The Date header for this wake-up (formatted once per second of the loop's clock).
+  std::string_view Date();
+  // From the wake-up that brought the request's first byte to this one: the loop's
+  // resolution, no clock read (a request that arrives and is answered in one wake-up
+  // counts 0).
+  Clock::duration RequestLatency(const HttpSession& s) const;
   // Sends the next chunk of a streamed listing. False: stop serving for now.
   bool ContinueListing(reactor::Connection& conn, HttpSession& s);
   void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
@@ -79,11 +103,14 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // Deadlines (http_worker_deadlines.cc).
   void ArmDeadline(HttpSession& s, Clock::time_point at);
   void OnDeadline(reactor::Connection* conn);
+  static ConnProgress ProgressOf(reactor::Connection& conn, const HttpSession& s,
+                                 Clock::time_point now);
   void NoteRequestProgress(reactor::Connection& conn, HttpSession& s);
   bool AdmitConnection(int fd);
-  // Group commit (http_worker_deadlines.cc): hold acknowledgements until durable.
+  // Group commit (http_worker_durability.cc): hold acknowledgements until durable.
   void AwaitDurability(reactor::Connection& conn, HttpSession& s);
-  void OnDurable(reactor::Connection* conn, uint64_t id, uint64_t token, storage::Status st);
+  void StartSync();
+  void OnDurable(uint64_t token, const storage::Status& st);
 
   reactor::EventLoop loop_;
   std::unique_ptr<reactor::Listener> listener_;
@@ -97,9 +124,17 @@ class HttpWorker final : public reactor::ConnectionHandler {
   std::unordered_map<reactor::Connection*, std::unique_ptr<HttpSession>> sessions_;
   bool draining_ = false;
   uint64_t next_session_id_ = 1;
-  size_t max_connections_;  // this worker's share of --max-connections
+  ConnectionSlots* slots_;  // the process-wide --max-connections
   const bool hold_for_fsync_;
   AccessLog* access_log_;  // nullptr: no access log
+  // --fsync always: connections holding acknowledgements (connection, session id), and
+  // the one SyncAsync in flight (its token, 0 if none) for the highest token wanted.
+  std::vector<std::pair<reactor::Connection*, uint64_t>> awaiting_durable_;
+  std::vector<std::pair<reactor::Connection*, uint64_t>> durable_batch_;
+  uint64_t sync_inflight_ = 0;
+  uint64_t sync_wanted_ = 0;
+  int64_t date_second_ = -1;
+  char date_[29];
 };
 
 }  // namespace httpkv::server

@@ -1,4 +1,4 @@
-// HttpWorker's per-connection deadlines, admission control and group-commit holds.
+// HttpWorker's per-connection deadlines and admission control.
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,8 +9,9 @@ namespace httpkv::server {
 
 using reactor::Connection;
 
+// Takes a process-wide slot (released when the session is destroyed) or answers 503.
 bool HttpWorker::AdmitConnection(int fd) {
-  if (sessions_.size() < max_connections_ && !draining_) return true;
+  if (!draining_ && slots_->TryAcquire()) return true;
   // Over the cap: a plain answer beats a silent reset, and costs no state.
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 29\r\n"
@@ -22,17 +23,37 @@ bool HttpWorker::AdmitConnection(int fd) {
 }
 
 void HttpWorker::ArmDeadline(HttpSession& s, Clock::time_point at) {
-  const auto delay = at > loop_.now() ? at - loop_.now() : Clock::duration::zero();
-  s.timer = loop_.RunAfter(delay, [this, c = s.conn.get()] { OnDeadline(c); });
+  const Clock::time_point now = loop_.now();
+  s.timer_at = at > now ? at : now;
+  s.timer = loop_.RunAfter(s.timer_at - now, [this, c = s.conn.get()] { OnDeadline(c); });
 }
 
-// Called after OnData: a head that just started fixes its deadline now.
+ConnProgress HttpWorker::ProgressOf(Connection& conn, const HttpSession& s, Clock::time_point now) {
+  ConnProgress p;
+  p.output_pending = !conn.output().empty() && !conn.output_held();
+  p.reading_body = s.parser.headers_complete();
+  p.reading_head = !p.reading_body && !conn.input().empty();
+  p.last_read = s.last_read;
+  p.last_write = s.last_write;
+  p.request_start = s.request_start == Clock::time_point{} ? now : s.request_start;
+  return p;
+}
+
+// Called after OnData: a request that just started (bytes of it are buffered, or its
+// head is parsed and its body awaited) fixes its start now, and a head or body deadline
+// earlier than the armed timer moves the timer (deadline.h).
 void HttpWorker::NoteRequestProgress(Connection& conn, HttpSession& s) {
-  const bool partial_head = !conn.input().empty() && !s.parser.headers_complete();
-  if (!partial_head) {
+  const Clock::time_point now = loop_.now();
+  const bool in_request = !conn.input().empty() || s.parser.headers_complete();
+  if (!in_request) {
     s.request_start = {};
   } else if (s.request_start == Clock::time_point{}) {
-    s.request_start = loop_.now();
+    s.request_start = now;
+  }
+  if (s.closing || s.timer == 0) return;
+  if (auto at = EarlierDeadline(ProgressOf(conn, s, now), opts_->timeouts, s.timer_at)) {
+    loop_.Cancel(s.timer);
+    ArmDeadline(s, *at);
   }
 }
 
@@ -44,14 +65,7 @@ void HttpWorker::OnDeadline(Connection* conn) {
     s.seen_written = conn->bytes_written();
     s.last_write = now;
   }
-  ConnProgress p;
-  p.output_pending = !conn->output().empty() && !conn->output_held();
-  p.reading_body = s.parser.headers_complete();
-  p.reading_head = !p.reading_body && !conn->input().empty();
-  p.last_read = s.last_read;
-  p.last_write = s.last_write;
-  p.request_start = s.request_start == Clock::time_point{} ? now : s.request_start;
-  const DeadlineVerdict v = CheckDeadline(p, opts_->timeouts, now);
+  const DeadlineVerdict v = CheckDeadline(ProgressOf(*conn, s, now), opts_->timeouts, now);
   switch (v.action) {
     case DeadlineAction::kWait:
       ArmDeadline(s, v.at);
@@ -66,34 +80,6 @@ void HttpWorker::OnDeadline(Connection* conn) {
       RejectAndClose(*conn, s, 408, "request not received in time", /*head_parsed=*/false);
       return;
   }
-}
-
-// --fsync always: the responses just queued acknowledge writes that are in the log
-// but not yet on disk. Hold them; the store's sync thread runs one fdatasync for
-// every write queued so far (all connections, all threads) and calls back.
-void HttpWorker::AwaitDurability(Connection& conn, HttpSession& s) {
-  conn.HoldOutput();
-  s.inflight_token = s.pending_token;
-  store_->SyncAsync(
-      s.pending_token, [this, c = &conn, id = s.id, token = s.pending_token](storage::Status st) {
-        // Usually on the sync thread: hop back to this loop.
-        loop_.Post([this, c, id, token, st = std::move(st)] { OnDurable(c, id, token, st); });
-      });
-}
-
-void HttpWorker::OnDurable(Connection* conn, uint64_t id, uint64_t token, storage::Status st) {
-  auto it = sessions_.find(conn);
-  if (it == sessions_.end() || it->second->id != id || conn->closed()) return;
-  HttpSession& s = *it->second;
-  if (!st.ok()) {
-    // The acknowledgements in the buffer are not true: they must never be sent.
-    spdlog::error("fsync failed, dropping connection with unsent acknowledgements: {}",
-                  st.ToString());
-    conn->Abort();
-    return;
-  }
-  if (s.pending_token > token) return;  // a later group is already on its way
-  conn->ReleaseOutput();
 }
 
 }  // namespace httpkv::server

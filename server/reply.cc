@@ -3,9 +3,9 @@
 namespace httpkv::server {
 
 void SerializeReply(const Reply& reply, bool head, http::ConnectionHeader connection,
-                    reactor::Buffer* out) {
+                    std::string_view date, reactor::Buffer* out) {
   http::ResponseWriter w(out);
-  w.Start(reply.status, connection);
+  w.Start(reply.status, connection, date);
   if (!reply.allow.empty()) w.Header("Allow", reply.allow);
   if (!reply.location.empty()) w.Header("Location", reply.location);
   if (!reply.etag.empty()) w.Header("ETag", reply.etag);

@@ -33,8 +33,9 @@ struct Reply {
 
 // Serializes a Reply (status line, Date, Allow/Location/ETag, framing, body) into `out`.
 // HEAD keeps the GET's framing headers and sends no body; 1xx/204/304 carry no length.
+// date: the Date header's value (http::HttpDate(), or a loop's cached one).
 void SerializeReply(const Reply& reply, bool head, http::ConnectionHeader connection,
-                    reactor::Buffer* out);
+                    std::string_view date, reactor::Buffer* out);
 
 inline constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 

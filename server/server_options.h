@@ -20,8 +20,9 @@ struct ServerOptions {
   // How long SIGTERM waits for in-flight requests before closing what is left.
   std::chrono::milliseconds drain_timeout{5000};
   Timeouts timeouts;
-  // Connections beyond this (summed over threads) get 503 and are closed at once.
-  uint64_t max_connections = 10000;
+  // Open connections beyond this, over all threads, get 503 and are closed at once.
+  // 0: from RLIMIT_NOFILE (soft limit minus a reserve; see connection_cap.h).
+  uint64_t max_connections = 0;
   std::string access_log;  // file for one line per request; empty: none
   // --compat seed: serve "Host: HOST/PATH" on target "/" as a request for /PATH (see
   // server/host_path.h); without it such a request gets 400 naming the fix.

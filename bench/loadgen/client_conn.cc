@@ -102,7 +102,7 @@ void ClientConn::HandleReadable() {
     if (!alive) return;
     return Fill(w_->shared().plan.mode == Mode::kOpen ? now : NowNs());
   }
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n == -EAGAIN || n == -EINTR) return;
   if (n == 0 && count_ > 0 && !in_.empty()) {  // a body delimited by the close
     http::Response& resp = w_->response();
     const http::ParseResult r = parser_.ParseAtEof(in_.readable_span(), false, &resp);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "tests/e2e/server_process.h"
 #include "tests/e2e/test_server.h"
@@ -53,6 +54,28 @@ TEST(Lifecycle, SigtermDrainsAndExitsZeroThenDataSurvivesRestart) {
   EXPECT_EQ(Request(p.port(), "GET", "/").body, "1:test1\nx:y\n");
   p.Signal(SIGINT);
   EXPECT_EQ(p.Wait(), 0);
+}
+
+// The connection cap is logged at start-up; one the descriptor limit cannot hold is
+// lowered with a warning (no kernel allows 10 million descriptors per process).
+TEST(Lifecycle, StartUpLogsTheConnectionCapAndLowersAnImpossibleOne) {
+  TempDir dir;
+  {
+    ServerProcess p;
+    ASSERT_TRUE(p.Start(Args(dir))) << p.log();
+    EXPECT_NE(p.log().find("max-connections="), std::string::npos) << p.log();
+    p.Signal(SIGTERM);
+    EXPECT_EQ(p.Wait(), 0) << p.log();
+  }
+  auto args = Args(dir);
+  args.insert(args.end(), {"--max-connections", "10000000"});
+  ServerProcess p;
+  ASSERT_TRUE(p.Start(args)) << p.log();
+  EXPECT_NE(p.log().find("--max-connections 10000000 needs"), std::string::npos) << p.log();
+  EXPECT_NE(p.log().find("lowered to"), std::string::npos) << p.log();
+  EXPECT_EQ(Request(p.port(), "GET", "/healthz").status, 200);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0) << p.log();
 }
 
 TEST(Lifecycle, SigtermNeverCutsAResponseMidBody) {
@@ -184,6 +207,8 @@ TEST(Lifecycle, AccessLogLinesAndReopenOnSighup) {
   EXPECT_NE(fresh.find("\"GET /kv/missing HTTP/1.1\" 404 "), std::string::npos) << fresh;
   const std::string all = rotated + fresh;
   EXPECT_NE(all.find("127.0.0.1 - - ["), std::string::npos) << all;
+  const std::regex stamp(R"(127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] )");
+  EXPECT_TRUE(std::regex_search(all, stamp)) << all;
   EXPECT_NE(all.find("\"GET /kv/a HTTP/1.1\" 200 5 \"-\" \"test-agent\" "), std::string::npos)
       << all;
 }

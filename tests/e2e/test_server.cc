@@ -1,5 +1,6 @@
 #include "tests/e2e/test_server.h"
 
+#include <poll.h>
 #include <sys/time.h>
 
 #include <cerrno>
@@ -96,6 +97,12 @@ std::string RawClient::ReadHead() {
   std::string head = pending_.substr(0, end + 4);
   pending_.erase(0, end + 4);
   return head;
+}
+
+bool RawClient::WaitReadable(int timeout_ms) {
+  if (!pending_.empty()) return true;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) == 1;
 }
 
 bool RawClient::AtEof() {

@@ -59,7 +59,7 @@ class InProcessServer {
     if (!status_.ok()) return;
     server_ = std::make_unique<server::HttpServer>(opts);
     std::string error;
-    if (!server_->Bind(&error)) {
+    if (!server_->OpenAccessLog(&error) || !server_->Bind(&error)) {
       status_ = storage::Status::IOError(error);
       return;
     }
@@ -105,6 +105,8 @@ class RawClient {
   Reply ReadIfAvailable();
   // Raw bytes up to and including the next blank line (an interim response head).
   std::string ReadHead();
+  // Waits up to timeout_ms for bytes (or EOF) to read; false if none came.
+  bool WaitReadable(int timeout_ms);
   // True if the server closed the connection (EOF) with nothing else pending.
   bool AtEof();
   // Everything until EOF (for asserting that nothing more is answered).

@@ -1,9 +1,13 @@
 #include "reactor/buffer.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
+
+#include "reactor/buffer_pool.h"
 
 namespace httpkv::reactor {
 namespace {
@@ -65,6 +69,46 @@ TEST(Buffer, ReadFromFd) {
   EXPECT_GE(b.writable_bytes(), 4093u);
   ::close(p[0]);
   ::close(p[1]);
+}
+
+TEST(Buffer, ReadFromFdReportsNegativeErrno) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_EQ(::fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+  Buffer b;
+  EXPECT_EQ(b.ReadFromFd(p[0], 64), -EAGAIN);  // empty non-blocking pipe
+  EXPECT_TRUE(b.empty());
+  ::close(p[1]);
+  EXPECT_EQ(b.ReadFromFd(p[0], 64), 0);  // EOF
+  ::close(p[0]);
+  EXPECT_EQ(b.ReadFromFd(p[0], 64), -EBADF);
+}
+
+TEST(BufferPool, LendsReturnedStorageAndStaysBounded) {
+  BufferPool pool;
+  Buffer a;
+  a.Append("hello");
+  const size_t cap = a.capacity();
+  a.ConsumeAll();
+  pool.Return(&a);
+  EXPECT_EQ(a.capacity(), 0u);  // the buffer owns nothing after
+  EXPECT_EQ(pool.spares(), 1u);
+  Buffer b;
+  pool.Lend(&b);
+  EXPECT_EQ(b.capacity(), cap);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(pool.spares(), 0u);
+  Buffer big;
+  big.EnsureWritable(BufferPool::kMaxBytes + 1);
+  pool.Return(&big);  // too large to keep: freed
+  EXPECT_EQ(big.capacity(), 0u);
+  EXPECT_EQ(pool.spares(), 0u);
+  for (size_t i = 0; i < BufferPool::kMaxBuffers + 5; ++i) {
+    Buffer x;
+    x.EnsureWritable(16);
+    pool.Return(&x);
+  }
+  EXPECT_EQ(pool.spares(), BufferPool::kMaxBuffers);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 
 namespace httpkv::reactor {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 class PollerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    poller_ = NewPoller();
+    ASSERT_EQ(NewPoller(&poller_), 0);
     ASSERT_NE(poller_, nullptr);
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv_), 0);
   }
@@ -67,13 +68,21 @@ TEST_F(PollerTest, RemoveStopsEvents) {
   EXPECT_EQ(WaitOnce(0), 0);
 }
 
-TEST_F(PollerTest, ErrorsAreReturnedNotIgnored) {
-  EXPECT_NE(poller_->Modify(sv_[0], kReadable, &token_), 0);  // never added
-  EXPECT_NE(poller_->Remove(sv_[0]), 0);
+// One convention for every method (poller.h): 0 on success, -errno on failure.
+TEST_F(PollerTest, ErrorsAreNegativeErrno) {
+  EXPECT_EQ(poller_->Modify(sv_[0], kReadable, &token_), -ENOENT);  // never added
+  EXPECT_EQ(poller_->Remove(sv_[0]), -ENOENT);
   ASSERT_EQ(poller_->Add(sv_[0], kReadable, &token_), 0);
-  EXPECT_NE(poller_->Add(sv_[0], kReadable, &token_), 0);  // added twice
-  EXPECT_NE(poller_->Add(-1, kReadable, &token_), 0);
+  EXPECT_EQ(poller_->Add(sv_[0], kReadable, &token_), -EEXIST);  // added twice
+  EXPECT_EQ(poller_->Add(-1, kReadable, &token_), -EBADF);
 }
+
+#ifdef __linux__
+TEST_F(PollerTest, WaitFailureIsNegativeErrno) {
+  std::array<PollEvent, 1> one;
+  EXPECT_EQ(poller_->Wait(0, std::span<PollEvent>(one.data(), 0)), -EINVAL);  // epoll: no room
+}
+#endif
 
 TEST_F(PollerTest, PeerCloseIsReported) {
   ASSERT_EQ(poller_->Add(sv_[0], kReadable, &token_), 0);

@@ -58,5 +58,37 @@ TEST(TimerQueue, RoundsWaitUp) {
   EXPECT_EQ(q.MillisUntilNext(t0 + milliseconds(5)), 0);
 }
 
+// Entries are reused through a free list; an old id must never reach the new timer.
+TEST(TimerQueue, StaleIdDoesNotCancelTheTimerThatReusedItsSlot) {
+  TimerQueue q;
+  const auto t0 = Clock::time_point{};
+  int old_fired = 0, new_fired = 0;
+  const TimerId old_id = q.Add(t0 + milliseconds(10), {}, [&] { ++old_fired; });
+  q.Cancel(old_id);
+  const TimerId new_id = q.Add(t0 + milliseconds(20), {}, [&] { ++new_fired; });
+  EXPECT_NE(new_id, old_id);
+  EXPECT_NE(new_id, 0u);
+  q.Cancel(old_id);  // stale: no effect
+  EXPECT_EQ(q.size(), 1u);
+  q.RunExpired(t0 + milliseconds(30));
+  EXPECT_EQ(old_fired, 0);
+  EXPECT_EQ(new_fired, 1);
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.MillisUntilNext(t0), -1);
+}
+
+TEST(TimerQueue, CallbackMayAddTimersWhileRunning) {
+  TimerQueue q;
+  const auto t0 = Clock::time_point{};
+  std::vector<int> order;
+  q.Add(t0 + milliseconds(1), {}, [&] {
+    order.push_back(1);
+    for (int i = 0; i < 100; ++i) q.Add(t0 + milliseconds(2), {}, [&order] { order.push_back(2); });
+  });
+  q.RunExpired(t0 + milliseconds(5));
+  EXPECT_EQ(order.size(), 101u);
+  EXPECT_EQ(q.size(), 0u);
+}
+
 }  // namespace
 }  // namespace httpkv::reactor

@@ -1,10 +1,19 @@
 // Counts global operator new calls made by the current thread while enabled. Include in
 // exactly one translation unit of a binary: it replaces the global allocation functions.
 // Background threads (the store's syncer) are not counted: only the request path is.
+//
+// ReactorAllocScope counts instead on the server's reactor threads (those named
+// server::HttpWorker::kThreadName), whichever thread opens the scope: a test's client
+// thread allocates freely. HTTPKV_ABORT_ON_ALLOC=1 aborts at the first counted
+// allocation, so a debugger (or the core) shows the allocating frame.
 #pragma once
 
+#include <sys/prctl.h>
+
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace httpkv::testing {
@@ -23,10 +32,37 @@ class AllocScope {
   uint64_t start_;
 };
 
+inline std::atomic<bool> g_count_reactor_allocs{false};
+inline std::atomic<uint64_t> g_reactor_allocs{0};
+
+inline bool OnReactorThread() {
+  char name[16] = {};
+  ::prctl(PR_GET_NAME, name);
+  return std::strcmp(name, "httpkv-reactor") == 0;  // server::HttpWorker::kThreadName
+}
+
+class ReactorAllocScope {
+ public:
+  ReactorAllocScope() : start_(g_reactor_allocs.load()) { g_count_reactor_allocs = true; }
+  ~ReactorAllocScope() { g_count_reactor_allocs = false; }
+  uint64_t allocs() const { return g_reactor_allocs.load() - start_; }
+
+ private:
+  uint64_t start_;
+};
+
+inline void NoteReactorAlloc() {
+  if (!g_count_reactor_allocs.load(std::memory_order_relaxed) || !OnReactorThread()) return;
+  g_reactor_allocs.fetch_add(1);
+  static const bool abort_on_alloc = std::getenv("HTTPKV_ABORT_ON_ALLOC") != nullptr;
+  if (abort_on_alloc) std::abort();
+}
+
 }  // namespace httpkv::testing
 
 inline void* CountedAlloc(std::size_t n) {
   if (httpkv::testing::t_count_allocs) ++httpkv::testing::t_allocs;
+  httpkv::testing::NoteReactorAlloc();
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/http_date.h"
 #include "http/request.h"
 #include "http/request_parser.h"
 #include "http/response_writer.h"
@@ -81,7 +82,7 @@ class OfflineServer {
  private:
   void WriteReply(const Reply& reply, bool head) {
     last_status_ = reply.status;
-    SerializeReply(reply, head, http::ConnectionHeader::kNone, &out_);
+    SerializeReply(reply, head, http::ConnectionHeader::kNone, http::HttpDate(), &out_);
   }
 
   std::string dir_;

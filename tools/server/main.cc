@@ -70,9 +70,9 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   seconds("--body-timeout", &f->body_timeout_s, "seconds allowed between body bytes (408)");
   seconds("--write-timeout", &f->write_timeout_s, "seconds a client may stall reading a response");
   app.add_option("--max-connections", f->opts.max_connections,
-                 "open connections beyond this get 503 and are closed")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}))
-      ->capture_default_str();
+                 "open connections (whole process) beyond this get 503 and are closed; "
+                 "default: RLIMIT_NOFILE soft limit minus a reserve (logged)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}));
   app.add_option("--segment-mib", f->segment_mib, "log segment size before rolling over (MiB)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4096}))
       ->capture_default_str();
