@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,14 +91,16 @@ Status LogStore::LoadSegments() {
   }
   RecoveryState state;
   std::string hint;
+  auto table = std::make_unique<SegmentTable>();
   for (uint32_t id : ls.segments) {
     const bool active = active_id == id;
     std::shared_ptr<Segment> seg;
     if (Status s = OpenSegmentFile(id, active, &seg); !s.ok()) return s;
+    const uint64_t file_size = seg->size.load();
     hint.clear();
     if (!active && has_hint(id)) {
       Status s = ReadWholeFile(opts_.dir + "/" + HintFileName(id), &hint);
-      if (s.ok()) s = ValidateHint(hint, id, seg->size.load());
+      if (s.ok()) s = ValidateHint(hint, id, file_size);
       if (!s.ok()) {
         recovery_.warnings.push_back(HintFileName(id) + ": " + s.ToString() + "; scanning " +
                                      seg->name + " instead");
@@ -112,21 +113,36 @@ Status LogStore::LoadSegments() {
     if (Status s = RecoverSegment(*seg, hint, active, &index_, &state, &recovery_, &end); !s.ok()) {
       return s;
     }
+    if (!active && end < file_size) {
+      // A sealed segment with a zero tail: a crash came between rollover and its truncation.
+      const std::string path = opts_.dir + "/" + seg->name;
+      if (truncate(path.c_str(), static_cast<off_t>(end)) != 0) {
+        return ErrnoStatus("cannot truncate free space of sealed " + path, errno);
+      }
+      if (Status s = SyncFile(path); !s.ok()) return s;
+    }
     seg->size = end;
-    if (!active) seg->MapSealed();
+    // The active segment is mapped whole: appends land inside the mapping.
+    const uint64_t capacity = active ? std::max(opts_.segment_bytes, file_size) : end;
+    if (Status s = seg->Map(capacity); !s.ok()) return s;
     disk_bytes_ += end;
-    segments_.emplace(id, seg);
     if (active) {
       active_ = seg;
       end_offset_ = end;
+      active_capacity_ = capacity;
+      active_has_dead_ = end > 0;  // unknown: let an explicit compaction seal it
     }
+    table->segments.push_back(std::move(seg));
   }
+  table_.store(table.release());
   next_segment_id_ = ls.segments.empty() ? 1 : ls.segments.back() + 1;
   for (uint32_t id : ls.hints) {  // hints whose segment is gone (e.g. removed by hand)
-    if (!segments_.contains(id)) unlink((opts_.dir + "/" + HintFileName(id)).c_str());
+    if (TableLocked().Find(id) == nullptr) unlink((opts_.dir + "/" + HintFileName(id)).c_str());
   }
   if (!active_) {
-    if (Status s = CreateActiveSegment(next_segment_id_++); !s.ok()) return s;
+    if (Status s = CreateActiveSegment(next_segment_id_++, opts_.segment_bytes); !s.ok()) {
+      return s;
+    }
   }
   recovery_.live_keys = index_.size();
   next_seq_ = state.max_seq + 1;
@@ -134,30 +150,73 @@ Status LogStore::LoadSegments() {
   return Status::OK();
 }
 
-// Creates and installs a new empty active segment (caller holds write_mu_ or is Open).
-Status LogStore::CreateActiveSegment(uint32_t id) {
+// Creates and installs a new empty active segment (caller holds write_mu_ or is Open): the
+// spare when it is ready and large enough (renamed into place), else an empty file that
+// appends grow. Either way it is mapped at `capacity` before readers can see it.
+Status LogStore::CreateActiveSegment(uint32_t id, uint64_t capacity) {
   const std::string path = opts_.dir + "/" + SegmentFileName(id);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = -1;
+  {
+    std::lock_guard lock(spare_mu_);
+    if (spare_fd_ >= 0 && capacity <= opts_.segment_bytes) {
+      const std::string spare = opts_.dir + "/" + std::string(kSpareSegment);
+      if (rename(spare.c_str(), path.c_str()) == 0) {
+        fd = std::exchange(spare_fd_, -1);
+      } else {
+        close(std::exchange(spare_fd_, -1));
+        unlink(spare.c_str());
+      }
+    }
+  }
+  if (fd < 0) fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("cannot create " + path, errno);
   auto seg = std::make_shared<Segment>(id, fd, 0);
   // Make the new file's directory entry durable, or a crash could lose the whole segment.
-  if (Status s = FsyncDir(opts_.dir); !s.ok()) {
+  Status s = FsyncDir(opts_.dir);
+  if (s.ok()) s = seg->Map(capacity);
+  if (!s.ok()) {
     unlink(path.c_str());
     return s;
   }
-  {
-    std::unique_lock lock(seg_mu_);
-    segments_.emplace(id, seg);
-  }
+  const SegmentTable* cur = table_.load();
+  PublishTableLocked(cur != nullptr ? cur->With(seg) : SegmentTable{}.With(seg));
   active_ = std::move(seg);
   end_offset_ = 0;
+  active_capacity_ = capacity;
+  active_has_dead_ = false;
   return Status::OK();
+}
+
+void LogStore::PublishTableLocked(std::unique_ptr<SegmentTable> t) {
+  const SegmentTable* old = table_.exchange(t.release());
+  if (old == nullptr) return;
+  retired_.emplace_back(old);
+  {
+    std::lock_guard lock(maint_mu_);
+    reclaim_wanted_ = true;
+  }
+  maint_cv_.notify_one();
+}
+
+// Readers that could still see a retired table have left once Synchronize returns.
+void LogStore::FreeRetiredTables() {
+  std::vector<std::unique_ptr<const SegmentTable>> old;
+  {
+    std::lock_guard lock(write_mu_);
+    old.swap(retired_);
+  }
+  if (old.empty()) return;
+  Epoch::Synchronize();
+  old.clear();  // drops the last reference to segments compaction removed
 }
 
 LogStore::~LogStore() {
   StopMaintenance();
   StopSyncer();
   if (active_) (void)SyncActive();  // every policy syncs on close; nobody to report to
+  DropSpare();
+  FreeRetiredTables();
+  delete table_.exchange(nullptr);
 }
 
 Status LogStore::Put(std::string_view key, std::string_view value, Precondition pre,
@@ -194,6 +253,7 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   IndexEntry prev;
   index_.Upsert(key, IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq},
                 &prev);
+  if (existed && old.segment == active_->id) active_has_dead_ = true;
   // Unsigned wrap-around makes a single fetch_add of (new - old) exact.
   live_bytes_.fetch_add(RecordSize(key.size(), value.size()) -
                         (existed ? RecordSize(key.size(), old.value_size) : 0));
@@ -218,6 +278,7 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
   if (Status s = AppendLocked(&offset); !s.ok()) return s;
   ++next_seq_;
   index_.Erase(key, &old);
+  active_has_dead_ = true;  // the tombstone itself is dead weight
   live_bytes_.fetch_sub(RecordSize(key.size(), old.value_size));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);
@@ -225,8 +286,9 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
 }
 
 // Writes write_buf_ at the end of the active segment, rolling over first if it would grow
-// past segment_bytes. On failure the file is cut back to its previous length so it never
-// ends in a half record, and the store stays usable.
+// past its capacity (segment_bytes, or the size of a segment made for one larger record).
+// On failure the file is cut back to its previous length so it never ends in a half record,
+// and the store stays usable.
 Status LogStore::AppendLocked(uint64_t* offset) {
   Segment& seg0 = *active_;
   if (tail_dirty_) {
@@ -235,8 +297,8 @@ Status LogStore::AppendLocked(uint64_t* offset) {
     }
     tail_dirty_ = false;
   }
-  if (end_offset_ > 0 && end_offset_ + write_buf_.size() > opts_.segment_bytes) {
-    if (Status s = RollOverLocked(); !s.ok()) return s;
+  if (end_offset_ + write_buf_.size() > active_capacity_) {
+    if (Status s = RollOverLocked(write_buf_.size()); !s.ok()) return s;
   }
   Segment& seg = *active_;
   const char* p = write_buf_.data();
@@ -261,34 +323,59 @@ Status LogStore::AppendLocked(uint64_t* offset) {
   *offset = end_offset_;
   disk_bytes_.fetch_add(pos - end_offset_, std::memory_order_relaxed);
   log_pos_.fetch_add(pos - end_offset_, std::memory_order_release);
+  const bool half_full = end_offset_ <= active_capacity_ / 2 && pos > active_capacity_ / 2;
   end_offset_ = pos;
   seg.size.store(pos, std::memory_order_release);
   appends_.fetch_add(1, std::memory_order_relaxed);
   if (write_buf_.capacity() > kMaxRetainedWriteBuffer) std::string().swap(write_buf_);
+  if (half_full) {  // zero-fill the next segment while this one fills up
+    {
+      std::lock_guard lock(maint_mu_);
+      spare_wanted_ = true;
+    }
+    maint_cv_.notify_one();
+  }
   return Status::OK();
 }
 
-// Seals the active segment (fdatasync, so every sealed segment is durable and a sync token
-// only ever depends on the active one) and starts the next. The hint file for the sealed
-// segment and a compaction check are left to the maintenance thread.
-Status LogStore::RollOverLocked() {
+// Seals the active segment — cut to the end of its records (its zero tail is free space no
+// longer needed; hints, --check and compaction see the real size) and fdatasynced, so every
+// sealed segment is durable and a sync token only ever depends on the active one — and
+// starts the next. The hint file for the sealed segment and a compaction check are left to
+// the maintenance thread. Readers keep using the sealed segment's mapping: they never read
+// past the end of its records.
+Status LogStore::RollOverLocked(uint64_t need) {
+  if (ftruncate(active_->fd, static_cast<off_t>(end_offset_)) != 0) {
+    return ErrnoStatus("cannot truncate " + active_->name + " to seal it", errno);
+  }
   if (Status s = SyncLockedSegment(*active_, log_pos_.load()); !s.ok()) return s;
-  active_->MapSealed();  // no appends after this point
-  if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1)); !s.ok()) return s;
-  const uint64_t disk = disk_bytes_.load(), live = live_bytes_.load();
-  const bool compact = opts_.compact_dead_ratio < 1.0 && disk > 0 &&
-                       static_cast<double>(disk - std::min(disk, live)) >
-                           opts_.compact_dead_ratio * static_cast<double>(disk);
+  const uint64_t capacity = std::max(opts_.segment_bytes, need);
+  if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1), capacity); !s.ok()) return s;
   {
     std::lock_guard lock(maint_mu_);
     hints_wanted_ = true;
-    compact_requested_ = compact_requested_ || compact;
   }
   maint_cv_.notify_one();
+  MaybeRequestCompaction(0);
   return Status::OK();
 }
 
+void LogStore::MaybeRequestCompaction(uint64_t min_dead) {
+  if (opts_.compact_dead_ratio >= 1.0 || compact_pending_.load(std::memory_order_relaxed)) return;
+  const uint64_t disk = disk_bytes_.load(std::memory_order_relaxed);
+  const uint64_t dead = disk - std::min(disk, live_bytes_.load(std::memory_order_relaxed));
+  if (disk == 0 || dead < min_dead ||
+      static_cast<double>(dead) <= opts_.compact_dead_ratio * static_cast<double>(disk)) {
+    return;
+  }
+  compact_pending_.store(true, std::memory_order_relaxed);
+  RequestCompaction();
+}
+
 Status LogStore::AfterAppendLocked() {
+  // At least a segment's worth of dead bytes, so a small store is not compacted (and its
+  // active segment sealed) after every few overwrites.
+  MaybeRequestCompaction(std::max<uint64_t>(opts_.segment_bytes, 1));
   switch (opts_.fsync) {
     case FsyncPolicy::kAlways:
       if (opts_.group_commit) return Status::OK();  // the caller uses SyncAsync
@@ -302,27 +389,58 @@ Status LogStore::AfterAppendLocked() {
   return Status::OK();
 }
 
-// Reads the value at *e, holding the segment table shared across the pread (no refcount
-// traffic on the hot path). If compaction dropped e's segment meanwhile, the index entry has
-// moved: re-read it and retry. NotFound if the key vanished in between.
-Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const {
+// Every segment is read from its mapping, whatever it is. Everything the index claims
+// (type, lengths, seq, key bytes) is checked along with the CRC. If compaction dropped e's
+// segment meanwhile, the index entry has moved: re-read it and retry. NotFound if the key
+// vanished in between.
+Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e,
+                                      std::string_view* value) const {
   for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
-    {
-      std::shared_lock lock(seg_mu_);
-      auto it = segments_.find(e->segment);
-      if (it != segments_.end()) return ReadValue(*it->second, key, *e, value);
+    const Segment* seg = table_.load()->Find(e->segment);
+    if (seg == nullptr) {
+      if (!index_.Find(key, e)) return Status::NotFound();
+      continue;
     }
-    if (!index_.Find(key, e)) return Status::NotFound();
+    const uint64_t record_len = kRecordHeaderSize + key.size() + e->value_size;
+    const char* map = seg->map();
+    if (map != nullptr && e->offset <= seg->map_len() && record_len <= seg->map_len() - e->offset) {
+      const char* rec = map + e->offset;
+      RecordHeader h;
+      const std::string_view disk_key(rec + kRecordHeaderSize, key.size());
+      const std::string_view disk_value(rec + kRecordHeaderSize + key.size(), e->value_size);
+      if (ParseHeader(rec, kRecordHeaderSize, &h) == DecodeStatus::kOk &&
+          h.type == RecordType::kPut && h.key_len == key.size() && h.value_len == e->value_size &&
+          h.seq == e->version && disk_key == key &&
+          ComputeRecordCrc(rec, disk_key, disk_value) == h.crc) {
+        *value = disk_value;
+        return Status::OK();
+      }
+    }
+    return Status::Corruption(seg->name + ": record at offset " + std::to_string(e->offset) +
+                              " failed verification");
   }
   return Status::Corruption("index points at missing segment " + SegmentFileName(e->segment));
 }
 
+Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const {
+  Epoch::ReadGuard guard;
+  std::string_view view;
+  Status s = ResolveInReadSection(key, e, &view);
+  if (s.ok()) {
+    value->assign(view);
+  } else {
+    value->clear();
+  }
+  return s;
+}
+
 Status LogStore::Get(std::string_view key, std::string* value, ValueMeta* meta) const {
-  IndexEntry e;
-  if (!index_.Find(key, &e)) return Status::NotFound();
-  if (Status s = ReadResolved(key, &e, value); !s.ok()) return s;
-  if (meta != nullptr) *meta = ValueMeta{e.version, e.value_size};
-  return Status::OK();
+  Status s = Read(key, [&](std::string_view v, const ValueMeta& m) {
+    value->assign(v);
+    if (meta != nullptr) *meta = m;
+  });
+  if (!s.ok()) value->clear();
+  return s;
 }
 
 Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
@@ -330,53 +448,6 @@ Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
   if (!index_.Find(key, &e)) return Status::NotFound();
   if (meta != nullptr) *meta = ValueMeta{e.version, e.value_size};
   return Status::OK();
-}
-
-// Sealed segments are read from their mapping; everything else with one preadv. Either way
-// everything the index claims (type, lengths, seq, key bytes) is checked along with the CRC.
-Status LogStore::ReadValue(const Segment& seg, std::string_view key, const IndexEntry& e,
-                           std::string* value) const {
-  uint64_t map_len = 0;
-  const char* map = seg.mapped(&map_len);
-  const uint64_t record_len = kRecordHeaderSize + key.size() + e.value_size;
-  if (map != nullptr && e.offset <= map_len && record_len <= map_len - e.offset) {
-    const char* rec = map + e.offset;
-    RecordHeader h;
-    const std::string_view disk_key(rec + kRecordHeaderSize, key.size());
-    const std::string_view disk_value(rec + kRecordHeaderSize + key.size(), e.value_size);
-    if (ParseHeader(rec, kRecordHeaderSize, &h) == DecodeStatus::kOk &&
-        h.type == RecordType::kPut && h.key_len == key.size() && h.value_len == e.value_size &&
-        h.seq == e.version && disk_key == key &&
-        ComputeRecordCrc(rec, disk_key, disk_value) == h.crc) {
-      value->assign(disk_value);
-      return Status::OK();
-    }
-    value->clear();
-    return Status::Corruption(seg.name + ": record at offset " + std::to_string(e.offset) +
-                              " failed verification");
-  }
-  char header[kRecordHeaderSize];
-  char small_key[256];
-  std::string big_key;
-  char* key_buf = small_key;
-  if (key.size() > sizeof(small_key)) {
-    big_key.resize(key.size());
-    key_buf = big_key.data();
-  }
-  value->resize(e.value_size);
-  iovec iov[3] = {{header, sizeof(header)}, {key_buf, key.size()}, {value->data(), e.value_size}};
-  Status s = PreadvFull(seg.fd, iov, 3, e.offset);
-  RecordHeader h;
-  const std::string_view disk_key(key_buf, key.size());
-  const bool good = s.ok() && ParseHeader(header, sizeof(header), &h) == DecodeStatus::kOk &&
-                    h.type == RecordType::kPut && h.key_len == key.size() &&
-                    h.value_len == e.value_size && h.seq == e.version && disk_key == key &&
-                    ComputeRecordCrc(header, disk_key, *value) == h.crc;
-  if (good) return Status::OK();
-  value->clear();
-  if (!s.ok() && s.code() != Status::Code::kCorruption) return s;
-  return Status::Corruption(seg.name + ": record at offset " + std::to_string(e.offset) +
-                            " failed verification");
 }
 
 Status LogStore::Scan(
@@ -417,8 +488,9 @@ Stats LogStore::stats() const {
   st.fsync_errors = fsync_errors_.load(std::memory_order_relaxed);
   st.dead_bytes = st.disk_bytes - std::min(st.disk_bytes, st.live_bytes);
   st.compactions = compactions_.load(std::memory_order_relaxed);
-  std::shared_lock lock(seg_mu_);
-  st.segments = segments_.size();
+  st.spares_prepared = spares_prepared_.load(std::memory_order_relaxed);
+  Epoch::ReadGuard guard;
+  st.segments = table_.load()->segments.size();
   return st;
 }
 

@@ -2,25 +2,26 @@
 // (format: storage/FORMAT.md).
 //
 // Thread safety — every public method may be called from any thread concurrently.
-// Lock order: compact_mu_ -> write_mu_ -> seg_mu_ -> KeyIndex's internal locks; sync_mu_ and
-// maint_mu_ are leaves. No lock is ever held while a user callback (SyncAsync's done) runs.
+// Lock order: compact_mu_ -> write_mu_ -> KeyIndex's internal locks; sync_mu_, maint_mu_ and
+// spare_mu_ are leaves. No lock is ever held while a user callback (SyncAsync's done) runs.
 //   * write_mu_ serialises writers (Put/Delete): precondition check, seq assignment, the
 //     append, rollover and the index update happen atomically under it. It guards active_,
-//     end_offset_, next_seq_, write_buf_ and tail_dirty_. With --fsync always and no group
-//     commit the fdatasync runs under it.
-//   * KeyIndex locks internally, held only to copy or update an entry — never across I/O.
-//     Readers (Get/Scan) copy a location, then look up its segment and pread without a lock.
-//   * seg_mu_ (a reader-biased shared lock: per-thread slots, so readers share no lock word)
-//     guards segments_, the id -> shared_ptr<Segment> table. Get/Scan hold it shared across
-//     their pread, so a segment cannot be dropped mid-read; compaction and scans that outlive
-//     the table entry hold a shared_ptr, which keeps the fd (and the unlinked inode) alive.
-//     Compaction repoints index entries before it drops input segments from the table; a
-//     reader whose segment is already gone re-reads the index (the entry moved) and retries.
+//     end_offset_, next_seq_, write_buf_, tail_dirty_, active_has_dead_ and retired_, and is
+//     held whenever table_ is replaced. With --fsync always and no group commit the
+//     fdatasync runs under it.
+//   * Readers take no lock shared with other readers: Get/Read/Scan run inside an
+//     Epoch::ReadGuard, load table_ (an immutable id -> Segment table, storage/segment.h),
+//     find the segment and copy out of its mapping. A replaced table goes to retired_ and is
+//     freed (with any segment only it still held) by the maintenance thread after
+//     Epoch::Synchronize(). Compaction repoints index entries before it drops input
+//     segments from the table; a reader whose segment is already gone re-reads the index
+//     (the entry moved) and retries.
 //   * Group commit: sync_mu_ guards waiters_ and stop_; log_pos_ (token of the last append,
 //     written under write_mu_) and durable_token_ are atomics. One syncer thread serves both
 //     SyncAsync groups and the everysec tick.
 //   * compact_mu_ serialises compactions and hint writing (Compact() on the caller's thread,
-//     or the maintenance thread); maint_mu_/maint_cv_ carry requests to the maintenance thread.
+//     or the maintenance thread); maint_mu_/maint_cv_ carry requests to the maintenance
+//     thread, which also prepares the spare segment (spare_mu_ guards spare_fd_).
 //   * Counters for stats() are atomics; options and the recovery report are immutable after
 //     Open.
 #pragma once
@@ -31,17 +32,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "storage/dir_lock.h"
+#include "storage/epoch.h"
 #include "storage/key_index.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
@@ -65,8 +65,9 @@ struct Options {
   // The active segment rolls over when an append would grow it past this (a single larger
   // record gets a segment of its own).
   uint64_t segment_bytes = uint64_t{64} << 20;
-  // Compact in the background after a rollover when dead_bytes / disk_bytes exceeds this
-  // (>= 1 disables automatic compaction; Compact()/RequestCompaction() still work).
+  // Compact in the background when dead_bytes / disk_bytes exceeds this, checked after a
+  // rollover and on every write once dead_bytes >= segment_bytes (>= 1 disables automatic
+  // compaction; Compact()/RequestCompaction() still work).
   double compact_dead_ratio = 0.5;
   // Testing seam: replaces fdatasync(2) for segment syncs when set (fault injection).
   std::function<int(int fd)> fdatasync_for_test;
@@ -103,7 +104,10 @@ struct ScanOptions {
 
 struct Stats {
   uint64_t keys = 0;
-  uint64_t disk_bytes = 0;  // total size of all segment files
+  // Bytes of records in all segments (what was appended and not yet compacted away). Segment
+  // files may be larger: the active one's preallocated zero tail and the spare segment are
+  // free space and not counted.
+  uint64_t disk_bytes = 0;
   uint64_t live_bytes = 0;  // bytes of records that are the latest version of a live key
   uint64_t appends = 0;
   uint64_t fsyncs = 0;
@@ -111,7 +115,8 @@ struct Stats {
   uint64_t fsync_errors = 0;
   uint64_t dead_bytes = 0;  // disk_bytes - live_bytes: what compaction can reclaim
   uint64_t segments = 0;
-  uint64_t compactions = 0;  // completed compactions
+  uint64_t compactions = 0;      // completed compactions
+  uint64_t spares_prepared = 0;  // segments zero-filled ahead of a rollover (Preallocation)
 };
 
 class LogStore {
@@ -134,9 +139,24 @@ class LogStore {
              uint64_t expected_version, WriteResult* result);
   // Appends a tombstone; NotFound if absent.
   Status Delete(std::string_view key, WriteResult* result);
-  // preads and CRC-verifies the record (Corruption on mismatch, never a wrong value).
-  // *value is overwritten, reusing its capacity. meta may be null.
+  // Verifies the record (lengths, seq, key and CRC: Corruption on mismatch, never a wrong
+  // value) and copies the value into *value, reusing its capacity. meta may be null.
   Status Get(std::string_view key, std::string* value, ValueMeta* meta) const;
+  // Zero-copy read: verifies the record as Get does and calls fn(std::string_view value,
+  // const ValueMeta&) with a view into the segment's mapping, inside a read section
+  // (Epoch::ReadGuard). The view is valid only until fn returns, or for as long as the
+  // caller holds its own enclosing Epoch::ReadGuard. fn must not block (no I/O, locks or
+  // waiting: compaction and rollover wait for read sections to end) and should only copy.
+  template <class Fn>
+  Status Read(std::string_view key, Fn&& fn) const {
+    Epoch::ReadGuard guard;
+    IndexEntry e;
+    std::string_view value;
+    if (!index_.Find(key, &e)) return Status::NotFound();
+    if (Status s = ResolveInReadSection(key, &e, &value); !s.ok()) return s;
+    fn(value, ValueMeta{e.version, e.value_size});
+    return Status::OK();
+  }
   // Index only, no disk I/O.
   Status Stat(std::string_view key, ValueMeta* meta) const;
   // fn(key, value) in key byte order until it returns false. Locations are snapshotted in
@@ -175,13 +195,28 @@ class LogStore {
   explicit LogStore(Options opts);
   Status LoadSegments();
   Status OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Segment>* out);
-  Status CreateActiveSegment(uint32_t id);
+  // New active segment `id` mapped at `capacity` (>= segment_bytes): the spare when one is
+  // ready and big enough, else an empty file. Installs it in the table (write_mu_ or Open).
+  Status CreateActiveSegment(uint32_t id, uint64_t capacity);
   Status AppendLocked(uint64_t* offset);
-  Status RollOverLocked();
+  // Seals the active segment (truncate to its records + fdatasync) and starts the next one,
+  // with room for at least `need` bytes.
+  Status RollOverLocked(uint64_t need);
   Status AfterAppendLocked();
+  // Publishes t as the segment table; the old one is freed after Epoch::Synchronize().
+  void PublishTableLocked(std::unique_ptr<SegmentTable> t);
+  const SegmentTable& TableLocked() const { return *table_.load(); }
+  void FreeRetiredTables();
+  // Spare segment (maintenance thread): zero-filled and fdatasynced ahead of the rollover
+  // that needs it, so fdatasync on the active segment flushes data only.
+  void PrepareSpare();
+  void DropSpare();
+  // Asks the maintenance thread to compact when dead bytes pass the ratio (cheap: atomics).
+  void MaybeRequestCompaction(uint64_t min_dead);
+  // Inside a read section: finds e's segment (re-reading the index if compaction moved the
+  // entry) and verifies the record; *value views the mapping.
+  Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value) const;
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
-  Status ReadValue(const Segment& seg, std::string_view key, const IndexEntry& e,
-                   std::string* value) const;
   // fdatasync + accounting (sync.cc).
   int DoFdatasync(int fd);
   Status SyncLockedSegment(const Segment& seg, uint64_t target);
@@ -204,8 +239,9 @@ class LogStore {
   RecoveryReport recovery_;
   KeyIndex index_;
 
-  mutable SegmentTableLock seg_mu_;
-  std::map<uint32_t, std::shared_ptr<Segment>> segments_;  // guarded by seg_mu_
+  // Readers load it (seq_cst, see epoch.h) inside a read section; replaced under write_mu_.
+  std::atomic<const SegmentTable*> table_{nullptr};
+  std::vector<std::unique_ptr<const SegmentTable>> retired_;  // guarded by write_mu_
   std::atomic<uint32_t> next_segment_id_{1};
 
   std::mutex write_mu_;
@@ -214,11 +250,14 @@ class LogStore {
   uint64_t next_seq_ = 1;            // guarded by write_mu_
   std::string write_buf_;            // guarded by write_mu_; reused record encoding buffer
   bool tail_dirty_ = false;          // guarded by write_mu_; a failed append could not be truncated
+  bool active_has_dead_ = false;     // guarded by write_mu_: a tombstone or overwritten record
+  uint64_t active_capacity_ = 0;     // guarded by write_mu_: active_'s mapping length
 
   std::atomic<uint64_t> log_pos_{0};        // sync token of the latest append
   std::atomic<uint64_t> durable_token_{0};  // highest token covered by an fdatasync
   std::atomic<uint64_t> disk_bytes_{0}, live_bytes_{0}, appends_{0};
   std::atomic<uint64_t> fsyncs_{0}, fsync_ns_{0}, fsync_errors_{0}, compactions_{0};
+  std::atomic<uint64_t> spares_prepared_{0};
   std::atomic<bool> unsynced_{false};  // writes since the last fdatasync (everysec)
 
   std::mutex sync_mu_;
@@ -230,9 +269,14 @@ class LogStore {
   std::mutex compact_mu_;
   std::mutex maint_mu_;
   std::condition_variable maint_cv_;
-  bool maint_stop_ = false;         // guarded by maint_mu_
-  bool compact_requested_ = false;  // guarded by maint_mu_
-  bool hints_wanted_ = false;       // guarded by maint_mu_
+  bool maint_stop_ = false;                   // guarded by maint_mu_
+  bool compact_requested_ = false;            // guarded by maint_mu_
+  bool hints_wanted_ = false;                 // guarded by maint_mu_
+  bool spare_wanted_ = false;                 // guarded by maint_mu_
+  bool reclaim_wanted_ = false;               // guarded by maint_mu_: retired_ is not empty
+  std::atomic<bool> compact_pending_{false};  // requested and not yet started
+  std::mutex spare_mu_;
+  int spare_fd_ = -1;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled and durable
   std::atomic<bool> closing_{false};
   bool compaction_broken_ = false;  // guarded by compact_mu_
   std::thread maint_;

@@ -61,10 +61,12 @@ struct Model {
   }
 };
 
+// The spare segment (zero-filled ahead of the next rollover) is not a compaction leftover.
 size_t CountFiles(const std::string& dir, const std::string& suffix) {
   size_t n = 0;
   for (const auto& de : std::filesystem::directory_iterator(dir)) {
-    n += de.path().filename().string().ends_with(suffix);
+    const std::string name = de.path().filename().string();
+    n += name.ends_with(suffix) && name != kSpareSegment;
   }
   return n;
 }
