@@ -373,9 +373,9 @@ void LogStore::MaybeRequestCompaction(uint64_t min_dead) {
 }
 
 Status LogStore::AfterAppendLocked() {
-  // At least a segment's worth of dead bytes, so a small store is not compacted (and its
-  // active segment sealed) after every few overwrites.
-  MaybeRequestCompaction(std::max<uint64_t>(opts_.segment_bytes, 1));
+  // At least half a segment's worth of dead bytes, so a small store is not compacted (and
+  // its active segment sealed) after every few overwrites.
+  MaybeRequestCompaction(std::max<uint64_t>(opts_.segment_bytes / 2, 1));
   switch (opts_.fsync) {
     case FsyncPolicy::kAlways:
       if (opts_.group_commit) return Status::OK();  // the caller uses SyncAsync

@@ -66,7 +66,7 @@ struct Options {
   // record gets a segment of its own).
   uint64_t segment_bytes = uint64_t{64} << 20;
   // Compact in the background when dead_bytes / disk_bytes exceeds this, checked after a
-  // rollover and on every write once dead_bytes >= segment_bytes (>= 1 disables automatic
+  // rollover and on every write once dead_bytes >= segment_bytes / 2 (>= 1 disables automatic
   // compaction; Compact()/RequestCompaction() still work).
   double compact_dead_ratio = 0.5;
   // Testing seam: replaces fdatasync(2) for segment syncs when set (fault injection).
