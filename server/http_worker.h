@@ -83,6 +83,8 @@ class HttpWorker final : public reactor::ConnectionHandler {
   bool AdmitConnection(int fd);
   // Group commit (http_worker_deadlines.cc): hold acknowledgements until durable.
   void AwaitDurability(reactor::Connection& conn, HttpSession& s);
+  struct DurableWait;  // SyncAsync's context: which connection waits for which token
+  static void OnSyncDone(void* ctx, const storage::Status& st);  // on the store's sync thread
   void OnDurable(reactor::Connection* conn, uint64_t id, uint64_t token, storage::Status st);
 
   reactor::EventLoop loop_;

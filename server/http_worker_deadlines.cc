@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
+
 #include "server/http_worker.h"
 
 namespace httpkv::server {
@@ -71,14 +73,26 @@ void HttpWorker::OnDeadline(Connection* conn) {
 // --fsync always: the responses just queued acknowledge writes that are in the log
 // but not yet on disk. Hold them; the store's sync thread runs one fdatasync for
 // every write queued so far (all connections, all threads) and calls back.
+struct HttpWorker::DurableWait {
+  HttpWorker* worker;
+  Connection* conn;
+  uint64_t id;
+  uint64_t token;
+};
+
 void HttpWorker::AwaitDurability(Connection& conn, HttpSession& s) {
   conn.HoldOutput();
   s.inflight_token = s.pending_token;
-  store_->SyncAsync(
-      s.pending_token, [this, c = &conn, id = s.id, token = s.pending_token](storage::Status st) {
-        // Usually on the sync thread: hop back to this loop.
-        loop_.Post([this, c, id, token, st = std::move(st)] { OnDurable(c, id, token, st); });
-      });
+  auto wait = std::make_unique<DurableWait>(DurableWait{this, &conn, s.id, s.pending_token});
+  store_->SyncAsync(s.pending_token, &HttpWorker::OnSyncDone, wait.release());
+}
+
+void HttpWorker::OnSyncDone(void* ctx, const storage::Status& st) {
+  const std::unique_ptr<DurableWait> w(static_cast<DurableWait*>(ctx));
+  // Usually on the sync thread: hop back to the connection's loop.
+  w->worker->loop_.Post([worker = w->worker, c = w->conn, id = w->id, token = w->token, st] {
+    worker->OnDurable(c, id, token, st);
+  });
 }
 
 void HttpWorker::OnDurable(Connection* conn, uint64_t id, uint64_t token, storage::Status st) {

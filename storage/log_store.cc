@@ -348,7 +348,7 @@ Status LogStore::RollOverLocked(uint64_t need) {
   if (ftruncate(active_->fd, static_cast<off_t>(end_offset_)) != 0) {
     return ErrnoStatus("cannot truncate " + active_->name + " to seal it", errno);
   }
-  if (Status s = SyncLockedSegment(*active_, log_pos_.load()); !s.ok()) return s;
+  if (Status s = SyncLockedSegment(*active_, log_pos_.load(), appends_.load()); !s.ok()) return s;
   const uint64_t capacity = std::max(opts_.segment_bytes, need);
   if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1), capacity); !s.ok()) return s;
   {
@@ -379,7 +379,8 @@ Status LogStore::AfterAppendLocked() {
   switch (opts_.fsync) {
     case FsyncPolicy::kAlways:
       if (opts_.group_commit) return Status::OK();  // the caller uses SyncAsync
-      return SyncLockedSegment(*active_, log_pos_.load(std::memory_order_relaxed));
+      return SyncLockedSegment(*active_, log_pos_.load(std::memory_order_relaxed),
+                               appends_.load(std::memory_order_relaxed));
     case FsyncPolicy::kEverySec:
       unsynced_.store(true, std::memory_order_release);  // after the write, never before
       return Status::OK();
@@ -489,6 +490,8 @@ Stats LogStore::stats() const {
   st.dead_bytes = st.disk_bytes - std::min(st.disk_bytes, st.live_bytes);
   st.compactions = compactions_.load(std::memory_order_relaxed);
   st.spares_prepared = spares_prepared_.load(std::memory_order_relaxed);
+  st.fsync_latency_ns = fsync_latency_.Snapshot();
+  st.writes_per_fsync = writes_per_fsync_.Snapshot();
   Epoch::ReadGuard guard;
   st.segments = table_.load()->segments.size();
   return st;

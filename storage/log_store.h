@@ -42,6 +42,7 @@
 
 #include "storage/dir_lock.h"
 #include "storage/epoch.h"
+#include "storage/histogram.h"
 #include "storage/key_index.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
@@ -110,14 +111,22 @@ struct Stats {
   uint64_t disk_bytes = 0;
   uint64_t live_bytes = 0;  // bytes of records that are the latest version of a live key
   uint64_t appends = 0;
-  uint64_t fsyncs = 0;
+  uint64_t fsyncs = 0;  // every fdatasync of a segment, the spare's included
   uint64_t fsync_ns_total = 0;
   uint64_t fsync_errors = 0;
   uint64_t dead_bytes = 0;  // disk_bytes - live_bytes: what compaction can reclaim
   uint64_t segments = 0;
-  uint64_t compactions = 0;      // completed compactions
-  uint64_t spares_prepared = 0;  // segments zero-filled ahead of a rollover (Preallocation)
+  uint64_t compactions = 0;            // completed compactions
+  uint64_t spares_prepared = 0;        // segments zero-filled ahead of a rollover (Preallocation)
+  HistogramSnapshot fsync_latency_ns;  // every fdatasync counted in fsyncs
+  // Per fdatasync of the log (the active segment, or one being sealed): the appends it made
+  // durable that no earlier one had (0 when there was nothing new).
+  HistogramSnapshot writes_per_fsync;
 };
+
+// SyncAsync's completion: a plain function and the caller's context, so queueing a waiter
+// allocates nothing.
+using SyncDone = void (*)(void* ctx, const Status& status);
 
 class LogStore {
  public:
@@ -166,13 +175,15 @@ class LogStore {
               const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   Status Sync();  // fdatasync now
 
-  // Group commit: runs done(status) once an fdatasync that started after the write with
+  // Group commit: runs done(ctx, status) once an fdatasync that started after the write with
   // `token` completed — one fdatasync covers every write appended so far, from all threads;
-  // calls arriving while one is in flight join the next. done runs on the store's syncer
-  // thread, or immediately on the caller's thread when token <= durable_token() (token 0
-  // included). It gets the IOError if that fdatasync failed. Never called with a store lock
-  // held; keep it cheap (post to an event loop). The destructor completes pending calls.
-  void SyncAsync(uint64_t token, std::function<void(Status)> done);
+  // calls arriving while one is in flight join the next, which starts the moment the
+  // previous one returned. done runs on the store's syncer thread, or immediately on the
+  // caller's thread when token <= durable_token() (token 0 included). It gets the IOError if
+  // that fdatasync failed. Never called with a store lock held; keep it cheap (post to an
+  // event loop). The destructor completes pending calls. Allocation-free once the waiter
+  // queue reached its peak size.
+  void SyncAsync(uint64_t token, SyncDone done, void* ctx);
   // Every write with sync_token <= this is on stable storage.
   uint64_t durable_token() const { return durable_token_.load(std::memory_order_acquire); }
 
@@ -190,7 +201,8 @@ class LogStore {
  private:
   struct SyncWaiter {
     uint64_t token;
-    std::function<void(Status)> done;
+    SyncDone done;
+    void* ctx;
   };
   explicit LogStore(Options opts);
   Status LoadSegments();
@@ -219,7 +231,8 @@ class LogStore {
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
   // fdatasync + accounting (sync.cc).
   int DoFdatasync(int fd);
-  Status SyncLockedSegment(const Segment& seg, uint64_t target);
+  // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
+  Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends);
   Status SyncActive();
   void AdvanceDurable(uint64_t target);
   void SyncerLoop();
@@ -258,12 +271,16 @@ class LogStore {
   std::atomic<uint64_t> disk_bytes_{0}, live_bytes_{0}, appends_{0};
   std::atomic<uint64_t> fsyncs_{0}, fsync_ns_{0}, fsync_errors_{0}, compactions_{0};
   std::atomic<uint64_t> spares_prepared_{0};
+  std::atomic<uint64_t> synced_appends_{0};  // appends_ covered by the latest log sync
+  Histogram<kFsyncLatencyBoundsNs.size()> fsync_latency_{kFsyncLatencyBoundsNs};
+  Histogram<kWritesPerSyncBounds.size()> writes_per_fsync_{kWritesPerSyncBounds};
   std::atomic<bool> unsynced_{false};  // writes since the last fdatasync (everysec)
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   bool stop_ = false;                // guarded by sync_mu_
   std::vector<SyncWaiter> waiters_;  // guarded by sync_mu_
+  std::vector<SyncWaiter> ready_;    // syncer thread only: the group being completed
   std::thread syncer_;
 
   std::mutex compact_mu_;
