@@ -205,6 +205,7 @@ class LogStore {
     void* ctx;
   };
   explicit LogStore(Options opts);
+  // Segment set (log_store_segments.cc).
   Status LoadSegments();
   Status OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Segment>* out);
   // New active segment `id` mapped at `capacity` (>= segment_bytes): the spare when one is
@@ -229,7 +230,7 @@ class LogStore {
   // entry) and verifies the record; *value views the mapping.
   Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value) const;
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
-  // fdatasync + accounting (sync.cc).
+  // fdatasync + accounting (log_store_sync.cc).
   int DoFdatasync(int fd);
   // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
   Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends);
@@ -238,7 +239,7 @@ class LogStore {
   void SyncerLoop();
   void RunSyncGroup(std::unique_lock<std::mutex>& lock);
   void StopSyncer();
-  // Compaction and hints (compaction.cc).
+  // Compaction, hints and the spare (log_store_compact.cc).
   void MaintenanceLoop();
   void StopMaintenance();
   void WriteMissingHints();
