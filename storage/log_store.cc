@@ -237,7 +237,10 @@ Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e,
     }
     const uint64_t record_len = kRecordHeaderSize + key.size() + e->value_size;
     const char* map = seg->map();
-    if (map != nullptr && e->offset <= seg->map_len() && record_len <= seg->map_len() - e->offset) {
+    // Within the records (never the active segment's unwritten pages past EOF, which would
+    // fault), and within the mapping.
+    const uint64_t limit = std::min(seg->map_len(), seg->size.load(std::memory_order_acquire));
+    if (map != nullptr && e->offset <= limit && record_len <= limit - e->offset) {
       const char* rec = map + e->offset;
       RecordHeader h;
       const std::string_view disk_key(rec + kRecordHeaderSize, key.size());
