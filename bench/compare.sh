@@ -24,7 +24,7 @@ OUT_DIR="$ROOT/bench/results"
 LIMIT_SRC="${LIMIT_SRC:-$ROOT/../shared/anchors/limit_server.c}"
 INSTALL=1
 PROFILE=auto          # auto | none | scenario id (e.g. get-ka)
-SCENARIOS="get-ka get-p16 put-never put-everysec put-always post-create mixed latency"
+SCENARIOS="get-ka get-p16 get-p16-wrk put-never put-everysec put-everysec-p16 put-always post-create mixed latency"
 KEEP=0
 
 usage() {
@@ -240,18 +240,19 @@ measure() {
   local fs="" rvar=none tool=httpkv-bench path="" pipe=1 preload=0 warm=1 rate=""
   local args=() rb=() wrk_url=""
   case $sc in
-    get-ka|get-p16|latency)
-      [[ $sc == get-p16 ]] && pipe=16
+    get-ka|get-p16|get-p16-wrk|latency)
+      [[ $sc == get-p16* ]] && pipe=16
       [[ $sc == latency ]] && rate=$LAT_RATE
       case $sys in
         httpkv) fs=never; preload=1; args=("${get_args[@]}") ;;
         limit|nginx) args=("${get_args[@]}" --path /) ;;
         redis) rb=(-t get -r 10000 -d 22) ;;
         httpkv-wrk) fs=never; preload=1; tool=wrk; wrk_url="/kv/key-1" ;;
-        nginx-wrk) tool=wrk; wrk_url="/" ;;
+        nginx-wrk|limit-wrk) tool=wrk; wrk_url="/" ;;
       esac ;;
     put-*)
       fs=${sc#put-}
+      [[ $fs == *-p16 ]] && { fs=${fs%-p16}; pipe=16; }
       case $sys in
         httpkv) args=(--mix put=100 --keys 100000 --value-size 22 --zipf 0) ;;
         redis) rvar=$([[ $fs == never ]] && echo no || echo "$fs"); rb=(-t set -r 100000 -d 22) ;;
@@ -304,7 +305,9 @@ measure() {
     redis-benchmark)
       cmd=(taskset -c "$CLIENT_CPU" redis-benchmark -p $SRV_PORT -c "$CONNS" -P "$pipe" -n "$n" --csv "${rb[@]}") ;;
     wrk)
-      cmd=(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$SRV_PORT$wrk_url") ;;
+      cmd=(env WRK_PIPELINE="$pipe" taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency)
+      [[ $pipe -le 1 ]] || cmd+=(-s "$HERE/pipeline.lua")
+      cmd+=("http://127.0.0.1:$SRV_PORT$wrk_url") ;;
   esac
   read -r -a c0 < <(cpu_ticks)
   t0=$(date +%s.%N)
@@ -354,7 +357,8 @@ for sc in $SCENARIOS; do
   case $sc in
     get-ka) run_scenario get-ka httpkv limit nginx redis httpkv-wrk nginx-wrk ;;
     get-p16) run_scenario get-p16 httpkv limit nginx redis ;;
-    put-never|put-everysec|put-always) run_scenario "$sc" httpkv redis ;;
+    get-p16-wrk) run_scenario get-p16-wrk httpkv-wrk limit-wrk ;;
+    put-never|put-everysec|put-everysec-p16|put-always) run_scenario "$sc" httpkv redis ;;
     post-create) run_scenario post-create httpkv redis ;;
     mixed) run_scenario mixed httpkv ;;
     latency)

@@ -7,7 +7,8 @@ set -euo pipefail
 profile=${1:-test}
 build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev)
 # tshark + wireshark-common (dumpcap, capinfos): the `capture` tests (tools/capture.sh).
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common)
+# haproxy (2.6, with Lua) + python3: the `cluster` tests (tools/cluster.sh).
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common haproxy python3)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for .ci/fuzz.sh
 extra_pkgs=(wrk nginx-light redis-server gnuplot-nox)
 

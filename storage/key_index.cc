@@ -1,273 +1,243 @@
 #include "storage/key_index.h"
 
-#include <algorithm>
-#include <cstring>
-#include <mutex>
-#include <queue>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+
+#include "storage/epoch.h"
+#include "storage/index_arena.h"
+#include "storage/key_order.h"
 
 namespace httpkv::storage {
 namespace {
 
-// Packed entry: seq u64 | offset u40 | segment u32 | value_size u32 | key_len u16 | key.
-constexpr size_t kEntryHeader = 23;
-constexpr size_t kChunkBits = 17;  // 128 KiB chunks; a u32 ref addresses 4 GiB per shard
-constexpr size_t kChunkSize = size_t{1} << kChunkBits;
+constexpr uint8_t kEmpty = 0;
+constexpr uint8_t kTombstone = 1;
 constexpr size_t kMinCapacity = 16;
+constexpr size_t kMinGarbageBytes = size_t{1} << 20;
+constexpr size_t kNotFound = SIZE_MAX;
+
+static_assert(sizeof(std::atomic<uint8_t>) == 1 && sizeof(std::atomic<uint32_t>) == 4);
 
 uint64_t Hash(std::string_view key) {
   return std::hash<std::string_view>{}(key);
 }
-// Never 0: a zero tag marks an empty slot.
+// 2..255: 0 and 1 mark empty slots and tombstones.
 uint8_t TagOf(uint64_t h) {
-  return static_cast<uint8_t>((h >> 56) | 1);
+  return static_cast<uint8_t>(2 + (h >> 56) % 254);
 }
 
-void Encode(char* p, std::string_view key, const IndexEntry& e) {
-  std::memcpy(p, &e.version, 8);
-  std::memcpy(p + 8, &e.offset, 5);  // little-endian: the low 40 bits
-  std::memcpy(p + 13, &e.segment, 4);
-  std::memcpy(p + 17, &e.value_size, 4);
-  const auto len = static_cast<uint16_t>(key.size());
-  std::memcpy(p + 21, &len, 2);
-  std::memcpy(p + kEntryHeader, key.data(), key.size());
+// Slots for keys at a load of at most 0.6 (a rebuild happens at 0.8, tombstones included).
+size_t CapacityFor(size_t keys) {
+  size_t cap = kMinCapacity;
+  while (keys * 5 > cap * 3) cap *= 2;
+  return cap;
 }
 
-IndexEntry Decode(const char* p) {
-  IndexEntry e;
-  std::memcpy(&e.version, p, 8);
-  std::memcpy(&e.offset, p + 8, 5);
-  std::memcpy(&e.segment, p + 13, 4);
-  std::memcpy(&e.value_size, p + 17, 4);
-  return e;
-}
-
-std::string_view KeyOf(const char* p) {
-  uint16_t len;
-  std::memcpy(&len, p + 21, 2);
-  return {p + kEntryHeader, len};
+// Entries never straddle chunks, so a chunk is at least half full of entries: a directory
+// of 4x the chunks the live entries fill leaves room for as many bytes again.
+size_t ChunksFor(size_t live_bytes) {
+  return std::min(IndexArena::kMaxChunks, 4 * (live_bytes / IndexArena::kChunkBytes + 1) + 16);
 }
 
 }  // namespace
 
-class KeyIndex::Shard {
- public:
-  mutable std::shared_mutex mu;
+struct KeyIndex::Table {
+  Table(size_t cap, size_t max_chunks)
+      : capacity(cap),
+        tags(std::make_unique<std::atomic<uint8_t>[]>(cap)),
+        refs(std::make_unique<std::atomic<uint32_t>[]>(cap)),
+        arena(max_chunks) {}
 
-  // Slot of key, or the empty slot where it would go (found = false). Caller holds mu.
-  size_t Probe(std::string_view key, uint64_t h, bool* found) const {
+  size_t Home(uint64_t h) const { return static_cast<size_t>(h >> 8) & (capacity - 1); }
+
+  // The slot holding key (*ref: its entry), or kNotFound and, if free_slot is given, the
+  // first tombstone or empty slot on key's probe path. Safe for readers.
+  size_t Lookup(std::string_view key, uint64_t h, uint32_t* ref,
+                size_t* free_slot = nullptr) const {
     const uint8_t tag = TagOf(h);
-    for (size_t i = Home(h);; i = (i + 1) & (cap_ - 1)) {
-      if (tags_[i] == 0) {
-        *found = false;
-        return i;
+    size_t first_free = kNotFound;
+    for (size_t i = Home(h);; i = (i + 1) & (capacity - 1)) {
+      const uint8_t t = tags[i].load(std::memory_order_acquire);
+      if (t == kEmpty) {
+        if (free_slot != nullptr) *free_slot = first_free == kNotFound ? i : first_free;
+        return kNotFound;
       }
-      if (tags_[i] == tag && KeyOf(At(refs_[i])) == key) {
-        *found = true;
-        return i;
-      }
-    }
-  }
-  char* EntryAt(size_t slot) const { return At(refs_[slot]); }
-
-  void Insert(size_t slot, uint64_t h, std::string_view key, const IndexEntry& e) {
-    const size_t need = kEntryHeader + key.size();
-    if (chunks_.empty() || used_ + need > kChunkSize) {
-      chunks_.push_back(std::make_unique<char[]>(kChunkSize));
-      wasted_ += chunks_.size() > 1 ? kChunkSize - used_ : 0;
-      used_ = 0;
-    }
-    const auto ref = static_cast<uint32_t>(((chunks_.size() - 1) << kChunkBits) | used_);
-    Encode(At(ref), key, e);
-    used_ += need;
-    tags_[slot] = TagOf(h);
-    refs_[slot] = ref;
-    live_bytes_ += need;
-    if (++size_ * 5 > cap_ * 4) Rehash(cap_ * 2);  // keep load <= 0.8
-  }
-
-  // Backward-shift deletion keeps probe sequences intact without tombstones.
-  void Remove(size_t slot) {
-    const size_t freed = kEntryHeader + KeyOf(EntryAt(slot)).size();
-    live_bytes_ -= freed;
-    wasted_ += freed;
-    size_t hole = slot;
-    for (size_t i = (slot + 1) & (cap_ - 1); tags_[i] != 0; i = (i + 1) & (cap_ - 1)) {
-      const size_t home = Home(Hash(KeyOf(At(refs_[i]))));
-      // Move i into the hole if its home is not cyclically within (hole, i].
-      if (((i - home) & (cap_ - 1)) >= ((i - hole) & (cap_ - 1))) {
-        tags_[hole] = tags_[i];
-        refs_[hole] = refs_[i];
-        hole = i;
+      if (t == kTombstone) {
+        if (first_free == kNotFound) first_free = i;
+      } else if (t == tag) {
+        const uint32_t r = refs[i].load(std::memory_order_acquire);
+        if (arena.Key(r) == key) {
+          *ref = r;
+          return i;
+        }
       }
     }
-    tags_[hole] = 0;
-    --size_;
-    if (wasted_ > kChunkSize * 8 && wasted_ > live_bytes_) Rehash(cap_);  // defragment
   }
 
-  template <typename Fn>
-  void ForEach(Fn&& fn) const {
-    for (size_t i = 0; i < cap_; ++i) {
-      if (tags_[i] != 0) fn(At(refs_[i]));
-    }
+  size_t memory_bytes() const {
+    return sizeof(*this) + capacity * (sizeof(tags[0]) + sizeof(refs[0])) + arena.memory_bytes();
   }
 
-  size_t size() const { return size_; }
-  size_t memory() const { return cap_ * 5 + chunks_.size() * kChunkSize; }
-
- private:
-  size_t Home(uint64_t h) const { return static_cast<size_t>(h >> 5) & (cap_ - 1); }
-  char* At(uint32_t ref) const {
-    return chunks_[ref >> kChunkBits].get() + (ref & (kChunkSize - 1));
-  }
-
-  // Rebuilds the table with new_cap slots and a fresh, gap-free arena.
-  void Rehash(size_t new_cap) {
-    auto old_tags = std::move(tags_);
-    auto old_refs = std::move(refs_);
-    auto old_chunks = std::move(chunks_);
-    const size_t old_cap = cap_;
-    auto old_at = [&](uint32_t ref) {
-      return old_chunks[ref >> kChunkBits].get() + (ref & (kChunkSize - 1));
-    };
-    Reset(new_cap);
-    for (size_t i = 0; i < old_cap; ++i) {
-      if (old_tags[i] == 0) continue;
-      const char* p = old_at(old_refs[i]);
-      const std::string_view key = KeyOf(p);
-      const uint64_t h = Hash(key);
-      bool found;
-      const size_t slot = Probe(key, h, &found);
-      Insert(slot, h, key, Decode(p));
-    }
-  }
-
- public:
-  void Reset(size_t cap) {
-    cap_ = cap;
-    tags_ = std::make_unique<uint8_t[]>(cap);  // zeroed: all empty
-    refs_ = std::make_unique<uint32_t[]>(cap);
-    chunks_.clear();
-    used_ = size_ = live_bytes_ = wasted_ = 0;
-  }
-
- private:
-  size_t cap_ = 0;
-  std::unique_ptr<uint8_t[]> tags_;
-  std::unique_ptr<uint32_t[]> refs_;
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  size_t used_ = 0;  // bytes used in the last chunk
-  size_t size_ = 0, live_bytes_ = 0, wasted_ = 0;
+  const size_t capacity;  // a power of two
+  const std::unique_ptr<std::atomic<uint8_t>[]> tags;
+  const std::unique_ptr<std::atomic<uint32_t>[]> refs;
+  IndexArena arena;
+  // Writer state, guarded by KeyIndex::mu_. Bytes are IndexArena::EntryBytes.
+  size_t live = 0, tombstones = 0, live_bytes = 0, garbage_bytes = 0;
 };
 
-KeyIndex::KeyIndex() : shards_(std::make_unique<Shard[]>(kShards)) {
-  for (size_t i = 0; i < kShards; ++i) shards_[i].Reset(kMinCapacity);
+KeyIndex::KeyIndex() : table_(new Table(kMinCapacity, ChunksFor(0))) {
+  order_ = std::make_unique<KeyOrder>(&table_.load()->arena);
 }
 
-KeyIndex::~KeyIndex() = default;
-
-KeyIndex::Shard& KeyIndex::ShardFor(uint64_t hash) const {
-  return shards_[hash % kShards];
+KeyIndex::~KeyIndex() {
+  order_.reset();
+  delete table_.load();
 }
 
 bool KeyIndex::Find(std::string_view key, IndexEntry* out) const {
   const uint64_t h = Hash(key);
-  Shard& s = ShardFor(h);
-  std::shared_lock lock(s.mu);
-  bool found;
-  const size_t slot = s.Probe(key, h, &found);
-  if (found) *out = Decode(s.EntryAt(slot));
-  return found;
-}
-
-bool KeyIndex::Upsert(std::string_view key, const IndexEntry& entry, IndexEntry* previous) {
-  const uint64_t h = Hash(key);
-  Shard& s = ShardFor(h);
-  std::unique_lock lock(s.mu);
-  bool found;
-  const size_t slot = s.Probe(key, h, &found);
-  if (!found) {
-    s.Insert(slot, h, key, entry);
-    return false;
-  }
-  char* p = s.EntryAt(slot);
-  *previous = Decode(p);
-  Encode(p, key, entry);  // same key, same size: in place
+  Epoch::ReadGuard guard;
+  const Table* t = table_.load(std::memory_order_seq_cst);
+  uint32_t ref = 0;
+  if (t->Lookup(key, h, &ref) == kNotFound) return false;
+  *out = IndexArena::Decode(t->arena.At(ref));
   return true;
 }
 
-bool KeyIndex::Erase(std::string_view key, IndexEntry* previous) {
+KeyIndex::Table* KeyIndex::PrepareWrite(size_t key_len) {
+  Table* t = table_.load(std::memory_order_relaxed);
+  const bool crowded = (t->live + t->tombstones + 1) * 5 > t->capacity * 4;
+  const bool wasteful = t->garbage_bytes > kMinGarbageBytes && t->garbage_bytes > t->live_bytes;
+  if (!crowded && !wasteful && t->arena.HasRoom(key_len)) return t;
+  Rebuild(CapacityFor(t->live + 1));
+  t = table_.load(std::memory_order_relaxed);
+  if (!t->arena.HasRoom(key_len)) {
+    std::fprintf(stderr, "httpkv: panic: key index arena full (%zu chunks)\n",
+                 t->arena.max_chunks());
+    std::abort();
+  }
+  return t;
+}
+
+// Copies the live entries in key order into a fresh table and arena, publishes it and frees
+// the old one once no reader can be inside it.
+void KeyIndex::Rebuild(size_t capacity) {
+  Table* old = table_.load(std::memory_order_relaxed);
+  auto fresh = std::make_unique<Table>(capacity, ChunksFor(old->live_bytes));
+  auto order = std::make_unique<KeyOrder>(&fresh->arena);
+  order_->ForEachFrom({}, true, [&](uint32_t& ref) {
+    const std::string_view key = old->arena.Key(ref);
+    const uint64_t h = Hash(key);
+    uint32_t current = ref;
+    if (old->arena.Superseded(ref)) old->Lookup(key, h, &current);  // the order's keys are live
+    const uint32_t moved = fresh->arena.AppendCopy(old->arena.At(current));
+    size_t i = fresh->Home(h);
+    while (fresh->tags[i].load(std::memory_order_relaxed) != kEmpty) i = (i + 1) & (capacity - 1);
+    fresh->refs[i].store(moved, std::memory_order_relaxed);
+    fresh->tags[i].store(TagOf(h), std::memory_order_relaxed);
+    order->Append(moved);
+    return true;
+  });
+  fresh->live = old->live;
+  fresh->live_bytes = old->live_bytes;
+  table_.store(fresh.release(), std::memory_order_seq_cst);  // publishes the relaxed stores
+  order_ = std::move(order);
+  Epoch::Synchronize();  // every reader that could have loaded old has left
+  delete old;
+}
+
+std::unique_lock<std::mutex> KeyIndex::LockWriter() const {
+  if (Epoch::InReadSection()) {  // a rebuild under mu_ would wait for this thread forever
+    std::fprintf(stderr, "httpkv: panic: KeyIndex written or listed inside a read section\n");
+    std::abort();
+  }
+  return std::unique_lock(mu_);
+}
+
+bool KeyIndex::Upsert(std::string_view key, const IndexEntry& entry, IndexEntry* previous) {
+  const auto lock = LockWriter();
+  Table* t = PrepareWrite(key.size());
   const uint64_t h = Hash(key);
-  Shard& s = ShardFor(h);
-  std::unique_lock lock(s.mu);
-  bool found;
-  const size_t slot = s.Probe(key, h, &found);
-  if (!found) return false;
-  *previous = Decode(s.EntryAt(slot));
-  s.Remove(slot);
+  uint32_t old_ref = 0;
+  size_t free_slot = 0;
+  const size_t slot = t->Lookup(key, h, &old_ref, &free_slot);
+  const uint32_t ref = t->arena.Append(key, entry);
+  const size_t bytes = IndexArena::EntryBytes(key.size());
+  if (slot != kNotFound) {
+    *previous = IndexArena::Decode(t->arena.At(old_ref));
+    t->refs[slot].store(ref, std::memory_order_release);  // readers see old or new, whole
+    t->arena.MarkSuperseded(old_ref);
+    t->garbage_bytes += bytes;
+    return true;
+  }
+  if (t->tags[free_slot].load(std::memory_order_relaxed) == kTombstone) --t->tombstones;
+  t->refs[free_slot].store(ref, std::memory_order_release);
+  t->tags[free_slot].store(TagOf(h), std::memory_order_release);  // after the ref
+  ++t->live;
+  t->live_bytes += bytes;
+  order_->Insert(ref);
+  size_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+bool KeyIndex::Erase(std::string_view key, IndexEntry* previous) {
+  const auto lock = LockWriter();
+  Table* t = PrepareWrite(0);
+  uint32_t ref = 0;
+  const size_t slot = t->Lookup(key, Hash(key), &ref);
+  if (slot == kNotFound) return false;
+  *previous = IndexArena::Decode(t->arena.At(ref));
+  t->tags[slot].store(kTombstone, std::memory_order_release);
+  const size_t bytes = IndexArena::EntryBytes(key.size());
+  --t->live;
+  ++t->tombstones;
+  t->live_bytes -= bytes;
+  t->garbage_bytes += bytes;
+  order_->Erase(key);
+  size_.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
 
 bool KeyIndex::UpdateLocation(std::string_view key, uint64_t version, uint32_t segment,
                               uint64_t offset) {
-  const uint64_t h = Hash(key);
-  Shard& s = ShardFor(h);
-  std::unique_lock lock(s.mu);
-  bool found;
-  const size_t slot = s.Probe(key, h, &found);
-  if (!found) return false;
-  char* p = s.EntryAt(slot);
-  IndexEntry e = Decode(p);
+  const auto lock = LockWriter();
+  Table* t = PrepareWrite(key.size());
+  uint32_t ref = 0;
+  const size_t slot = t->Lookup(key, Hash(key), &ref);
+  if (slot == kNotFound) return false;
+  IndexEntry e = IndexArena::Decode(t->arena.At(ref));
   if (e.version != version) return false;
   e.segment = segment;
   e.offset = offset;
-  Encode(p, key, e);
+  t->refs[slot].store(t->arena.Append(key, e), std::memory_order_release);
+  t->arena.MarkSuperseded(ref);
+  t->garbage_bytes += IndexArena::EntryBytes(key.size());
   return true;
 }
 
-// Bounded max-heap selection of the max smallest matching keys across all shards.
 void KeyIndex::Collect(std::string_view prefix, std::string_view after, size_t max,
                        std::vector<std::pair<std::string, IndexEntry>>* out) const {
   if (max == 0) return;
-  using Item = std::pair<std::string, IndexEntry>;
-  auto less = [](const Item& a, const Item& b) { return a.first < b.first; };
-  std::priority_queue<Item, std::vector<Item>, decltype(less)> heap(less);
-  for (size_t i = 0; i < kShards; ++i) {
-    std::shared_lock lock(shards_[i].mu);
-    shards_[i].ForEach([&](const char* p) {
-      const std::string_view key = KeyOf(p);
-      if (key <= after || !key.starts_with(prefix)) return;
-      if (heap.size() == max) {
-        if (key >= heap.top().first) return;
-        heap.pop();
-      }
-      heap.emplace(std::string(key), Decode(p));
-    });
-  }
-  const size_t base = out->size();
-  out->resize(base + heap.size());
-  for (size_t i = out->size(); i > base; --i) {
-    (*out)[i - 1] = std::move(const_cast<Item&>(heap.top()));
-    heap.pop();
-  }
-}
-
-size_t KeyIndex::size() const {
+  const auto lock = LockWriter();
+  const Table* t = table_.load(std::memory_order_relaxed);
+  // Keys with the prefix are one contiguous range: start at its beginning or after `after`,
+  // stop at the first key outside it.
+  const bool from_prefix = after < prefix;
   size_t n = 0;
-  for (size_t i = 0; i < kShards; ++i) {
-    std::shared_lock lock(shards_[i].mu);
-    n += shards_[i].size();
-  }
-  return n;
+  order_->ForEachFrom(from_prefix ? prefix : after, from_prefix, [&](uint32_t& ref) {
+    const std::string_view key = t->arena.Key(ref);
+    if (!key.starts_with(prefix)) return false;
+    if (t->arena.Superseded(ref)) t->Lookup(key, Hash(key), &ref);  // repoint the order
+    out->emplace_back(std::string(key), IndexArena::Decode(t->arena.At(ref)));
+    return ++n < max;
+  });
 }
 
 size_t KeyIndex::memory_bytes() const {
-  size_t n = 0;
-  for (size_t i = 0; i < kShards; ++i) {
-    std::shared_lock lock(shards_[i].mu);
-    n += shards_[i].memory();
-  }
-  return n;
+  const auto lock = LockWriter();
+  return table_.load(std::memory_order_relaxed)->memory_bytes() + order_->memory_bytes();
 }
 
 }  // namespace httpkv::storage

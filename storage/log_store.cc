@@ -21,10 +21,9 @@ using Clock = std::chrono::steady_clock;
 
 // A huge value grows the write buffer; give that memory back instead of keeping it forever.
 constexpr size_t kMaxRetainedWriteBuffer = 8u << 20;
-// Each index Collect costs O(keys) (see key_index.h): batches grow so a long scan needs only
-// O(log keys) of them.
-constexpr size_t kScanBatch = 256;
-constexpr size_t kMaxScanBatch = 64 * 1024;
+// Keys per index Collect: each page costs O(log keys + page) and holds the index's writer
+// mutex only while it is copied.
+constexpr size_t kScanPage = 256;
 // A reader racing with compaction re-resolves through the index at most this many times.
 constexpr int kMaxResolveAttempts = 64;
 
@@ -290,26 +289,25 @@ Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
 Status LogStore::Scan(
     const ScanOptions& opts,
     const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
-  std::vector<std::pair<std::string, IndexEntry>> batch;
+  std::vector<std::pair<std::string, IndexEntry>> page;
   std::string cursor(opts.after);
   std::string value;
   size_t remaining = opts.limit;
-  for (size_t batch_size = kScanBatch; remaining > 0;
-       batch_size = std::min(batch_size * 2, kMaxScanBatch)) {
-    const size_t want = std::min(batch_size, remaining);
-    batch.clear();
-    index_.Collect(opts.prefix, cursor, want, &batch);  // index lock held only in here
+  while (remaining > 0) {
+    const size_t want = std::min(kScanPage, remaining);
+    page.clear();
+    index_.Collect(opts.prefix, cursor, want, &page);
     size_t emitted = 0;
-    for (auto& [key, entry] : batch) {
+    for (auto& [key, entry] : page) {
       Status s = ReadResolved(key, &entry, &value);
-      if (s.IsNotFound()) continue;  // deleted since the batch was taken
+      if (s.IsNotFound()) continue;  // deleted since the page was taken
       if (!s.ok()) return s;
       ++emitted;
       if (!fn(key, value)) return Status::OK();
     }
-    if (batch.size() < want) break;  // ran out of matching keys
+    if (page.size() < want) break;  // ran out of matching keys
     remaining -= emitted;
-    cursor = std::move(batch.back().first);
+    cursor = std::move(page.back().first);
   }
   return Status::OK();
 }

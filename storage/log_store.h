@@ -2,7 +2,7 @@
 // (format: storage/FORMAT.md).
 //
 // Thread safety — every public method may be called from any thread concurrently.
-// Lock order: compact_mu_ -> write_mu_ -> KeyIndex's internal locks; sync_mu_, maint_mu_ and
+// Lock order: compact_mu_ -> write_mu_ -> KeyIndex's internal mutex; sync_mu_, maint_mu_ and
 // spare_mu_ are leaves. No lock is ever held while a user callback (SyncAsync's done) runs.
 //   * write_mu_ serialises writers (Put/Delete): precondition check, seq assignment, the
 //     append, rollover and the index update happen atomically under it. It guards active_,
@@ -169,7 +169,7 @@ class LogStore {
   // Index only, no disk I/O.
   Status Stat(std::string_view key, ValueMeta* meta) const;
   // fn(key, value) in key byte order until it returns false. Locations are snapshotted in
-  // batches under the index lock and read without it, so writers are never blocked by the
+  // pages under the index mutex and read without it, so writers are never blocked by the
   // reads; a write concurrent with a scan may or may not be seen.
   Status Scan(const ScanOptions& opts,
               const std::function<bool(std::string_view key, std::string_view value)>& fn) const;

@@ -17,8 +17,10 @@ import tempfile
 SCENARIOS = {
     "get-ka": "GET keep-alive",
     "get-p16": "GET pipelined x16",
+    "get-p16-wrk": "GET pipelined x16 (wrk)",
     "put-never": "PUT, fsync never",
     "put-everysec": "PUT, fsync everysec",
+    "put-everysec-p16": "PUT, fsync everysec, pipelined x16",
     "put-always": "PUT, fsync always",
     "post-create": "POST /create",
     "mixed": "90/10 get/put, zipf 0.99",
@@ -35,6 +37,10 @@ SCENARIO_NOTES = {
     "put-never": "httpkv `PUT /kv/key-N` (100,000 keys, 22-byte values, uniform) with "
                  "`--fsync never` vs Redis `SET` with `appendonly yes` + `appendfsync no`.",
     "put-everysec": "`--fsync everysec` vs `appendfsync everysec`.",
+    "put-everysec-p16": "as PUT, fsync everysec, with 16 requests in flight per connection "
+                        "(httpkv-bench --pipeline 16, redis-benchmark -P 16).",
+    "get-p16-wrk": "wrk -t1 -c64 with bench/compare/pipeline.lua (16 requests written per "
+                   "round trip): httpkv `GET /kv/key-1` vs the limit server's fixed answer.",
     "put-always": "`--fsync always` vs `appendfsync always`.",
     "post-create": "httpkv `POST /create` (`key-N:value`, 100,000 keys, uniform, fresh store, "
                    "`--fsync everysec`): first 201s, then more and more 409s as keys exist, "
@@ -54,6 +60,7 @@ SYSTEMS = {
     "redis": "Redis",
     "httpkv-wrk": "httpkv (wrk)",
     "nginx-wrk": "nginx (wrk)",
+    "limit-wrk": "limit server (wrk)",
 }
 PEERS = ["limit", "nginx", "redis"]  # real peers for "worst": nginx, redis
 
@@ -94,6 +101,13 @@ def ratios(runs, scenario, system, key):
     per_round = [mine[k][key] / theirs[k][key] for k in sorted(mine.keys() & theirs.keys())
                  if theirs[k][key]]
     return med(per_round), per_round
+
+
+def spread(per_round):
+    """(min–max) of per-round ratios, shown next to their median."""
+    if len(per_round) < 2:
+        return ""
+    return f"({min(per_round):.2f}–{max(per_round):.2f})"
 
 
 def fmt_num(x, digits=0):
@@ -324,10 +338,10 @@ def write(raw, meta_path, stem, perf_flat=None):
             if s in ("httpkv", "httpkv-wrk"):
                 rr = cr = "1"
             else:
-                r1, _ = ratios(runs, sc, s, "rps")
-                r2, _ = ratios(runs, sc, s, "per_cpu")
-                rr, cr = (f"**{fmt_num(r1, 2)}**" if r1 else "–",
-                          f"**{fmt_num(r2, 2)}**" if r2 else "–")
+                r1, p1 = ratios(runs, sc, s, "rps")
+                r2, p2 = ratios(runs, sc, s, "per_cpu")
+                rr, cr = (f"**{fmt_num(r1, 2)}** {spread(p1)}" if r1 else "–",
+                          f"**{fmt_num(r2, 2)}** {spread(p2)}" if r2 else "–")
             n2 = "n/a" if v["non2xx"] is None else f"{v['non2xx'] * 100:.0f}%"
             if v["errors"]:
                 n2 += f" ({v['errors']} errors)"

@@ -1,0 +1,60 @@
+-- HAProxy side of an httpkv cluster (loaded by haproxy.cfg with lua-load-per-thread); the
+-- per-request routing is not here but in haproxy.cfg's own rules (no Lua per request).
+--   service lua.httpkv_list    GET / and HEAD / merged over every node (listing.lua)
+--   service lua.httpkv_owners  POST /_cluster/owners?nodes=n1,n2: one owner per key line
+-- The nodes are the servers of the backends named node_<name> in haproxy.cfg, so the
+-- configuration file is the one list of nodes.
+local placement = require("placement")
+local listing = require("listing")
+
+local nodes -- array of {name=, addr=}, sorted by name; filled on first use (per thread)
+
+local function cluster_nodes()
+  if nodes == nil then
+    nodes = {}
+    for bname, backend in pairs(core.backends) do
+      local name = bname:match("^node_(.+)$")
+      if name then
+        -- A node being filled by `cluster.sh add` has no server yet: it owns keys (its
+        -- backend answers 503 for them) but is not listed (its keys are still on old nodes).
+        local addr = nil
+        for _, server in pairs(backend.servers) do addr = server:get_addr() end
+        nodes[#nodes + 1] = { name = name, addr = addr }
+      end
+    end
+    table.sort(nodes, function(a, b) return a.name < b.name end)
+  end
+  return nodes
+end
+
+local function node_names()
+  local names = {}
+  for i, n in ipairs(cluster_nodes()) do names[i] = n.name end
+  return names
+end
+
+core.register_service("httpkv_list", "http", function(applet)
+  local serving, names = {}, node_names()
+  for _, n in ipairs(cluster_nodes()) do
+    if n.addr then serving[#serving + 1] = n end
+  end
+  listing.serve(applet, serving, function(key) return placement.owner(applet.c, names, key) end)
+end)
+
+core.register_service("httpkv_owners", "http", function(applet)
+  local names = node_names()
+  local qs_nodes = (applet.qs or ""):match("nodes=([^&]*)")
+  if qs_nodes then
+    names = {}
+    for n in qs_nodes:gsub("%%2[Cc]", ","):gmatch("[^,]+") do names[#names + 1] = n end
+  end
+  local out = {}
+  local body = applet:receive() or ""
+  for key in body:gmatch("([^\n]*)\n") do out[#out + 1] = placement.owner(applet.c, names, key) end
+  local text = table.concat(out, "\n") .. (#out > 0 and "\n" or "")
+  applet:set_status(200)
+  applet:add_header("content-type", "text/plain")
+  applet:add_header("content-length", tostring(#text))
+  applet:start_response()
+  applet:send(text)
+end)

@@ -1,0 +1,348 @@
+"""tools/cluster.sh: several httpkv nodes behind HAProxy (see README "Several nodes").
+
+    cluster.sh start DIR [--nodes N] [--fsync POLICY] [--threads T]
+    cluster.sh kill DIR NODE | restart DIR NODE | add DIR | stop DIR
+
+State: DIR/cluster.json (the SPEC's keys: front, haproxy_pid, nodes[name, addr, pid,
+data_dir]; pids are null once stopped or killed) and DIR/options.json (flags the nodes were
+started with). `start` on a stopped DIR starts afresh on the same data dirs. Node nK listens on
+127.0.0.(K+1) with a port chosen at its first start and kept across restarts.
+"""
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+
+import processes
+import rebalance
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HAPROXY_DIR = os.path.join(REPO, "deploy", "haproxy")
+USAGE = __doc__.split("\n\n")[1]
+
+
+class UsageError(Exception):
+    pass
+
+
+def server_bin():
+    path = os.path.join(os.environ.get("HTTPKV_BIN_DIR", os.path.join(REPO, "build", "bin")),
+                        "httpkv-server")
+    if not os.access(path, os.X_OK):
+        raise UsageError(f"missing {path} (build it, or set HTTPKV_BIN_DIR)")
+    return path
+
+
+def haproxy_bin():
+    path = shutil.which("haproxy")
+    if not path:
+        raise UsageError("haproxy not found: install the Debian package haproxy "
+                         "(scripts/install-deps.sh test)")
+    return path
+
+
+def load(d):
+    try:
+        with open(os.path.join(d, "cluster.json")) as f:
+            state = json.load(f)
+        with open(os.path.join(d, "options.json")) as f:
+            return state, json.load(f)
+    except FileNotFoundError:
+        raise UsageError(f"no cluster in {d} (run: cluster.sh start {d})")
+
+
+def save(d, state):
+    tmp = os.path.join(d, "cluster.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(state, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, os.path.join(d, "cluster.json"))
+
+
+def node_of(state, name):
+    for n in state["nodes"]:
+        if n["name"] == name:
+            return n
+    raise UsageError(f"no node {name} (nodes: {', '.join(n['name'] for n in state['nodes'])})")
+
+
+def start_node(d, node, opts, addr):
+    extra = ["--fsync", opts["fsync"], "--threads", str(opts["threads"])]
+    log = os.path.join(d, node["name"], "server.log")
+    node["pid"], node["addr"] = processes.start_node(server_bin(), addr, node["data_dir"], log, extra)
+
+
+def nodes_line(state, frozen):
+    return " ".join(n["name"] + ("(frozen)" if n["name"] == frozen else "") for n in state["nodes"])
+
+
+def node_backend(node, frozen):
+    """backend node_NAME: the node as its only server; a frozen node (receiving its keys during
+    `add`) has no server and answers 503 + Retry-After itself."""
+    name = node["name"]
+    if name == frozen:
+        return (f"\nbackend node_{name}\n"
+                f"    http-request return status 503 content-type text/plain "
+                f"string \"node {name} is receiving its keys (cluster.sh add): retry\\n\" "
+                f"hdr Retry-After 1\n")
+    return (f"\nbackend node_{name}\n"
+            f"    http-error status 503 content-type text/plain string "
+            f"\"node {name} is unavailable\\n\"\n"
+            f"    server {name} {node['addr']}\n")
+
+
+def route_rules(nodes):
+    """Rendezvous hashing in HAProxy's own rules: txn.node = the nK with the highest
+    xxh32(txn.key, K); only a strictly higher score replaces, so ties stay with the lower K.
+    Scores are recomputed rather than stored: xxh32 is cheaper than a set-var."""
+    ranked = sorted(nodes, key=lambda n: int(n["name"][1:]))
+    rule = "    http-request set-var(txn.{}) {} if {{ {} }}".format
+    first, k0 = ranked[0]["name"], int(ranked[0]["name"][1:])
+    rules = [rule("node", f"str({first})", "var(txn.key) -m found"),
+             rule("best", f"var(txn.key),xxh32({k0})", "var(txn.key) -m found")]
+    for n in ranked[1:]:
+        k, name = int(n["name"][1:]), n["name"]
+        rules += [rule("node", f"str({name})", f"var(txn.key),xxh32({k}),sub(txn.best) gt 0"),
+                  rule("best", f"var(txn.key),xxh32({k})", f"var(txn.node) -m str {name}")]
+    return "\n".join(rules)
+
+
+def write_config(d, state, frozen=None):
+    with open(os.path.join(HAPROXY_DIR, "haproxy.cfg.in")) as f:
+        text = f.read()
+    nodes = state["nodes"]
+    backends = "".join(node_backend(n, frozen) for n in nodes)
+    servers = "\n".join(f"    server {n['name']} {n['addr']} check inter 1s" for n in nodes)
+    for name, value in (("@LUA_DIR@", HAPROXY_DIR), ("@FRONT@", state["front"]),
+                        ("@NODES@", nodes_line(state, frozen)),
+                        ("@ANY_SERVERS@", servers), ("@NODE_BACKENDS@", backends),
+                        ("@ROUTE_RULES@", route_rules(nodes))):
+        text = text.replace(name, value)
+    path = os.path.join(d, "haproxy", "haproxy.cfg")
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def wait_front(state, frozen=None, timeout=15.0):
+    """Until the front's /healthz names exactly the nodes of state (a reload took effect)."""
+    want = ("ok " + nodes_line(state, frozen) + "\n").encode()
+    processes.wait_until(lambda: processes.http_get(state["front"], "/healthz") == (200, want),
+                         timeout, f"HAProxy on {state['front']} to route to every node")
+
+
+def start_haproxy(d, state):
+    """Starts HAProxy (master-worker) on state["front"]; a port taken between choosing and
+    binding it is replaced by another (three tries)."""
+    log = os.path.join(d, "haproxy", "haproxy.log")
+    for attempt in range(3):
+        cfg = write_config(d, state)
+        pid = processes.spawn([haproxy_bin(), "-W", "-f", cfg], log)
+        state["haproxy_pid"] = pid
+        try:
+            processes.wait_until(lambda: not processes.alive(pid, "haproxy") or
+                                 processes.http_get(state["front"], "/healthz")[0] == 200,
+                                 15, f"HAProxy to answer on {state['front']}")
+            if processes.alive(pid, "haproxy"):
+                return wait_front(state)
+        except RuntimeError as e:
+            processes.stop(pid, "haproxy")
+            raise RuntimeError(f"{e} (see {log})")
+        state["front"] = f"127.0.0.1:{processes.free_port('127.0.0.1')}"
+    raise RuntimeError(f"HAProxy did not start (see {log})")
+
+
+def running(state, _opts=None):
+    """True if any process of the cluster in state still runs."""
+    name = os.path.basename(server_bin())
+    return processes.alive(state.get("haproxy_pid"), "haproxy") or any(
+        processes.alive(n["pid"], name) for n in state["nodes"])
+
+
+def cmd_start(d, args):
+    opts = {"fsync": "everysec", "threads": 1}
+    count = 3
+    while args:
+        flag = args.pop(0)
+        if flag not in ("--nodes", "--fsync", "--threads") or not args:
+            raise UsageError(f"unknown or incomplete flag {flag}")
+        value = args.pop(0)
+        if flag == "--fsync":
+            if value not in ("always", "everysec", "never"):
+                raise UsageError("--fsync must be always, everysec or never")
+            opts["fsync"] = value
+        elif not value.isdigit() or not 1 <= int(value) <= 250:
+            raise UsageError(f"{flag} must be an integer from 1 to 250")
+        elif flag == "--nodes":
+            count = int(value)
+        else:
+            opts["threads"] = int(value)
+    if os.path.exists(os.path.join(d, "cluster.json")) and running(*load(d)):
+        raise UsageError(f"{d} holds a running cluster (cluster.sh stop {d} first, or another DIR)")
+    haproxy_bin()
+    os.makedirs(os.path.join(d, "haproxy"), exist_ok=True)
+    d = os.path.abspath(d)
+    with open(os.path.join(d, "options.json"), "w") as f:
+        json.dump(opts, f)
+    state = {"front": f"127.0.0.1:{processes.free_port('127.0.0.1')}", "haproxy_pid": None,
+             "nodes": []}
+    try:
+        for i in range(1, count + 1):
+            add_node(d, state, opts)
+        start_haproxy(d, state)
+    finally:
+        save(d, state)
+    print(f"cluster: front {state['front']}, {count} nodes, state in {d}/cluster.json")
+
+
+def add_node(d, state, opts):
+    i = len(state["nodes"]) + 1
+    node = {"name": f"n{i}", "addr": None, "pid": None,
+            "data_dir": os.path.join(d, f"n{i}", "data")}
+    os.makedirs(os.path.join(d, node["name"]), exist_ok=True)
+    state["nodes"].append(node)
+    start_node(d, node, opts, f"127.0.0.{i + 1}:0")
+    return node
+
+
+def cmd_kill(d, args):
+    state, _ = load(d)
+    node = node_of(state, args[0])
+    name = os.path.basename(server_bin())
+    if processes.alive(node["pid"], name):
+        os.kill(node["pid"], signal.SIGKILL)
+        processes.wait_until(lambda: not processes.alive(node["pid"], name), 5, "the node to die")
+    node["pid"] = None
+    save(d, state)
+    print(f"cluster: killed {node['name']} ({node['addr']})")
+
+
+def cmd_restart(d, args):
+    state, opts = load(d)
+    node = node_of(state, args[0])
+    processes.stop(node["pid"], os.path.basename(server_bin()))
+    start_node(d, node, opts, node["addr"])
+    save(d, state)
+    print(f"cluster: {node['name']} back on {node['addr']}")
+
+
+def log_tail(path, lines=5):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def reload_haproxy(d, state, frozen=None):
+    """New configuration, same master pid; returns once old workers (old routing) are gone."""
+    master = state["haproxy_pid"]
+    old_workers = processes.children(master)
+    write_config(d, state, frozen)
+    # A USR2 that reaches the master while it is still starting up after the previous reload
+    # is lost; send it again until the front answers with the new configuration.
+    for attempt in range(8):
+        os.kill(master, signal.SIGUSR2)
+        try:
+            wait_front(state, frozen, timeout=2.0)
+            break
+        except RuntimeError as e:
+            if attempt == 7:
+                raise RuntimeError(f"{e}; last lines of {d}/haproxy/haproxy.log:\n"
+                                   + log_tail(os.path.join(d, "haproxy", "haproxy.log")))
+    processes.wait_until(lambda: not any(processes.alive(w, "haproxy") for w in old_workers),
+                         15, "the old HAProxy workers to finish")
+
+
+def roll_back(d, state, new):
+    """add failed before the new node went live: the old nodes still hold every key (nothing
+    was deleted); route to them again and stop the new node."""
+    state["nodes"].remove(new)
+    reload_haproxy(d, state)
+    processes.stop(new["pid"], os.path.basename(server_bin()))
+    save(d, state)
+    shutil.rmtree(os.path.join(d, new["name"]), ignore_errors=True)
+    print(f"cluster: add failed; rolled back to {len(state['nodes'])} nodes", file=sys.stderr)
+
+
+def cmd_add(d, args):
+    state, opts = load(d)
+    d = os.path.abspath(d)
+    old_nodes = [dict(n) for n in state["nodes"]]
+    started = time.monotonic()
+    new = add_node(d, state, opts)
+    save(d, state)
+    names = [n["name"] for n in state["nodes"]]
+    mover = rebalance.Mover(state["front"], old_nodes, new, names)
+    try:
+        try:
+            mover.copy()
+            frozen_at = time.monotonic()
+            reload_haproxy(d, state, frozen=new["name"])
+            mover.catch_up()
+            reload_haproxy(d, state)
+            frozen = time.monotonic() - frozen_at
+        except (RuntimeError, OSError):
+            roll_back(d, state, new)
+            raise
+        mover.drop_old()
+    finally:
+        mover.close()
+    took = time.monotonic() - started
+    rate = mover.moved / took if took > 0 else 0
+    print(f"cluster: added {new['name']} on {new['addr']}; moved {mover.moved} of "
+          f"{mover.scanned} keys in {took:.2f}s ({rate:.0f} keys/s); its keys answered 503 "
+          f"for {frozen:.2f}s")
+
+
+def cmd_stop(d, args):
+    try:
+        state, _ = load(d)
+    except UsageError:
+        print(f"cluster: nothing to stop in {d}")
+        return
+    master = state.get("haproxy_pid")
+    workers = processes.children(master) if processes.alive(master, "haproxy") else []
+    processes.stop(master, "haproxy")
+    for w in workers:
+        processes.stop(w, "haproxy", signal.SIGKILL)
+    name = os.path.basename(server_bin())
+    for node in state["nodes"]:
+        processes.stop(node["pid"], name)
+        node["pid"] = None
+    state["haproxy_pid"] = None
+    save(d, state)
+    print(f"cluster: stopped {len(state['nodes'])} nodes and HAProxy")
+
+
+COMMANDS = {"start": (cmd_start, None), "kill": (cmd_kill, 1), "restart": (cmd_restart, 1),
+            "add": (cmd_add, 0), "stop": (cmd_stop, 0)}
+
+
+def main(argv):
+    if len(argv) >= 1 and argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if len(argv) < 2 or argv[0] not in COMMANDS:
+        print(USAGE, file=sys.stderr)
+        return 2
+    fn, nargs = COMMANDS[argv[0]]
+    args = argv[2:]
+    try:
+        if nargs is not None and len(args) != nargs:
+            raise UsageError(f"{argv[0]} takes {'DIR NODE' if nargs else 'DIR'}")
+        fn(argv[1], args)
+    except UsageError as e:
+        print(f"cluster: {e}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as e:
+        print(f"cluster: {argv[0]} failed: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,86 @@
+"""Pipelined HTTP/1.1 requests to one httpkv node over one connection (the mover's transport:
+a batch of requests is written at once, then the answers are read in order)."""
+import socket
+import threading
+
+BATCH = 200
+
+
+class Answer:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+
+class Pipeline:
+    def __init__(self, addr, timeout=30):
+        host, port = addr.rsplit(":", 1)
+        self.addr, self.sock = addr, socket.create_connection((host, int(port)), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _read_more(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError(f"{self.addr} closed the connection")
+        self.buf += chunk
+
+    def _answer(self, method):
+        while (end := self.buf.find(b"\r\n\r\n")) < 0:
+            self._read_more()
+        lines = self.buf[:end].split(b"\r\n")
+        self.buf = self.buf[end + 4:]
+        status = int(lines[0].split(b" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower().decode()] = value.strip().decode("latin-1")
+        if "chunked" in headers.get("transfer-encoding", "") and method != "HEAD":
+            return Answer(status, headers, self._chunked_body())
+        length = 0 if method == "HEAD" or status in (204, 304) else int(headers.get("content-length", 0))
+        while len(self.buf) < length:
+            self._read_more()
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return Answer(status, headers, body)
+
+    def _line(self):
+        while (end := self.buf.find(b"\r\n")) < 0:
+            self._read_more()
+        line, self.buf = self.buf[:end], self.buf[end + 2:]
+        return line
+
+    def _chunked_body(self):
+        parts = []
+        while True:
+            size = int(self._line().split(b";")[0], 16)
+            if size == 0:
+                while self._line():  # trailer fields, then the empty line
+                    pass
+                return b"".join(parts)
+            while len(self.buf) < size + 2:
+                self._read_more()
+            parts.append(self.buf[:size])
+            self.buf = self.buf[size + 2:]
+
+    def run(self, requests):
+        """requests: [(method, path, body or None, {header: value})] -> [Answer] in order."""
+        answers = []
+        for i in range(0, len(requests), BATCH):
+            batch = requests[i:i + BATCH]
+            out = []
+            for method, path, body, headers in batch:
+                head = [f"{method} {path} HTTP/1.1", f"Host: {self.addr}"]
+                head += [f"{k}: {v}" for k, v in headers.items()]
+                if body is not None:
+                    head.append(f"Content-Length: {len(body)}")
+                out.append(("\r\n".join(head) + "\r\n\r\n").encode() + (body or b""))
+            # Written by a second thread while this one reads: a node answering faster than we
+            # send can never fill both socket buffers and stall us (large GET values).
+            sender = threading.Thread(target=self.sock.sendall, args=(b"".join(out),))
+            sender.start()
+            try:
+                answers += [self._answer(m) for m, _, _, _ in batch]
+            finally:
+                sender.join()
+        return answers
