@@ -134,6 +134,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const bool head = request_.method == http::Method::kHead;
   if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
   WriteReply(conn, reply, head, ch);
+  routes_.EndRead();  // the body (a view into the store) is copied: end the read section
   const auto latency = RequestLatency(s);
   metrics_.RecordRequest(request_.method, reply.route, reply.status, latency);
   if (access_log_) {

@@ -111,6 +111,7 @@ class HttpWorker final : public reactor::ConnectionHandler {
   void AwaitDurability(reactor::Connection& conn, HttpSession& s);
   void StartSync();
   void OnDurable(uint64_t token, const storage::Status& st);
+  static void OnSyncDone(void* ctx, const storage::Status& st);  // store's sync thread
 
   reactor::EventLoop loop_;
   std::unique_ptr<reactor::Listener> listener_;

@@ -2,8 +2,8 @@
 //
 // Each worker keeps at most one SyncAsync in flight, for the highest token any of its
 // connections waits on; when it completes, every connection covered is released and, if
-// some wait on later writes, the next one starts. The callbacks capture two words, so
-// std::function stores them inline: waiting allocates nothing per request.
+// some wait on later writes, the next one starts. The store's callback is a plain function and
+// the posted task captures one word, so waiting allocates nothing per request.
 #include <spdlog/spdlog.h>
 
 #include "server/http_worker.h"
@@ -25,17 +25,21 @@ void HttpWorker::AwaitDurability(Connection& conn, HttpSession& s) {
 }
 
 void HttpWorker::StartSync() {
-  const uint64_t token = sync_wanted_;
-  sync_inflight_ = token;
+  sync_inflight_ = sync_wanted_;
   // The store's sync thread runs one fdatasync for every write queued so far (all
   // connections, all threads) and calls back, usually on that thread: hop to this loop.
-  store_->SyncAsync(token, [this, token](storage::Status st) {
-    if (st.ok()) {
-      loop_.Post([this, token] { OnDurable(token, storage::Status::OK()); });
-    } else {
-      loop_.Post([this, token, st = std::move(st)] { OnDurable(token, st); });
-    }
-  });
+  store_->SyncAsync(sync_inflight_, &HttpWorker::OnSyncDone, this);
+}
+
+// On the store's sync thread (or inline when already durable). Only the loop thread reads
+// or writes sync_inflight_, so the token is taken there.
+void HttpWorker::OnSyncDone(void* ctx, const storage::Status& st) {
+  auto* self = static_cast<HttpWorker*>(ctx);
+  if (st.ok()) {
+    self->loop_.Post([self] { self->OnDurable(self->sync_inflight_, storage::Status::OK()); });
+  } else {
+    self->loop_.Post([self, st] { self->OnDurable(self->sync_inflight_, st); });
+  }
 }
 
 void HttpWorker::OnDurable(uint64_t token, const storage::Status& st) {

@@ -35,6 +35,7 @@ int KvRoutes::EarlyStatus(const http::Request& req) {
 }
 
 Reply KvRoutes::Handle(const http::Request& req) {
+  read_pin_.reset();  // a caller that skipped EndRead() must not pin the store for long
   const RouteMatch m = MatchRoute(req.path);
   Reply r = Dispatch(req, m);
   r.route = m.route;
@@ -150,11 +151,20 @@ Reply KvRoutes::HandleKv(const http::Request& req, std::string_view raw_key) {
 
 Reply KvRoutes::GetKv(const http::Request& req) {
   storage::ValueMeta meta;
+  std::string_view value;
   const std::string_view inm = req.Find("If-None-Match");
   const bool head = req.method == Method::kHead;
+  // The body is a view into the segment mapping: the read section stays open until the
+  // worker has serialized the reply (EndRead), so the value is copied once, into the output.
+  auto read = [&] {
+    read_pin_.emplace();
+    return store_->Read(scratch_.key, [&](std::string_view v, const storage::ValueMeta& m) {
+      value = v;
+      meta = m;
+    });
+  };
   // HEAD and conditional GETs are answered from the index without reading the value.
-  Status st = (head || !inm.empty()) ? store_->Stat(scratch_.key, &meta)
-                                     : store_->Get(scratch_.key, &scratch_.value, &meta);
+  Status st = (head || !inm.empty()) ? store_->Stat(scratch_.key, &meta) : read();
   if (st.code() == Status::Code::kNotFound) return Text(404, "key not found\n");
   if (!st.ok()) return StoreError(st);
   FormatEtag(meta.version, &scratch_.etag);
@@ -170,13 +180,13 @@ Reply KvRoutes::GetKv(const http::Request& req) {
     return r;
   }
   if (!inm.empty()) {  // condition not met: now read the value
-    st = store_->Get(scratch_.key, &scratch_.value, &meta);
+    st = read();
     if (!st.ok())
       return st.code() == Status::Code::kNotFound ? Text(404, "key not found\n") : StoreError(st);
     FormatEtag(meta.version, &scratch_.etag);
     r.etag = scratch_.etag;
   }
-  r.body = scratch_.value;
+  r.body = value;
   return r;
 }
 

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/request.h"
@@ -25,8 +26,11 @@ class KvRoutes {
 
   KvRoutes(storage::LogStore* store, const ServerOptions* opts, MetricsRenderer metrics);
 
-  // Answers one complete request.
+  // Answers one complete request. A GET reply's body may view a value inside the store's
+  // segment mapping, valid until EndRead(): serialize the reply, then call EndRead() at once
+  // (the read section must not span blocking or waiting; the next Handle() also ends it).
   Reply Handle(const http::Request& req);
+  void EndRead() { read_pin_.reset(); }
 
   // For Expect: 100-continue — 0 if the body will be read, else the final status to send
   // instead (404, 405, 501), decided from the head alone.
@@ -52,6 +56,8 @@ class KvRoutes {
   MetricsRenderer metrics_;
   RouteScratch scratch_;
   std::unique_ptr<ListingCursor> cursor_;  // the listing being rendered by Handle()
+  // Read section holding the mapping a GET reply's body points into (storage/epoch.h).
+  std::optional<storage::Epoch::ReadGuard> read_pin_;
 };
 
 // Listings up to this size are answered with Content-Length; larger ones are streamed

@@ -84,6 +84,24 @@ void RenderLatency(const std::vector<const WorkerMetrics*>& ws, std::string* out
   }
 }
 
+// A store histogram; scale converts its unit to the metric's (1e-9: ns -> seconds).
+void RenderStoreHistogram(const char* name, const char* help, const storage::HistogramSnapshot& h,
+                          double scale, std::string* out) {
+  fmt::format_to(std::back_inserter(*out), "# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < h.counts.size(); ++b) {
+    cumulative += h.counts[b];
+    if (b < h.bounds.size()) {
+      fmt::format_to(std::back_inserter(*out), "{}_bucket{{le=\"{}\"}} {}\n", name,
+                     static_cast<double>(h.bounds[b]) * scale, cumulative);
+    } else {
+      fmt::format_to(std::back_inserter(*out), "{}_bucket{{le=\"+Inf\"}} {}\n", name, cumulative);
+    }
+  }
+  fmt::format_to(std::back_inserter(*out), "{0}_sum {1}\n{0}_count {2}\n", name,
+                 static_cast<double>(h.sum) * scale, cumulative);
+}
+
 }  // namespace
 
 void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage::Stats& store,
@@ -117,12 +135,17 @@ void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage
   Gauge(out, "httpkv_log_appends_total", "Records appended to the log.", "counter", store.appends);
   Gauge(out, "httpkv_segments", "Log segment files.", "gauge", store.segments);
   Gauge(out, "httpkv_compactions_total", "Completed compactions.", "counter", store.compactions);
-  Gauge(out, "httpkv_fsyncs_total", "fdatasync calls on the log.", "counter", store.fsyncs);
+  Gauge(out, "httpkv_fsyncs_total", "fdatasync calls on segments (the log and the preallocated spare).", "counter", store.fsyncs);
   Gauge(out, "httpkv_fsync_errors_total", "Failed fdatasync calls.", "counter", store.fsync_errors);
   fmt::format_to(std::back_inserter(*out),
                  "# HELP httpkv_fsync_seconds_total Time spent in fdatasync.\n"
                  "# TYPE httpkv_fsync_seconds_total counter\nhttpkv_fsync_seconds_total {}\n",
                  static_cast<double>(store.fsync_ns_total) / 1e9);
+  RenderStoreHistogram("httpkv_fdatasync_seconds", "Latency of each fdatasync of a segment.",
+                       store.fsync_latency_ns, 1e-9, out);
+  RenderStoreHistogram("httpkv_writes_per_fdatasync",
+                       "Writes made durable by each fdatasync of the log (group commit).",
+                       store.writes_per_fsync, 1.0, out);
 }
 
 }  // namespace httpkv::server

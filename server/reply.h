@@ -1,6 +1,7 @@
 // Reply: what a route handler decided, before it is serialized. Views point into the
-// request, static text, or the worker's RouteScratch, all alive until the reply is
-// written. Keeping handlers free of wire details makes HEAD and errors uniform.
+// request, static text, the worker's RouteScratch, or (a GET's body) the store's segment
+// mapping pinned by KvRoutes until EndRead(), all alive until the reply is written. Keeping
+// handlers free of wire details makes HEAD and errors uniform.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +46,6 @@ struct ListingCursor;
 
 struct RouteScratch {
   std::string key;
-  std::string value;
   std::string body;
   std::string etag;
   std::string location;

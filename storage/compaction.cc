@@ -123,7 +123,8 @@ Status ResolveCompactionLeftovers(const std::string& dir, std::vector<std::strin
   if (Status s = ListDataDir(dir, &ls); !s.ok()) return s;  // temps left = not adopted
   for (const std::string& name : ls.temps) {
     unlink((dir + "/" + name).c_str());
-    notes->push_back("removed leftover temp file " + name);
+    // The spare segment holds only zeros: recreated when needed, nothing to report.
+    if (name != kSpareSegment) notes->push_back("removed leftover temp file " + name);
   }
   if (ls.compact_marker) unlink(marker.c_str());
   if (ls.compact_marker || !ls.temps.empty()) return FsyncDir(dir);

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,86 +76,13 @@ Status LogStore::OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Seg
   return OpenSegmentAt(opts_.dir, id, writable, out);
 }
 
-// Applies every segment in id order. The active segment is the newest one without a hint
-// file (sealed segments and compaction outputs always get one); none -> start a new one.
-Status LogStore::LoadSegments() {
-  DirListing ls;
-  if (Status s = ListDataDir(opts_.dir, &ls); !s.ok()) return s;
-  auto has_hint = [&](uint32_t id) {
-    return std::binary_search(ls.hints.begin(), ls.hints.end(), id);
-  };
-  std::optional<uint32_t> active_id;
-  for (uint32_t id : ls.segments) {
-    if (!has_hint(id)) active_id = id;
-  }
-  RecoveryState state;
-  std::string hint;
-  for (uint32_t id : ls.segments) {
-    const bool active = active_id == id;
-    std::shared_ptr<Segment> seg;
-    if (Status s = OpenSegmentFile(id, active, &seg); !s.ok()) return s;
-    hint.clear();
-    if (!active && has_hint(id)) {
-      Status s = ReadWholeFile(opts_.dir + "/" + HintFileName(id), &hint);
-      if (s.ok()) s = ValidateHint(hint, id, seg->size.load());
-      if (!s.ok()) {
-        recovery_.warnings.push_back(HintFileName(id) + ": " + s.ToString() + "; scanning " +
-                                     seg->name + " instead");
-        hint.clear();
-      }
-    }
-    seg->has_hint = !hint.empty();
-    if (!active && hint.empty()) hints_wanted_ = true;  // the maintenance thread writes it
-    uint64_t end = 0;
-    if (Status s = RecoverSegment(*seg, hint, active, &index_, &state, &recovery_, &end); !s.ok()) {
-      return s;
-    }
-    seg->size = end;
-    if (!active) seg->MapSealed();
-    disk_bytes_ += end;
-    segments_.emplace(id, seg);
-    if (active) {
-      active_ = seg;
-      end_offset_ = end;
-    }
-  }
-  next_segment_id_ = ls.segments.empty() ? 1 : ls.segments.back() + 1;
-  for (uint32_t id : ls.hints) {  // hints whose segment is gone (e.g. removed by hand)
-    if (!segments_.contains(id)) unlink((opts_.dir + "/" + HintFileName(id)).c_str());
-  }
-  if (!active_) {
-    if (Status s = CreateActiveSegment(next_segment_id_++); !s.ok()) return s;
-  }
-  recovery_.live_keys = index_.size();
-  next_seq_ = state.max_seq + 1;
-  live_bytes_ = state.live_bytes;
-  return Status::OK();
-}
-
-// Creates and installs a new empty active segment (caller holds write_mu_ or is Open).
-Status LogStore::CreateActiveSegment(uint32_t id) {
-  const std::string path = opts_.dir + "/" + SegmentFileName(id);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create " + path, errno);
-  auto seg = std::make_shared<Segment>(id, fd, 0);
-  // Make the new file's directory entry durable, or a crash could lose the whole segment.
-  if (Status s = FsyncDir(opts_.dir); !s.ok()) {
-    unlink(path.c_str());
-    return s;
-  }
-  {
-    std::unique_lock lock(seg_mu_);
-    segments_.emplace(id, seg);
-  }
-  active_ = std::move(seg);
-  end_offset_ = 0;
-  return Status::OK();
-}
-
 LogStore::~LogStore() {
   StopMaintenance();
   StopSyncer();
   if (active_) (void)SyncActive();  // every policy syncs on close; nobody to report to
+  DropSpare();
+  FreeRetiredTables();
+  delete table_.exchange(nullptr);
 }
 
 Status LogStore::Put(std::string_view key, std::string_view value, Precondition pre,
@@ -193,6 +119,7 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   IndexEntry prev;
   index_.Upsert(key, IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq},
                 &prev);
+  if (existed && old.segment == active_->id) active_has_dead_ = true;
   // Unsigned wrap-around makes a single fetch_add of (new - old) exact.
   live_bytes_.fetch_add(RecordSize(key.size(), value.size()) -
                         (existed ? RecordSize(key.size(), old.value_size) : 0));
@@ -217,6 +144,7 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
   if (Status s = AppendLocked(&offset); !s.ok()) return s;
   ++next_seq_;
   index_.Erase(key, &old);
+  active_has_dead_ = true;  // the tombstone itself is dead weight
   live_bytes_.fetch_sub(RecordSize(key.size(), old.value_size));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);
@@ -224,8 +152,9 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
 }
 
 // Writes write_buf_ at the end of the active segment, rolling over first if it would grow
-// past segment_bytes. On failure the file is cut back to its previous length so it never
-// ends in a half record, and the store stays usable.
+// past its capacity (segment_bytes, or the size of a segment made for one larger record).
+// On failure the file is cut back to its previous length so it never ends in a half record,
+// and the store stays usable.
 Status LogStore::AppendLocked(uint64_t* offset) {
   Segment& seg0 = *active_;
   if (tail_dirty_) {
@@ -234,8 +163,8 @@ Status LogStore::AppendLocked(uint64_t* offset) {
     }
     tail_dirty_ = false;
   }
-  if (end_offset_ > 0 && end_offset_ + write_buf_.size() > opts_.segment_bytes) {
-    if (Status s = RollOverLocked(); !s.ok()) return s;
+  if (end_offset_ + write_buf_.size() > active_capacity_) {
+    if (Status s = RollOverLocked(write_buf_.size()); !s.ok()) return s;
   }
   Segment& seg = *active_;
   const char* p = write_buf_.data();
@@ -260,38 +189,30 @@ Status LogStore::AppendLocked(uint64_t* offset) {
   *offset = end_offset_;
   disk_bytes_.fetch_add(pos - end_offset_, std::memory_order_relaxed);
   log_pos_.fetch_add(pos - end_offset_, std::memory_order_release);
+  const bool half_full = end_offset_ <= active_capacity_ / 2 && pos > active_capacity_ / 2;
   end_offset_ = pos;
   seg.size.store(pos, std::memory_order_release);
   appends_.fetch_add(1, std::memory_order_relaxed);
   if (write_buf_.capacity() > kMaxRetainedWriteBuffer) std::string().swap(write_buf_);
-  return Status::OK();
-}
-
-// Seals the active segment (fdatasync, so every sealed segment is durable and a sync token
-// only ever depends on the active one) and starts the next. The hint file for the sealed
-// segment and a compaction check are left to the maintenance thread.
-Status LogStore::RollOverLocked() {
-  if (Status s = SyncLockedSegment(*active_, log_pos_.load()); !s.ok()) return s;
-  active_->MapSealed();  // no appends after this point
-  if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1)); !s.ok()) return s;
-  const uint64_t disk = disk_bytes_.load(), live = live_bytes_.load();
-  const bool compact = opts_.compact_dead_ratio < 1.0 && disk > 0 &&
-                       static_cast<double>(disk - std::min(disk, live)) >
-                           opts_.compact_dead_ratio * static_cast<double>(disk);
-  {
-    std::lock_guard lock(maint_mu_);
-    hints_wanted_ = true;
-    compact_requested_ = compact_requested_ || compact;
+  if (half_full) {  // zero-fill the next segment while this one fills up
+    {
+      std::lock_guard lock(maint_mu_);
+      spare_wanted_ = true;
+    }
+    maint_cv_.notify_one();
   }
-  maint_cv_.notify_one();
   return Status::OK();
 }
 
 Status LogStore::AfterAppendLocked() {
+  // At least half a segment's worth of dead bytes, so a small store is not compacted (and
+  // its active segment sealed) after every few overwrites.
+  MaybeRequestCompaction(std::max<uint64_t>(opts_.segment_bytes / 2, 1));
   switch (opts_.fsync) {
     case FsyncPolicy::kAlways:
       if (opts_.group_commit) return Status::OK();  // the caller uses SyncAsync
-      return SyncLockedSegment(*active_, log_pos_.load(std::memory_order_relaxed));
+      return SyncLockedSegment(*active_, log_pos_.load(std::memory_order_relaxed),
+                               appends_.load(std::memory_order_relaxed));
     case FsyncPolicy::kEverySec:
       unsynced_.store(true, std::memory_order_release);  // after the write, never before
       return Status::OK();
@@ -301,27 +222,61 @@ Status LogStore::AfterAppendLocked() {
   return Status::OK();
 }
 
-// Reads the value at *e, holding the segment table shared across the pread (no refcount
-// traffic on the hot path). If compaction dropped e's segment meanwhile, the index entry has
-// moved: re-read it and retry. NotFound if the key vanished in between.
-Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const {
+// Every segment is read from its mapping, whatever it is. Everything the index claims
+// (type, lengths, seq, key bytes) is checked along with the CRC. If compaction dropped e's
+// segment meanwhile, the index entry has moved: re-read it and retry. NotFound if the key
+// vanished in between.
+Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e,
+                                      std::string_view* value) const {
   for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
-    {
-      std::shared_lock lock(seg_mu_);
-      auto it = segments_.find(e->segment);
-      if (it != segments_.end()) return ReadValue(*it->second, key, *e, value);
+    const Segment* seg = table_.load()->Find(e->segment);
+    if (seg == nullptr) {
+      if (!index_.Find(key, e)) return Status::NotFound();
+      continue;
     }
-    if (!index_.Find(key, e)) return Status::NotFound();
+    const uint64_t record_len = kRecordHeaderSize + key.size() + e->value_size;
+    const char* map = seg->map();
+    // Within the records (never the active segment's unwritten pages past EOF, which would
+    // fault), and within the mapping.
+    const uint64_t limit = std::min(seg->map_len(), seg->size.load(std::memory_order_acquire));
+    if (map != nullptr && e->offset <= limit && record_len <= limit - e->offset) {
+      const char* rec = map + e->offset;
+      RecordHeader h;
+      const std::string_view disk_key(rec + kRecordHeaderSize, key.size());
+      const std::string_view disk_value(rec + kRecordHeaderSize + key.size(), e->value_size);
+      if (ParseHeader(rec, kRecordHeaderSize, &h) == DecodeStatus::kOk &&
+          h.type == RecordType::kPut && h.key_len == key.size() && h.value_len == e->value_size &&
+          h.seq == e->version && disk_key == key &&
+          ComputeRecordCrc(rec, disk_key, disk_value) == h.crc) {
+        *value = disk_value;
+        return Status::OK();
+      }
+    }
+    return Status::Corruption(seg->name + ": record at offset " + std::to_string(e->offset) +
+                              " failed verification");
   }
   return Status::Corruption("index points at missing segment " + SegmentFileName(e->segment));
 }
 
+Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const {
+  Epoch::ReadGuard guard;
+  std::string_view view;
+  Status s = ResolveInReadSection(key, e, &view);
+  if (s.ok()) {
+    value->assign(view);
+  } else {
+    value->clear();
+  }
+  return s;
+}
+
 Status LogStore::Get(std::string_view key, std::string* value, ValueMeta* meta) const {
-  IndexEntry e;
-  if (!index_.Find(key, &e)) return Status::NotFound();
-  if (Status s = ReadResolved(key, &e, value); !s.ok()) return s;
-  if (meta != nullptr) *meta = ValueMeta{e.version, e.value_size};
-  return Status::OK();
+  Status s = Read(key, [&](std::string_view v, const ValueMeta& m) {
+    value->assign(v);
+    if (meta != nullptr) *meta = m;
+  });
+  if (!s.ok()) value->clear();
+  return s;
 }
 
 Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
@@ -329,53 +284,6 @@ Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
   if (!index_.Find(key, &e)) return Status::NotFound();
   if (meta != nullptr) *meta = ValueMeta{e.version, e.value_size};
   return Status::OK();
-}
-
-// Sealed segments are read from their mapping; everything else with one preadv. Either way
-// everything the index claims (type, lengths, seq, key bytes) is checked along with the CRC.
-Status LogStore::ReadValue(const Segment& seg, std::string_view key, const IndexEntry& e,
-                           std::string* value) const {
-  uint64_t map_len = 0;
-  const char* map = seg.mapped(&map_len);
-  const uint64_t record_len = kRecordHeaderSize + key.size() + e.value_size;
-  if (map != nullptr && e.offset <= map_len && record_len <= map_len - e.offset) {
-    const char* rec = map + e.offset;
-    RecordHeader h;
-    const std::string_view disk_key(rec + kRecordHeaderSize, key.size());
-    const std::string_view disk_value(rec + kRecordHeaderSize + key.size(), e.value_size);
-    if (ParseHeader(rec, kRecordHeaderSize, &h) == DecodeStatus::kOk &&
-        h.type == RecordType::kPut && h.key_len == key.size() && h.value_len == e.value_size &&
-        h.seq == e.version && disk_key == key &&
-        ComputeRecordCrc(rec, disk_key, disk_value) == h.crc) {
-      value->assign(disk_value);
-      return Status::OK();
-    }
-    value->clear();
-    return Status::Corruption(seg.name + ": record at offset " + std::to_string(e.offset) +
-                              " failed verification");
-  }
-  char header[kRecordHeaderSize];
-  char small_key[256];
-  std::string big_key;
-  char* key_buf = small_key;
-  if (key.size() > sizeof(small_key)) {
-    big_key.resize(key.size());
-    key_buf = big_key.data();
-  }
-  value->resize(e.value_size);
-  iovec iov[3] = {{header, sizeof(header)}, {key_buf, key.size()}, {value->data(), e.value_size}};
-  Status s = PreadvFull(seg.fd, iov, 3, e.offset);
-  RecordHeader h;
-  const std::string_view disk_key(key_buf, key.size());
-  const bool good = s.ok() && ParseHeader(header, sizeof(header), &h) == DecodeStatus::kOk &&
-                    h.type == RecordType::kPut && h.key_len == key.size() &&
-                    h.value_len == e.value_size && h.seq == e.version && disk_key == key &&
-                    ComputeRecordCrc(header, disk_key, *value) == h.crc;
-  if (good) return Status::OK();
-  value->clear();
-  if (!s.ok() && s.code() != Status::Code::kCorruption) return s;
-  return Status::Corruption(seg.name + ": record at offset " + std::to_string(e.offset) +
-                            " failed verification");
 }
 
 Status LogStore::Scan(
@@ -415,8 +323,11 @@ Stats LogStore::stats() const {
   st.fsync_errors = fsync_errors_.load(std::memory_order_relaxed);
   st.dead_bytes = st.disk_bytes - std::min(st.disk_bytes, st.live_bytes);
   st.compactions = compactions_.load(std::memory_order_relaxed);
-  std::shared_lock lock(seg_mu_);
-  st.segments = segments_.size();
+  st.spares_prepared = spares_prepared_.load(std::memory_order_relaxed);
+  st.fsync_latency_ns = fsync_latency_.Snapshot();
+  st.writes_per_fsync = writes_per_fsync_.Snapshot();
+  Epoch::ReadGuard guard;
+  st.segments = table_.load()->segments.size();
   return st;
 }
 

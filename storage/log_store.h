@@ -2,26 +2,26 @@
 // (format: storage/FORMAT.md).
 //
 // Thread safety — every public method may be called from any thread concurrently.
-// Lock order: compact_mu_ -> write_mu_ -> seg_mu_ -> KeyIndex's internal mutex; sync_mu_ and
-// maint_mu_ are leaves. No lock is ever held while a user callback (SyncAsync's done) runs.
+// Lock order: compact_mu_ -> write_mu_ -> KeyIndex's internal mutex; sync_mu_, maint_mu_ and
+// spare_mu_ are leaves. No lock is ever held while a user callback (SyncAsync's done) runs.
 //   * write_mu_ serialises writers (Put/Delete): precondition check, seq assignment, the
 //     append, rollover and the index update happen atomically under it. It guards active_,
-//     end_offset_, next_seq_, write_buf_ and tail_dirty_. With --fsync always and no group
-//     commit the fdatasync runs under it.
-//   * KeyIndex: lookups take no lock (epoch read sections); updates and listing pages take its
-//     internal mutex, held only to update an entry or copy a page — never across I/O.
-//     Readers (Get/Scan) copy a location, then look up its segment and pread without a lock.
-//   * seg_mu_ (a reader-biased shared lock: per-thread slots, so readers share no lock word)
-//     guards segments_, the id -> shared_ptr<Segment> table. Get/Scan hold it shared across
-//     their pread, so a segment cannot be dropped mid-read; compaction and scans that outlive
-//     the table entry hold a shared_ptr, which keeps the fd (and the unlinked inode) alive.
-//     Compaction repoints index entries before it drops input segments from the table; a
-//     reader whose segment is already gone re-reads the index (the entry moved) and retries.
+//     end_offset_, next_seq_, write_buf_, tail_dirty_, active_has_dead_ and retired_, and is
+//     held whenever table_ is replaced. With --fsync always and no group commit the
+//     fdatasync runs under it.
+//   * Readers take no lock shared with other readers: Get/Read/Scan run inside an
+//     Epoch::ReadGuard, load table_ (an immutable id -> Segment table, storage/segment.h),
+//     find the segment and copy out of its mapping. A replaced table goes to retired_ and is
+//     freed (with any segment only it still held) by the maintenance thread after
+//     Epoch::Synchronize(). Compaction repoints index entries before it drops input
+//     segments from the table; a reader whose segment is already gone re-reads the index
+//     (the entry moved) and retries.
 //   * Group commit: sync_mu_ guards waiters_ and stop_; log_pos_ (token of the last append,
 //     written under write_mu_) and durable_token_ are atomics. One syncer thread serves both
 //     SyncAsync groups and the everysec tick.
 //   * compact_mu_ serialises compactions and hint writing (Compact() on the caller's thread,
-//     or the maintenance thread); maint_mu_/maint_cv_ carry requests to the maintenance thread.
+//     or the maintenance thread); maint_mu_/maint_cv_ carry requests to the maintenance
+//     thread, which also prepares the spare segment (spare_mu_ guards spare_fd_).
 //   * Counters for stats() are atomics; options and the recovery report are immutable after
 //     Open.
 #pragma once
@@ -32,17 +32,17 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "storage/dir_lock.h"
+#include "storage/epoch.h"
+#include "storage/histogram.h"
 #include "storage/key_index.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
@@ -66,8 +66,9 @@ struct Options {
   // The active segment rolls over when an append would grow it past this (a single larger
   // record gets a segment of its own).
   uint64_t segment_bytes = uint64_t{64} << 20;
-  // Compact in the background after a rollover when dead_bytes / disk_bytes exceeds this
-  // (>= 1 disables automatic compaction; Compact()/RequestCompaction() still work).
+  // Compact in the background when dead_bytes / disk_bytes exceeds this, checked after a
+  // rollover and on every write once dead_bytes >= segment_bytes / 2 (>= 1 disables automatic
+  // compaction; Compact()/RequestCompaction() still work).
   double compact_dead_ratio = 0.5;
   // Testing seam: replaces fdatasync(2) for segment syncs when set (fault injection).
   std::function<int(int fd)> fdatasync_for_test;
@@ -104,16 +105,28 @@ struct ScanOptions {
 
 struct Stats {
   uint64_t keys = 0;
-  uint64_t disk_bytes = 0;  // total size of all segment files
+  // Bytes of records in all segments (what was appended and not yet compacted away). Segment
+  // files may be larger: the active one's preallocated zero tail and the spare segment are
+  // free space and not counted.
+  uint64_t disk_bytes = 0;
   uint64_t live_bytes = 0;  // bytes of records that are the latest version of a live key
   uint64_t appends = 0;
-  uint64_t fsyncs = 0;
+  uint64_t fsyncs = 0;  // every fdatasync of a segment, the spare's included
   uint64_t fsync_ns_total = 0;
   uint64_t fsync_errors = 0;
   uint64_t dead_bytes = 0;  // disk_bytes - live_bytes: what compaction can reclaim
   uint64_t segments = 0;
-  uint64_t compactions = 0;  // completed compactions
+  uint64_t compactions = 0;            // completed compactions
+  uint64_t spares_prepared = 0;        // segments zero-filled ahead of a rollover (Preallocation)
+  HistogramSnapshot fsync_latency_ns;  // every fdatasync counted in fsyncs
+  // Per fdatasync of the log (the active segment, or one being sealed): the appends it made
+  // durable that no earlier one had (0 when there was nothing new).
+  HistogramSnapshot writes_per_fsync;
 };
+
+// SyncAsync's completion: a plain function and the caller's context, so queueing a waiter
+// allocates nothing.
+using SyncDone = void (*)(void* ctx, const Status& status);
 
 class LogStore {
  public:
@@ -135,9 +148,24 @@ class LogStore {
              uint64_t expected_version, WriteResult* result);
   // Appends a tombstone; NotFound if absent.
   Status Delete(std::string_view key, WriteResult* result);
-  // preads and CRC-verifies the record (Corruption on mismatch, never a wrong value).
-  // *value is overwritten, reusing its capacity. meta may be null.
+  // Verifies the record (lengths, seq, key and CRC: Corruption on mismatch, never a wrong
+  // value) and copies the value into *value, reusing its capacity. meta may be null.
   Status Get(std::string_view key, std::string* value, ValueMeta* meta) const;
+  // Zero-copy read: verifies the record as Get does and calls fn(std::string_view value,
+  // const ValueMeta&) with a view into the segment's mapping, inside a read section
+  // (Epoch::ReadGuard). The view is valid only until fn returns, or for as long as the
+  // caller holds its own enclosing Epoch::ReadGuard. fn must not block (no I/O, locks or
+  // waiting: compaction and rollover wait for read sections to end) and should only copy.
+  template <class Fn>
+  Status Read(std::string_view key, Fn&& fn) const {
+    Epoch::ReadGuard guard;
+    IndexEntry e;
+    std::string_view value;
+    if (!index_.Find(key, &e)) return Status::NotFound();
+    if (Status s = ResolveInReadSection(key, &e, &value); !s.ok()) return s;
+    fn(value, ValueMeta{e.version, e.value_size});
+    return Status::OK();
+  }
   // Index only, no disk I/O.
   Status Stat(std::string_view key, ValueMeta* meta) const;
   // fn(key, value) in key byte order until it returns false. Locations are snapshotted in
@@ -147,13 +175,15 @@ class LogStore {
               const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   Status Sync();  // fdatasync now
 
-  // Group commit: runs done(status) once an fdatasync that started after the write with
+  // Group commit: runs done(ctx, status) once an fdatasync that started after the write with
   // `token` completed — one fdatasync covers every write appended so far, from all threads;
-  // calls arriving while one is in flight join the next. done runs on the store's syncer
-  // thread, or immediately on the caller's thread when token <= durable_token() (token 0
-  // included). It gets the IOError if that fdatasync failed. Never called with a store lock
-  // held; keep it cheap (post to an event loop). The destructor completes pending calls.
-  void SyncAsync(uint64_t token, std::function<void(Status)> done);
+  // calls arriving while one is in flight join the next, which starts the moment the
+  // previous one returned. done runs on the store's syncer thread, or immediately on the
+  // caller's thread when token <= durable_token() (token 0 included). It gets the IOError if
+  // that fdatasync failed. Never called with a store lock held; keep it cheap (post to an
+  // event loop). The destructor completes pending calls. Allocation-free once the waiter
+  // queue reached its peak size.
+  void SyncAsync(uint64_t token, SyncDone done, void* ctx);
   // Every write with sync_token <= this is on stable storage.
   uint64_t durable_token() const { return durable_token_.load(std::memory_order_acquire); }
 
@@ -171,27 +201,45 @@ class LogStore {
  private:
   struct SyncWaiter {
     uint64_t token;
-    std::function<void(Status)> done;
+    SyncDone done;
+    void* ctx;
   };
   explicit LogStore(Options opts);
+  // Segment set (log_store_segments.cc).
   Status LoadSegments();
   Status OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Segment>* out);
-  Status CreateActiveSegment(uint32_t id);
+  // New active segment `id` mapped at `capacity` (>= segment_bytes): the spare when one is
+  // ready and big enough, else an empty file. Installs it in the table (write_mu_ or Open).
+  Status CreateActiveSegment(uint32_t id, uint64_t capacity);
   Status AppendLocked(uint64_t* offset);
-  Status RollOverLocked();
+  // Seals the active segment (truncate to its records + fdatasync) and starts the next one,
+  // with room for at least `need` bytes.
+  Status RollOverLocked(uint64_t need);
   Status AfterAppendLocked();
+  // Publishes t as the segment table; the old one is freed after Epoch::Synchronize().
+  void PublishTableLocked(std::unique_ptr<SegmentTable> t);
+  const SegmentTable& TableLocked() const { return *table_.load(); }
+  void FreeRetiredTables();
+  // Spare segment (maintenance thread): zero-filled and fdatasynced ahead of the rollover
+  // that needs it, so fdatasync on the active segment flushes data only.
+  void PrepareSpare();
+  void DropSpare();
+  // Asks the maintenance thread to compact when dead bytes pass the ratio (cheap: atomics).
+  void MaybeRequestCompaction(uint64_t min_dead);
+  // Inside a read section: finds e's segment (re-reading the index if compaction moved the
+  // entry) and verifies the record; *value views the mapping.
+  Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value) const;
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
-  Status ReadValue(const Segment& seg, std::string_view key, const IndexEntry& e,
-                   std::string* value) const;
-  // fdatasync + accounting (sync.cc).
+  // fdatasync + accounting (log_store_sync.cc).
   int DoFdatasync(int fd);
-  Status SyncLockedSegment(const Segment& seg, uint64_t target);
+  // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
+  Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends);
   Status SyncActive();
   void AdvanceDurable(uint64_t target);
   void SyncerLoop();
   void RunSyncGroup(std::unique_lock<std::mutex>& lock);
   void StopSyncer();
-  // Compaction and hints (compaction.cc).
+  // Compaction, hints and the spare (log_store_compact.cc).
   void MaintenanceLoop();
   void StopMaintenance();
   void WriteMissingHints();
@@ -205,8 +253,9 @@ class LogStore {
   RecoveryReport recovery_;
   KeyIndex index_;
 
-  mutable SegmentTableLock seg_mu_;
-  std::map<uint32_t, std::shared_ptr<Segment>> segments_;  // guarded by seg_mu_
+  // Readers load it (seq_cst, see epoch.h) inside a read section; replaced under write_mu_.
+  std::atomic<const SegmentTable*> table_{nullptr};
+  std::vector<std::unique_ptr<const SegmentTable>> retired_;  // guarded by write_mu_
   std::atomic<uint32_t> next_segment_id_{1};
 
   std::mutex write_mu_;
@@ -215,25 +264,37 @@ class LogStore {
   uint64_t next_seq_ = 1;            // guarded by write_mu_
   std::string write_buf_;            // guarded by write_mu_; reused record encoding buffer
   bool tail_dirty_ = false;          // guarded by write_mu_; a failed append could not be truncated
+  bool active_has_dead_ = false;     // guarded by write_mu_: a tombstone or overwritten record
+  uint64_t active_capacity_ = 0;     // guarded by write_mu_: active_'s mapping length
 
   std::atomic<uint64_t> log_pos_{0};        // sync token of the latest append
   std::atomic<uint64_t> durable_token_{0};  // highest token covered by an fdatasync
   std::atomic<uint64_t> disk_bytes_{0}, live_bytes_{0}, appends_{0};
   std::atomic<uint64_t> fsyncs_{0}, fsync_ns_{0}, fsync_errors_{0}, compactions_{0};
+  std::atomic<uint64_t> spares_prepared_{0};
+  std::atomic<uint64_t> synced_appends_{0};  // appends_ covered by the latest log sync
+  Histogram<kFsyncLatencyBoundsNs.size()> fsync_latency_{kFsyncLatencyBoundsNs};
+  Histogram<kWritesPerSyncBounds.size()> writes_per_fsync_{kWritesPerSyncBounds};
   std::atomic<bool> unsynced_{false};  // writes since the last fdatasync (everysec)
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   bool stop_ = false;                // guarded by sync_mu_
   std::vector<SyncWaiter> waiters_;  // guarded by sync_mu_
+  std::vector<SyncWaiter> ready_;    // syncer thread only: the group being completed
   std::thread syncer_;
 
   std::mutex compact_mu_;
   std::mutex maint_mu_;
   std::condition_variable maint_cv_;
-  bool maint_stop_ = false;         // guarded by maint_mu_
-  bool compact_requested_ = false;  // guarded by maint_mu_
-  bool hints_wanted_ = false;       // guarded by maint_mu_
+  bool maint_stop_ = false;                   // guarded by maint_mu_
+  bool compact_requested_ = false;            // guarded by maint_mu_
+  bool hints_wanted_ = false;                 // guarded by maint_mu_
+  bool spare_wanted_ = false;                 // guarded by maint_mu_
+  bool reclaim_wanted_ = false;               // guarded by maint_mu_: retired_ is not empty
+  std::atomic<bool> compact_pending_{false};  // requested and not yet started
+  std::mutex spare_mu_;
+  int spare_fd_ = -1;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled and durable
   std::atomic<bool> closing_{false};
   bool compaction_broken_ = false;  // guarded by compact_mu_
   std::thread maint_;

@@ -1,5 +1,6 @@
 // LogStore maintenance: hint files for sealed segments and compaction (protocol and crash
 // rules: storage/FORMAT.md, "Compaction").
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,18 +56,64 @@ void LogStore::RequestCompaction() {
 void LogStore::MaintenanceLoop() {
   std::unique_lock lock(maint_mu_);
   while (true) {
-    maint_cv_.wait(lock, [this] { return maint_stop_ || compact_requested_ || hints_wanted_; });
+    maint_cv_.wait(lock, [this] {
+      return maint_stop_ || compact_requested_ || hints_wanted_ || spare_wanted_ || reclaim_wanted_;
+    });
     if (maint_stop_) return;
     const bool compact = std::exchange(compact_requested_, false);
+    const bool spare = std::exchange(spare_wanted_, false);
     hints_wanted_ = false;
+    reclaim_wanted_ = false;
     lock.unlock();
+    FreeRetiredTables();
     {
       std::lock_guard clock(compact_mu_);
       WriteMissingHints();
-      if (compact) (void)CompactLocked();  // failures are retried on the next request
     }
+    if (spare) PrepareSpare();  // before compaction: the next rollover may be close
+    if (compact) {
+      std::lock_guard clock(compact_mu_);
+      (void)CompactLocked();  // failures are retried on the next request
+    }
+    FreeRetiredTables();
     lock.lock();
   }
+}
+
+// Zero-fills DIR/spare.log.tmp to segment_bytes and fdatasyncs it: written extents, so
+// that once it is the active segment an fdatasync after an append flushes data only (no
+// size change, no extent conversion). A rollover that finds no spare creates an empty file.
+void LogStore::PrepareSpare() {
+  {
+    std::lock_guard lock(spare_mu_);
+    if (spare_fd_ >= 0) return;
+  }
+  static const char kZeros[1 << 16] = {};
+  const std::string path = opts_.dir + "/" + std::string(kSpareSegment);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  Status s;
+  for (uint64_t off = 0; s.ok() && off < opts_.segment_bytes; off += sizeof(kZeros)) {
+    if (closing_.load(std::memory_order_relaxed)) s = Status::Busy("closing");
+    const uint64_t n = std::min<uint64_t>(sizeof(kZeros), opts_.segment_bytes - off);
+    if (s.ok()) s = PwriteFull(fd, std::string_view(kZeros, n), off);
+  }
+  if (s.ok() && DoFdatasync(fd) != 0) s = ErrnoStatus("fdatasync " + path, errno);
+  if (!s.ok()) {
+    close(fd);
+    unlink(path.c_str());
+    return;
+  }
+  std::lock_guard lock(spare_mu_);
+  spare_fd_ = fd;
+  spares_prepared_.fetch_add(1);
+}
+
+void LogStore::DropSpare() {
+  std::lock_guard lock(spare_mu_);
+  if (spare_fd_ < 0) return;
+  close(std::exchange(spare_fd_, -1));
+  unlink((opts_.dir + "/" + std::string(kSpareSegment)).c_str());
 }
 
 void LogStore::StopMaintenance() {
@@ -85,8 +132,7 @@ void LogStore::WriteMissingHints() {
   std::vector<std::shared_ptr<Segment>> todo;
   {
     std::lock_guard wlock(write_mu_);
-    std::shared_lock slock(seg_mu_);
-    for (const auto& [id, seg] : segments_) {
+    for (const auto& seg : TableLocked().segments) {
       if (seg != active_ && !seg->has_hint.load()) todo.push_back(seg);
     }
   }
@@ -100,6 +146,7 @@ void LogStore::WriteMissingHints() {
 }
 
 // Steps (each followed by StepHook(n), so tests can stop there as a crash would):
+//   0 the active segment sealed (rolled over), when it holds dead bytes
 //   1 outputs NNNNNNNN.log.tmp written + fdatasynced   2 their .hint.tmp written + synced
 //   3 COMPACT marker committed (tmp + rename + dir fsync) — the commit point
 //   4 first output renamed      5 all outputs + hints renamed, dir fsynced
@@ -109,14 +156,26 @@ Status LogStore::CompactLocked() {
   if (compaction_broken_) {
     return Status::IOError("an earlier compaction failed after its commit; reopen the store");
   }
+  // Writes meanwhile must not queue another compaction of the same segments.
+  compact_pending_.store(true);
+  struct PendingReset {
+    std::atomic<bool>* flag;
+    ~PendingReset() { flag->store(false); }
+  } pending_reset{&compact_pending_};
   std::vector<Input> inputs;
+  bool sealed_active = false;
   {
     std::lock_guard wlock(write_mu_);
-    std::shared_lock slock(seg_mu_);
-    for (const auto& [id, seg] : segments_) {
+    // Dead bytes in the active segment are reclaimed too: seal it, so it is an input.
+    if (active_has_dead_ && end_offset_ > 0) {
+      if (Status s = RollOverLocked(0); !s.ok()) return s;
+      sealed_active = true;
+    }
+    for (const auto& seg : TableLocked().segments) {
       if (seg != active_) inputs.push_back(Input{seg, {}, UINT64_MAX});
     }
   }
+  if (sealed_active && !StepHook(0)) return Status::IOError("compaction stopped at step 0");
   if (inputs.empty()) return Status::OK();
   for (Input& in : inputs) {
     if (Status s = in.map.Map(in.seg->fd, in.seg->size.load(), in.seg->name); !s.ok()) return s;
@@ -189,16 +248,20 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
 
   // Readers must find the outputs before any index entry points at them.
   uint64_t out_bytes = 0, in_bytes = 0;
+  std::vector<std::shared_ptr<Segment>> installed;
+  for (auto& o : outputs) {
+    auto seg = std::make_shared<Segment>(o.id, o.fd, o.size);
+    o.fd = -1;  // owned by seg now
+    seg->has_hint = true;
+    if (Status s = seg->Map(o.size); !s.ok()) return s;
+    installed.push_back(std::move(seg));
+    out_bytes += o.size;
+  }
   {
-    std::unique_lock lock(seg_mu_);
-    for (auto& o : outputs) {
-      auto seg = std::make_shared<Segment>(o.id, o.fd, o.size);
-      o.fd = -1;  // owned by seg now
-      seg->has_hint = true;
-      seg->MapSealed();
-      segments_.emplace(o.id, std::move(seg));
-      out_bytes += o.size;
-    }
+    std::lock_guard wlock(write_mu_);
+    auto table = std::make_unique<SegmentTable>(TableLocked());
+    for (auto& seg : installed) table = table->With(std::move(seg));
+    PublishTableLocked(std::move(table));
   }
   disk_bytes_.fetch_add(out_bytes);
   for (const auto& o : outputs) {
@@ -208,13 +271,16 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
   }
   if (!StepHook(6)) return Status::IOError("compaction stopped at step 6");
 
-  // Readers still holding an input's shared_ptr keep its fd (and the unlinked inode).
+  // Readers still inside a read section keep using the inputs until the retired table is
+  // freed after Epoch::Synchronize(); the unlinked inodes live as long as their fds.
   {
-    std::unique_lock lock(seg_mu_);
+    std::vector<uint32_t> ids;
     for (const auto& in : inputs) {
-      segments_.erase(in->id);
+      ids.push_back(in->id);
       in_bytes += in->size.load();
     }
+    std::lock_guard wlock(write_mu_);
+    PublishTableLocked(TableLocked().Without(ids));
   }
   disk_bytes_.fetch_sub(in_bytes);
   // Oldest first (inputs are sorted by seq): a tombstone is never gone while an older put

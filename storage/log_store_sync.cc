@@ -20,6 +20,7 @@ int LogStore::DoFdatasync(int fd) {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
   fsync_ns_.fetch_add(static_cast<uint64_t>(ns.count()), std::memory_order_relaxed);
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  fsync_latency_.Record(static_cast<uint64_t>(ns.count()));
   if (rc != 0) fsync_errors_.fetch_add(1, std::memory_order_relaxed);
   errno = err;
   return rc;
@@ -32,10 +33,15 @@ void LogStore::AdvanceDurable(uint64_t target) {
   }
 }
 
-// target: the token of the last append to seg before this sync started.
-Status LogStore::SyncLockedSegment(const Segment& seg, uint64_t target) {
+// target: the token of the last append to seg before this sync started; appends: appends_
+// at that moment.
+Status LogStore::SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends) {
   if (DoFdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync " + seg.name, errno);
   AdvanceDurable(target);
+  uint64_t prev = synced_appends_.load(std::memory_order_relaxed);
+  while (prev < appends && !synced_appends_.compare_exchange_weak(prev, appends)) {
+  }
+  writes_per_fsync_.Record(appends > prev ? appends - prev : 0);
   return Status::OK();
 }
 
@@ -43,13 +49,14 @@ Status LogStore::SyncLockedSegment(const Segment& seg, uint64_t target) {
 // to the token captured together with it.
 Status LogStore::SyncActive() {
   std::shared_ptr<Segment> seg;
-  uint64_t target;
+  uint64_t target, appends;
   {
     std::lock_guard lock(write_mu_);
     seg = active_;
     target = log_pos_.load(std::memory_order_relaxed);
+    appends = appends_.load(std::memory_order_relaxed);
   }
-  return SyncLockedSegment(*seg, target);
+  return SyncLockedSegment(*seg, target, appends);
 }
 
 Status LogStore::Sync() {
@@ -59,40 +66,48 @@ Status LogStore::Sync() {
   return s;
 }
 
-void LogStore::SyncAsync(uint64_t token, std::function<void(Status)> done) {
-  if (token <= durable_token()) return done(Status::OK());
+void LogStore::SyncAsync(uint64_t token, SyncDone done, void* ctx) {
+  if (token <= durable_token()) return done(ctx, Status::OK());
   if (token > log_pos_.load(std::memory_order_acquire)) {
-    return done(Status::InvalidArgument("sync token from the future"));
+    return done(ctx, Status::InvalidArgument("sync token from the future"));
   }
   {
     std::lock_guard lock(sync_mu_);
-    waiters_.push_back(SyncWaiter{token, std::move(done)});
+    waiters_.push_back(SyncWaiter{token, done, ctx});
   }
   sync_cv_.notify_one();
 }
 
 // One group: a single fdatasync covers every append made before it started; the waiters it
-// covers are completed outside the lock. Waiters that arrived meanwhile wait for the next.
+// covers are completed outside the lock. Waiters that arrived meanwhile with a later token
+// wait for the next group, which SyncerLoop starts as soon as this one returns. Both vectors
+// keep their capacity, so a steady state allocates nothing.
 void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   unsynced_.store(false, std::memory_order_relaxed);
   std::shared_ptr<Segment> seg;
-  uint64_t target;
+  uint64_t target, appends;
   {
     std::lock_guard wlock(write_mu_);
     seg = active_;
     target = log_pos_.load(std::memory_order_relaxed);
+    appends = appends_.load(std::memory_order_relaxed);
   }
-  Status s = SyncLockedSegment(*seg, target);
+  Status s = SyncLockedSegment(*seg, target, appends);
   if (!s.ok()) unsynced_.store(true, std::memory_order_relaxed);
   lock.lock();
-  std::vector<SyncWaiter> ready;
-  auto keep = std::stable_partition(waiters_.begin(), waiters_.end(),
-                                    [&](const SyncWaiter& w) { return w.token > target; });
-  std::move(keep, waiters_.end(), std::back_inserter(ready));
-  waiters_.erase(keep, waiters_.end());
+  ready_.clear();
+  size_t kept = 0;
+  for (const SyncWaiter& w : waiters_) {  // stable: later tokens keep their order
+    if (w.token > target) {
+      waiters_[kept++] = w;
+    } else {
+      ready_.push_back(w);
+    }
+  }
+  waiters_.resize(kept);
   lock.unlock();
-  for (SyncWaiter& w : ready) w.done(s);
+  for (const SyncWaiter& w : ready_) w.done(w.ctx, s);
   lock.lock();
 }
 

@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "storage/segment.h"
 
@@ -18,21 +20,50 @@ bool ValidAt(std::string_view data, uint64_t off, uint64_t min_seq) {
 
 }  // namespace
 
-uint64_t FindResync(std::string_view data, uint64_t bad, uint64_t min_seq) {
+uint64_t UsedLength(std::string_view data) {
+  const char* p = data.data();
+  uint64_t n = data.size();
+  while (n % 8 != 0 && p[n - 1] == 0) --n;
+  if (n % 8 == 0) {
+    while (n >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p + n - 8, 8);
+      if (w != 0) break;
+      n -= 8;
+    }
+  }
+  while (n > 0 && p[n - 1] == 0) --n;
+  return n;
+}
+
+uint64_t FindResync(std::string_view data, uint64_t bad, uint64_t min_seq, uint64_t used) {
   // Most damage hits the payload and leaves the lengths intact: try the declared end first,
   // so a record-shaped value inside the damaged record is not mistaken for a real record.
   RecordHeader h;
   if (ParseHeader(data.data() + bad, data.size() - bad, &h) == DecodeStatus::kOk) {
     const uint64_t end = bad + h.record_size();
-    // A sane header whose record runs past EOF is an interrupted append: everything after
-    // it is its own partial payload, which may well contain record-shaped bytes. Torn tail.
-    if (end > data.size()) return UINT64_MAX;
-    if (end < data.size() && ValidAt(data, end, min_seq)) return end;
+    // A sane header whose record runs past EOF, or into the zero tail, is an interrupted
+    // append: everything after it is its own partial payload, which may well contain
+    // record-shaped bytes. Torn tail.
+    if (end >= used) return UINT64_MAX;
+    if (ValidAt(data, end, min_seq)) return end;
   }
-  for (uint64_t off = bad + 1; off + kRecordHeaderSize <= data.size(); ++off) {
+  // A valid record starts with its non-zero type byte before `used`.
+  for (uint64_t off = bad + 1; off < used && off + kRecordHeaderSize <= data.size(); ++off) {
     if (ValidAt(data, off, min_seq)) return off;
   }
   return UINT64_MAX;
+}
+
+uint64_t TornLength(std::string_view data, uint64_t bad, uint64_t used) {
+  // The torn record's own extent counts even where it ends in zero bytes: its declared
+  // length when the header is sane, else at least a header's worth.
+  RecordHeader h;
+  uint64_t record_end = bad + kRecordHeaderSize;
+  if (ParseHeader(data.data() + bad, data.size() - bad, &h) == DecodeStatus::kOk) {
+    record_end = bad + h.record_size();
+  }
+  return std::max(used, std::min<uint64_t>(record_end, data.size())) - bad;
 }
 
 MappedFile::~MappedFile() {

@@ -83,13 +83,18 @@ Status RecoverSegment(const Segment& segment, std::string_view hint, bool active
     (d.torn_tail ? report->torn_tail_bytes : report->corrupt_bytes_skipped) += d.length;
     report->warnings.push_back(DamageWarning(segment.name, d));
   }
-  *end_offset = active ? end : size;
-  if (active && end < size) {
-    // Cut the torn tail so new appends follow the last good record.
+  const bool torn = !damage.empty() && damage.back().torn_tail;
+  if (active && torn) {
+    // Cut the torn record (and the free space after it) so new appends follow the last
+    // good record; the file grows again with them.
     if (ftruncate(segment.fd, static_cast<off_t>(end)) != 0 || fdatasync(segment.fd) != 0) {
       return ErrnoStatus("cannot truncate torn tail of " + segment.name, errno);
     }
   }
+  // The active segment keeps its zero tail (free space for appends). A sealed one with a
+  // zero tail was interrupted while sealing: the caller truncates it (end < file size). A
+  // damaged sealed one keeps its size, damage included, for --repair.
+  *end_offset = active || !torn ? end : size;
   return Status::OK();
 }
 

@@ -48,7 +48,8 @@ struct RecoveryState {
 
 // Applies segment to index: from hint (already validated) when non-empty, else by scanning.
 // When scanning the active segment a torn tail is truncated. Sets *end_offset to the end of
-// the valid records.
+// the valid records (before any zero tail, which is free space); for a sealed segment with
+// a damaged tail, to its file size.
 Status RecoverSegment(const Segment& segment, std::string_view hint, bool active, KeyIndex* index,
                       RecoveryState* state, RecoveryReport* report, uint64_t* end_offset);
 

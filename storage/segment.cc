@@ -57,27 +57,13 @@ Status FsyncDir(const std::string& dir) {
   return rc == 0 ? Status::OK() : ErrnoStatus("cannot fsync dir " + dir, err);
 }
 
-Status PreadvFull(int fd, iovec* iov, int count, uint64_t offset) {
-  while (count > 0) {
-    ssize_t n = preadv(fd, iov, count, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("pread", errno);
-    }
-    if (n == 0) return Status::Corruption("record extends past end of log");
-    offset += static_cast<uint64_t>(n);
-    auto left = static_cast<size_t>(n);
-    while (count > 0 && left >= iov->iov_len) {
-      left -= iov->iov_len;
-      ++iov;
-      --count;
-    }
-    if (count > 0) {
-      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
-      iov->iov_len -= left;
-    }
-  }
-  return Status::OK();
+Status SyncFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
+  const int rc = fdatasync(fd);
+  const int err = errno;
+  close(fd);
+  return rc == 0 ? Status::OK() : ErrnoStatus("fdatasync " + path, err);
 }
 
 Status PwriteFull(int fd, std::string_view data, uint64_t offset) {
@@ -126,27 +112,49 @@ Status ReadWholeFile(const std::string& path, std::string* out) {
   return s;
 }
 
-size_t SegmentTableLock::ThreadSlot() {
-  static std::atomic<size_t> next{0};
-  thread_local const size_t slot = next.fetch_add(1, std::memory_order_relaxed) % kSlots;
-  return slot;
-}
-
 Segment::Segment(uint32_t id_in, int fd_in, uint64_t size_in)
     : id(id_in), fd(fd_in), name(SegmentFileName(id_in)), size(size_in) {}
 
 Segment::~Segment() {
-  if (const char* m = map_.load(); m != nullptr) munmap(const_cast<char*>(m), map_len_);
+  if (map_ != nullptr) munmap(const_cast<char*>(map_), map_len_);
   if (fd >= 0) close(fd);
 }
 
-void Segment::MapSealed() {
-  const uint64_t len = size.load();
-  if (len == 0 || map_.load() != nullptr) return;
-  void* m = mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);
-  if (m == MAP_FAILED) return;
-  map_len_ = len;
-  map_.store(static_cast<const char*>(m), std::memory_order_release);
+Status Segment::Map(uint64_t capacity) {
+  if (capacity == 0 || map_ != nullptr) return Status::OK();
+  void* m = mmap(nullptr, capacity, PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return ErrnoStatus("cannot mmap " + name, errno);
+  map_ = static_cast<const char*>(m);
+  map_len_ = capacity;
+  return Status::OK();
+}
+
+const Segment* SegmentTable::Find(uint32_t id) const {
+  auto it =
+      std::lower_bound(segments.begin(), segments.end(), id,
+                       [](const std::shared_ptr<Segment>& s, uint32_t v) { return s->id < v; });
+  return it != segments.end() && (*it)->id == id ? it->get() : nullptr;
+}
+
+std::unique_ptr<SegmentTable> SegmentTable::With(std::shared_ptr<Segment> seg) const {
+  auto t = std::make_unique<SegmentTable>();
+  t->segments.reserve(segments.size() + 1);
+  for (const auto& s : segments) {
+    if (s->id != seg->id) t->segments.push_back(s);
+  }
+  auto it =
+      std::lower_bound(t->segments.begin(), t->segments.end(), seg->id,
+                       [](const std::shared_ptr<Segment>& s, uint32_t v) { return s->id < v; });
+  t->segments.insert(it, std::move(seg));
+  return t;
+}
+
+std::unique_ptr<SegmentTable> SegmentTable::Without(const std::vector<uint32_t>& ids) const {
+  auto t = std::make_unique<SegmentTable>();
+  for (const auto& s : segments) {
+    if (std::find(ids.begin(), ids.end(), s->id) == ids.end()) t->segments.push_back(s);
+  }
+  return t;
 }
 
 Status ListDataDir(const std::string& dir, DirListing* out) {

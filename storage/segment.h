@@ -3,12 +3,11 @@
 #pragma once
 
 #include <sys/types.h>
-#include <sys/uio.h>
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,12 +25,15 @@ std::optional<uint32_t> ParseSegmentFileName(std::string_view name);
 // Name of the compaction commit marker and the suffix of files not yet adopted.
 inline constexpr std::string_view kCompactMarker = "COMPACT";
 inline constexpr std::string_view kTempSuffix = ".tmp";
+// The next active segment, zero-filled ahead of time (FORMAT.md "Preallocation"). A
+// leftover one is deleted at Open like every other temp file.
+inline constexpr std::string_view kSpareSegment = "spare.log.tmp";
 
 // ENOSPC/EDQUOT map to NoSpace so callers can answer 507 rather than 500.
 Status ErrnoStatus(std::string_view what, int err);
 Status FsyncDir(const std::string& dir);
-// preadv until every iovec is filled; EOF first is Corruption ("record extends past end").
-Status PreadvFull(int fd, iovec* iov, int count, uint64_t offset);
+// fdatasync of the file at path.
+Status SyncFile(const std::string& path);
 // pwrite all of data (retrying short writes and EINTR).
 Status PwriteFull(int fd, std::string_view data, uint64_t offset);
 // Writes path.tmp, fsyncs it, renames it to path and fsyncs the directory.
@@ -39,63 +41,52 @@ Status WriteFileAtomic(const std::string& dir, const std::string& name, std::str
 // Whole-file read; NotFound if absent.
 Status ReadWholeFile(const std::string& path, std::string* out);
 
-// A read-only (or, while it is the active segment, appended-to) segment file. Shared via
-// shared_ptr: the fd stays open until the last reader drops its reference, even after
-// compaction unlinked the file.
+// A segment file, read through one read-only MAP_SHARED mapping made before the segment is
+// published to readers and never changed afterwards. The active segment is mapped whole at
+// its capacity (its preallocated size, see FORMAT.md "Preallocation"), so records appended
+// later with pwrite are visible through the same mapping (the page cache is coherent on
+// Linux); a sealed segment is mapped at its size. Readers reach segments through a
+// SegmentTable; the fd and mapping live until the last table (or compaction input) holding
+// the segment is freed, even after compaction unlinked the file.
 struct Segment {
   Segment(uint32_t id, int fd, uint64_t size);
   ~Segment();
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
 
-  // Maps the segment read-only once it is sealed (immutable from here on), so reads copy
-  // from memory instead of calling pread (~8 ns vs ~600 ns for a cached 120-byte record,
-  // storage_read_path_bench). Call after recovery fixed its size. Failure is harmless:
-  // readers fall back to pread.
-  void MapSealed();
-  // The mapping and its length, or nullptr while unsealed.
-  const char* mapped(uint64_t* len) const {
-    const char* m = map_.load(std::memory_order_acquire);
-    *len = m != nullptr ? map_len_ : 0;  // map_len_ is only valid (and ordered) after map_
-    return m;
-  }
+  // Maps the first `capacity` bytes (the file may be shorter: pages past its end must not be
+  // touched until a pwrite put data there). Call once, before publishing the segment.
+  Status Map(uint64_t capacity);
+  const char* map() const { return map_; }
+  uint64_t map_len() const { return map_len_; }
 
   const uint32_t id;
   const int fd;
   const std::string name;      // "NNNNNNNN.log"
-  std::atomic<uint64_t> size;  // end of the valid records
+  std::atomic<uint64_t> size;  // end of the valid records (the file may hold a zero tail)
   std::atomic<bool> has_hint{false};
 
  private:
-  uint64_t map_len_ = 0;  // written before map_ is published (release), never after
-  std::atomic<const char*> map_{nullptr};
+  const char* map_ = nullptr;
+  uint64_t map_len_ = 0;
 };
 
 // Opens DIR/NNNNNNNN.log (read-only or read-write) and wraps it with its current size.
 Status OpenSegmentAt(const std::string& dir, uint32_t id, bool writable,
                      std::shared_ptr<Segment>* out);
 
-// Reader-biased shared mutex: readers lock one of kSlots cache-line-sized shared_mutexes
-// chosen per thread, so concurrent readers never share a lock word; the rare writer
-// (rollover, compaction install) locks them all. Meets SharedMutex for std::shared_lock.
-class SegmentTableLock {
- public:
-  void lock_shared() { slots_[ThreadSlot()].mu.lock_shared(); }
-  void unlock_shared() { slots_[ThreadSlot()].mu.unlock_shared(); }
-  void lock() {
-    for (Slot& s : slots_) s.mu.lock();
-  }
-  void unlock() {
-    for (Slot& s : slots_) s.mu.unlock();
-  }
+// Immutable id -> segment table, published to readers through an atomic pointer and
+// replaced as a whole (copy-on-write) when a segment is added or dropped. A replaced table
+// is freed only after Epoch::Synchronize(), so a reader inside an Epoch::ReadGuard may use
+// the table and the segments it holds without any lock or reference count.
+struct SegmentTable {
+  std::vector<std::shared_ptr<Segment>> segments;  // ascending id
 
- private:
-  static constexpr size_t kSlots = 16;
-  struct alignas(64) Slot {
-    std::shared_mutex mu;
-  };
-  static size_t ThreadSlot();
-  Slot slots_[kSlots];
+  const Segment* Find(uint32_t id) const;
+  // A copy with seg added (or replacing the segment with its id).
+  std::unique_ptr<SegmentTable> With(std::shared_ptr<Segment> seg) const;
+  // A copy without the segments whose ids are listed.
+  std::unique_ptr<SegmentTable> Without(const std::vector<uint32_t>& ids) const;
 };
 
 // What a data directory holds, by file name.

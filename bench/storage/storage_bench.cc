@@ -82,16 +82,22 @@ void BM_PutAlwaysGroupCommit(benchmark::State& state) {
     WriteResult r;
     LogStore* store = g_group->store.get();
     if (!store->Put(key, value, Precondition::kNone, 0, &r).ok()) state.SkipWithError("put");
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    store->SyncAsync(r.sync_token, [&](Status) {
-      std::lock_guard lock(mu);
-      done = true;
-      cv.notify_one();
-    });
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return done; });
+    struct Waiter {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+    } w;
+    store->SyncAsync(
+        r.sync_token,
+        [](void* ctx, const Status&) {
+          auto* w = static_cast<Waiter*>(ctx);
+          std::lock_guard lock(w->mu);
+          w->done = true;
+          w->cv.notify_one();
+        },
+        &w);
+    std::unique_lock lock(w.mu);
+    w.cv.wait(lock, [&] { return w.done; });
   }
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) {

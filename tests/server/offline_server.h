@@ -51,6 +51,7 @@ class OfflineServer {
 
   bool ok() const { return status_.ok(); }
   storage::LogStore* store() { return store_.get(); }
+  const ServerOptions& options() const { return opts_; }
   reactor::Buffer& input() { return in_; }
   reactor::Buffer& output() { return out_; }
   // Status of the last answer written.
@@ -72,6 +73,7 @@ class OfflineServer {
       const Reply reply = routes_->Handle(request_);
       if (reply.stream != nullptr) return -1;  // streamed (large) listings: not served here
       WriteReply(reply, request_.method == http::Method::kHead);
+      routes_->EndRead();
       in_.Consume(r.consumed);
       parser_.Reset();
       ++answered;

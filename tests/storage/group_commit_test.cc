@@ -33,7 +33,10 @@ Options GroupOptions(const std::string& dir) {
 Status WaitDurable(LogStore* store, uint64_t token) {
   std::promise<Status> p;
   auto f = p.get_future();
-  store->SyncAsync(token, [&p](Status s) { p.set_value(std::move(s)); });
+  store->SyncAsync(
+      token,
+      [](void* ctx, const Status& s) { static_cast<std::promise<Status>*>(ctx)->set_value(s); },
+      &p);
   return f.get();
 }
 
@@ -83,11 +86,18 @@ TEST(GroupCommitTest, TokensAreMonotonicAndPutDoesNotSyncInline) {
   EXPECT_GE(store->durable_token(), d.sync_token);  // one sync covered everything so far
   EXPECT_EQ(store->stats().fsyncs, 1u);
   // Already durable: runs inline on this thread without another fsync.
-  bool ran = false;
-  const auto self = std::this_thread::get_id();
-  store->SyncAsync(d.sync_token,
-                   [&](Status s) { ran = s.ok() && std::this_thread::get_id() == self; });
-  EXPECT_TRUE(ran);
+  struct Inline {
+    bool ran = false;
+    std::thread::id self = std::this_thread::get_id();
+  } in;
+  store->SyncAsync(
+      d.sync_token,
+      [](void* ctx, const Status& s) {
+        auto* in = static_cast<Inline*>(ctx);
+        in->ran = s.ok() && std::this_thread::get_id() == in->self;
+      },
+      &in);
+  EXPECT_TRUE(in.ran);
   EXPECT_EQ(store->stats().fsyncs, 1u);
   // A token nobody was given is rejected rather than waited for forever.
   EXPECT_EQ(WaitDurable(store.get(), d.sync_token + 1000).code(), Status::Code::kInvalidArgument);
@@ -133,10 +143,63 @@ TEST(GroupCommitTest, DestructorCompletesPendingCallbacks) {
     for (int i = 0; i < 50; ++i) {
       WriteResult r;
       ASSERT_TRUE(PutValue(store.get(), "k" + std::to_string(i), "v", &r).ok());
-      store->SyncAsync(r.sync_token, [&](Status s) { done += s.ok(); });
+      store->SyncAsync(
+          r.sync_token,
+          [](void* ctx, const Status& s) { *static_cast<std::atomic<int>*>(ctx) += s.ok(); },
+          &done);
     }
   }
   EXPECT_EQ(done.load(), 50);
+}
+
+// While one fdatasync is in flight, later writers queue; the next fdatasync starts when it
+// returns and covers all of them at once. Writes per fdatasync and the latency histogram
+// record both syncs.
+TEST(GroupCommitTest, NextSyncCoversEverythingAppendedMeanwhile) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  Options opts = GroupOptions(dir.path());
+  opts.fdatasync_for_test = [&](int fd) {
+    std::unique_lock lock(mu);
+    if (!entered) {  // hold the first sync until the test lets it go
+      entered = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+    }
+    return fdatasync(fd);
+  };
+  auto store = OpenWith(opts);
+  WriteResult first;
+  ASSERT_TRUE(PutValue(store.get(), "first", "1", &first).ok());
+  std::atomic<int> done{0};
+  auto count = [](void* ctx, const Status& s) { *static_cast<std::atomic<int>*>(ctx) += s.ok(); };
+  store->SyncAsync(first.sync_token, count, &done);
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  constexpr int kLater = 20;
+  for (int i = 0; i < kLater; ++i) {
+    WriteResult r;
+    ASSERT_TRUE(PutValue(store.get(), "k" + std::to_string(i), "v", &r).ok());
+    store->SyncAsync(r.sync_token, count, &done);
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  while (done.load() < kLater + 1) std::this_thread::yield();
+  const Stats st = store->stats();
+  EXPECT_EQ(st.fsyncs, 2u);  // one in flight, then one for all 20 that queued behind it
+  EXPECT_EQ(st.writes_per_fsync.count, 2u);
+  EXPECT_EQ(st.writes_per_fsync.sum, uint64_t{kLater + 1});
+  EXPECT_EQ(st.writes_per_fsync.counts[0], 1u);  // le=1: the first sync
+  EXPECT_EQ(st.writes_per_fsync.counts[5], 1u);  // le=32 (> 16): the group of 20
+  EXPECT_EQ(st.fsync_latency_ns.count, st.fsyncs);
+  EXPECT_GT(st.fsync_latency_ns.sum, 0u);
 }
 
 TEST(GroupCommitTest, WorksWithEverySecPolicyToo) {

@@ -262,5 +262,34 @@ TEST(LogStoreTest, CreatesMissingDirAndAppendsToNewestSegment) {
   EXPECT_EQ(LogStore::Open(opts, &store).code(), Status::Code::kInvalidArgument);
 }
 
+// Read hands out a view into the mapping, valid inside the read section only; a damaged
+// record never reaches fn.
+TEST(LogStoreTest, ReadHandsAVerifiedViewInsideAReadSection) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteResult res;
+  ASSERT_TRUE(PutValue(store.get(), "k", "the value", &res).ok());
+  int calls = 0;
+  Status s = store->Read("k", [&](std::string_view v, const ValueMeta& meta) {
+    ++calls;
+    EXPECT_TRUE(Epoch::InReadSection());
+    EXPECT_EQ(v, "the value");
+    EXPECT_EQ(meta.version, res.version);
+    EXPECT_EQ(meta.size, 9u);
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(Epoch::InReadSection());
+  EXPECT_TRUE(
+      store->Read("absent", [&](std::string_view, const ValueMeta&) { ++calls; }).IsNotFound());
+  int fd = open(dir.log_path().c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, "X", 1, kRecordHeaderSize + 1 + 4), 1);  // inside the value
+  close(fd);
+  s = store->Read("k", [&](std::string_view, const ValueMeta&) { ++calls; });
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace httpkv::storage

@@ -140,26 +140,25 @@ TEST_F(MidFileCorruptionTest, DamagedFirstRecordAndSeqContinues) {
   EXPECT_EQ(r.version, 6u);  // five records written before, seq continues from the max
 }
 
+// Zeros after a record boundary are free space, not garbage: preallocation_test.cc.
 TEST(RecoveryTest, GarbageAfterValidRecordsIsCut) {
-  for (const bool zeros : {false, true}) {
-    TempDir dir;
-    {
-      auto store = OpenOrDie(dir.path());
-      for (int i = 0; i < 10; ++i) {
-        ASSERT_TRUE(PutValue(store.get(), "k" + std::to_string(i), "v").ok());
-      }
-    }
-    std::string data = ReadFile(dir.log_path());
-    const size_t good = data.size();
-    std::mt19937 rng(7);
-    for (int i = 0; i < 1000; ++i) data.push_back(zeros ? '\0' : static_cast<char>(rng()));
-    WriteFile(dir.log_path(), data);
+  TempDir dir;
+  {
     auto store = OpenOrDie(dir.path());
-    EXPECT_EQ(store->recovery().records, 10u);
-    EXPECT_EQ(store->recovery().torn_tail_bytes, 1000u);
-    EXPECT_EQ(FileSize(dir.log_path()), good);
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(GetValue(store.get(), "k" + std::to_string(i)), "v");
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(PutValue(store.get(), "k" + std::to_string(i), "v").ok());
+    }
   }
+  std::string data = ReadFile(dir.log_path());
+  const size_t good = data.size();
+  std::mt19937 rng(7);
+  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>(rng() | 1));  // no zeros
+  WriteFile(dir.log_path(), data);
+  auto store = OpenOrDie(dir.path());
+  EXPECT_EQ(store->recovery().records, 10u);
+  EXPECT_EQ(store->recovery().torn_tail_bytes, 1000u);
+  EXPECT_EQ(FileSize(dir.log_path()), good);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(GetValue(store.get(), "k" + std::to_string(i)), "v");
 }
 
 TEST(RecoveryTest, RecordShapedValueInTornTailIsNotResurrected) {
