@@ -21,6 +21,9 @@ using Clock = std::chrono::steady_clock;
 
 // A huge value grows the write buffer; give that memory back instead of keeping it forever.
 constexpr size_t kMaxRetainedWriteBuffer = 8u << 20;
+// See LogStore::GrowsEarlySpare.
+constexpr uint64_t kEarlySpareBytes = 1u << 20;
+constexpr uint64_t kEarlySpareMinCapacity = 8u << 20;
 // Keys per index Collect: each page costs O(log keys + page) and holds the index's writer
 // mutex only while it is copied.
 constexpr size_t kScanPage = 256;
@@ -163,13 +166,20 @@ Status LogStore::AppendLocked(uint64_t* offset) {
     }
     tail_dirty_ = false;
   }
-  if (end_offset_ + write_buf_.size() > active_capacity_) {
+  if (end_offset_ + write_buf_.size() > active_capacity_ || SwitchToSpareEarly()) {
     if (Status s = RollOverLocked(write_buf_.size()); !s.ok()) return s;
   }
   Segment& seg = *active_;
   const char* p = write_buf_.data();
   size_t left = write_buf_.size();
   uint64_t pos = end_offset_;
+  if (!opts_.pwrite_for_test && pos + left <= seg.writable_end()) {
+    // Preallocated: the record goes into the page cache through the mapping, no syscall.
+    // Readers see it only once size (below) and the index publish it.
+    seg.WriteMapped(pos, write_buf_);
+    pos += left;
+    left = 0;
+  }
   while (left > 0) {
     ssize_t n = opts_.pwrite_for_test
                     ? opts_.pwrite_for_test(seg.fd, p, left, static_cast<off_t>(pos))
@@ -189,7 +199,9 @@ Status LogStore::AppendLocked(uint64_t* offset) {
   *offset = end_offset_;
   disk_bytes_.fetch_add(pos - end_offset_, std::memory_order_relaxed);
   log_pos_.fetch_add(pos - end_offset_, std::memory_order_release);
-  const bool half_full = end_offset_ <= active_capacity_ / 2 && pos > active_capacity_ / 2;
+  const bool half_full =
+      (end_offset_ <= active_capacity_ / 2 && pos > active_capacity_ / 2) ||
+      (GrowsEarlySpare(seg) && end_offset_ < kEarlySpareBytes && pos >= kEarlySpareBytes);
   end_offset_ = pos;
   seg.size.store(pos, std::memory_order_release);
   appends_.fetch_add(1, std::memory_order_relaxed);
@@ -202,6 +214,20 @@ Status LogStore::AppendLocked(uint64_t* offset) {
     maint_cv_.notify_one();
   }
   return Status::OK();
+}
+
+// A large active segment that grows with pwrite (a fresh store: no spare was ready at Open)
+// asks for a spare once it holds kEarlySpareBytes, and moves to it as soon as it is ready, so
+// appends stop costing a pwrite each long before the first full segment. Small segments
+// (tests, tiny stores) keep the plain rule: spare at half full, used at rollover.
+bool LogStore::GrowsEarlySpare(const Segment& seg) const {
+  return seg.writable_end() == 0 && active_capacity_ >= kEarlySpareMinCapacity;
+}
+
+bool LogStore::SwitchToSpareEarly() {
+  if (end_offset_ == 0 || !GrowsEarlySpare(*active_)) return false;
+  std::lock_guard lock(spare_mu_);
+  return spare_fd_ >= 0;
 }
 
 Status LogStore::AfterAppendLocked() {

@@ -216,6 +216,8 @@ class LogStore {
   // with room for at least `need` bytes.
   Status RollOverLocked(uint64_t need);
   Status AfterAppendLocked();
+  bool GrowsEarlySpare(const Segment& seg) const;  // caller holds write_mu_
+  bool SwitchToSpareEarly();                       // caller holds write_mu_
   // Publishes t as the segment table; the old one is freed after Epoch::Synchronize().
   void PublishTableLocked(std::unique_ptr<SegmentTable> t);
   const SegmentTable& TableLocked() const { return *table_.load(); }

@@ -60,7 +60,7 @@ Status LogStore::LoadSegments() {
     seg->size = end;
     // The active segment is mapped whole: appends land inside the mapping.
     const uint64_t capacity = active ? std::max(opts_.segment_bytes, file_size) : end;
-    if (Status s = seg->Map(capacity); !s.ok()) return s;
+    if (Status s = active ? seg->MapForAppend(capacity) : seg->Map(capacity); !s.ok()) return s;
     disk_bytes_ += end;
     if (active) {
       active_ = seg;
@@ -109,7 +109,7 @@ Status LogStore::CreateActiveSegment(uint32_t id, uint64_t capacity) {
   auto seg = std::make_shared<Segment>(id, fd, 0);
   // Make the new file's directory entry durable, or a crash could lose the whole segment.
   Status s = FsyncDir(opts_.dir);
-  if (s.ok()) s = seg->Map(capacity);
+  if (s.ok()) s = seg->MapForAppend(capacity);
   if (!s.ok()) {
     unlink(path.c_str());
     return s;
@@ -153,6 +153,7 @@ void LogStore::FreeRetiredTables() {
 // the maintenance thread. Readers keep using the sealed segment's mapping: they never read
 // past the end of its records.
 Status LogStore::RollOverLocked(uint64_t need) {
+  active_->SealMapping();
   if (ftruncate(active_->fd, static_cast<off_t>(end_offset_)) != 0) {
     return ErrnoStatus("cannot truncate " + active_->name + " to seal it", errno);
   }

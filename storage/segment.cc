@@ -129,6 +129,27 @@ Status Segment::Map(uint64_t capacity) {
   return Status::OK();
 }
 
+Status Segment::MapForAppend(uint64_t capacity) {
+  struct stat st;
+  if (capacity == 0 || map_ != nullptr || fstat(fd, &st) != 0 ||
+      static_cast<uint64_t>(st.st_size) < capacity) {
+    return Map(capacity);
+  }
+  void* m = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return Map(capacity);  // appends fall back to pwrite
+  map_ = static_cast<const char*>(m);
+  map_len_ = capacity;
+  writable_end_ = capacity;
+  return Status::OK();
+}
+
+void Segment::SealMapping() {
+  if (writable_end_ == 0) return;
+  writable_end_ = 0;
+  // Only a guard against stray writes: failure leaves the view writable, nothing else.
+  (void)mprotect(const_cast<char*>(map_), map_len_, PROT_READ);
+}
+
 const Segment* SegmentTable::Find(uint32_t id) const {
   auto it =
       std::lower_bound(segments.begin(), segments.end(), id,

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,8 +58,20 @@ struct Segment {
   // Maps the first `capacity` bytes (the file may be shorter: pages past its end must not be
   // touched until a pwrite put data there). Call once, before publishing the segment.
   Status Map(uint64_t capacity);
+  // The active segment's variant: also maps it writable when the file already holds
+  // `capacity` bytes (a zero-filled spare), so appends are a memcpy into the page cache
+  // instead of a pwrite per record (FORMAT.md "Writing"). writable_end() is 0 otherwise.
+  Status MapForAppend(uint64_t capacity);
+  // Sealing: the segment is immutable from here on; the writable view is made read-only.
+  void SealMapping();
   const char* map() const { return map_; }
   uint64_t map_len() const { return map_len_; }
+  // Appends through the mapping may go up to here (0: use pwrite).
+  uint64_t writable_end() const { return writable_end_; }
+  // Copies data to offset through the mapping; requires offset + size <= writable_end().
+  void WriteMapped(uint64_t offset, std::string_view data) {
+    std::memcpy(const_cast<char*>(map_) + offset, data.data(), data.size());
+  }
 
   const uint32_t id;
   const int fd;
@@ -69,6 +82,7 @@ struct Segment {
  private:
   const char* map_ = nullptr;
   uint64_t map_len_ = 0;
+  uint64_t writable_end_ = 0;
 };
 
 // Opens DIR/NNNNNNNN.log (read-only or read-write) and wraps it with its current size.
