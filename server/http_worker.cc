@@ -119,7 +119,8 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   }
   // Access is decided on the head, once routed: a refused request's body is never read.
   Reply denial;
-  const bool denied = fresh_head && Denied(s, &denial);
+  std::string_view user = "-";
+  const bool denied = fresh_head && Denied(s, &denial, &user);
   if (denied && (s.refused_peer || r.kind == ParseResult::kNeedMore)) {
     CloseWith(conn, s, denial, /*head_parsed=*/true);
     return false;
@@ -150,7 +151,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   metrics_.RecordRequest(request_.method, reply.route, reply.status, latency);
   if (access_log_) {
     const uint64_t body = reply.head_length >= 0 || head ? 0 : reply.body.size();
-    access_log_->Record(s.peer, loop_.wall_seconds(), request_, reply.status, body, latency);
+    access_log_->Record(s.peer, loop_.wall_seconds(), request_, reply.status, body, latency, user);
   }
   s.request_start = {};  // the next request starts with its own first byte
   conn.input().Consume(r.consumed);

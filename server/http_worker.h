@@ -109,8 +109,9 @@ class HttpWorker final : public reactor::ConnectionHandler {
                       std::string_view reason, bool head_parsed);
   void CloseWith(reactor::Connection& conn, HttpSession& s, const Reply& reply, bool head_parsed);
   // Access (http_worker_access.cc): true, with the 401/403 in *reply, if request_ (a
-  // fresh head) may not be served: protected mode or --auth-file.
-  bool Denied(const HttpSession& s, Reply* reply) const;
+  // fresh head) may not be served: protected mode or --auth-file. *user: the NAME of a
+  // known token (for the access log; valid until the tokens are swapped, between events).
+  bool Denied(const HttpSession& s, Reply* reply, std::string_view* user) const;
   void DrainNow();
   void MaybeFinishDrain();
   // Deadlines (http_worker_deadlines.cc).

@@ -16,7 +16,7 @@ void HttpWorker::PostTokens(std::shared_ptr<const TokenSet> tokens, std::functio
   });
 }
 
-bool HttpWorker::Denied(const HttpSession& s, Reply* reply) const {
+bool HttpWorker::Denied(const HttpSession& s, Reply* reply, std::string_view* user) const {
   if (s.refused_peer) {
     reply->status = 403;
     reply->route = MatchRoute(request_.path).route;
@@ -27,6 +27,7 @@ bool HttpWorker::Denied(const HttpSession& s, Reply* reply) const {
   if (!auth_on_) return false;
   const Route route = MatchRoute(request_.path).route;
   const AccessDecision d = CheckAccess(tokens_.get(), request_, route);
+  if (d.who != nullptr) *user = d.who->name;
   if (d.allowed()) return false;
   *reply = DenialReply(d, route);
   return true;

@@ -258,6 +258,10 @@ TEST_F(AuthTest, TokensNeverReachTheAccessLog) {
   const std::string log = ReadFile(dir_.path() + "/access.log");
   EXPECT_NE(log.find("\"GET /kv/a HTTP/1.1\" 401"), std::string::npos) << log;
   EXPECT_NE(log.find("\"PUT /kv/a HTTP/1.1\" 403"), std::string::npos) << log;
+  // The remote-user field names the token by its NAME from the file.
+  EXPECT_NE(log.find("127.0.0.1 - reader ["), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.1 - root ["), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.1 - - ["), std::string::npos) << log;  // no or unknown token
   for (const std::string* t : {&kRead, &kWrite, &kAdmin, &kWrong}) {
     EXPECT_EQ(log.find(t->substr(0, 10)), std::string::npos) << *t;
     EXPECT_EQ(log.find(t->substr(t->size() - 10)), std::string::npos) << *t;
