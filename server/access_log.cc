@@ -118,10 +118,11 @@ AccessLog::~AccessLog() {
 }
 
 void AccessLog::Record(std::string_view peer, int64_t wall_seconds, const http::Request& req,
-                       int status, uint64_t body_bytes, std::chrono::nanoseconds latency) {
+                       int status, uint64_t body_bytes, std::chrono::nanoseconds latency,
+                       std::string_view user) {
   fmt::memory_buffer line;  // inline storage: no allocation for ordinary lines
   fmt::format_to(std::back_inserter(line),
-                 "{} - - [{}] \"{} {} HTTP/1.{}\" {} {} \"{}\" \"{}\" {:.6f}", peer,
+                 "{} - {} [{}] \"{} {} HTTP/1.{}\" {} {} \"{}\" \"{}\" {:.6f}", peer, OrDash(user),
                  LogTime(wall_seconds), req.method_name, req.target, req.minor_version, status,
                  body_bytes, OrDash(req.Find("Referer")), OrDash(req.Find("User-Agent")),
                  static_cast<double>(latency.count()) / 1e9);

@@ -1,6 +1,7 @@
 // AccessLog: one line per answered request, combined-log style plus latency:
 //   127.0.0.1 - - [25/Nov/2026:14:36:17 +0000] "GET /kv/x HTTP/1.1" 200 22 "-" "curl/7.88.1"
 //   0.000041
+// (with --auth-file the third field is the token's NAME: "127.0.0.1 - app [...").
 // Lines are formatted on the reactor thread into a stack buffer and handed to an spdlog
 // async logger; its single background thread writes the file. The caller supplies the
 // peer (formatted once per connection, not per request) and the wall-clock second (its
@@ -35,8 +36,10 @@ class AccessLog {
   static constexpr size_t kPeerChars = 48;  // INET6_ADDRSTRLEN and a NUL
   static std::string_view FormatPeer(int fd, char (&buf)[kPeerChars]);
 
+  // user: the combined log's remote-user field — the --auth-file NAME of the request's
+  // token ("-" if none). Never the token itself.
   void Record(std::string_view peer, int64_t wall_seconds, const http::Request& req, int status,
-              uint64_t body_bytes, std::chrono::nanoseconds latency);
+              uint64_t body_bytes, std::chrono::nanoseconds latency, std::string_view user = "-");
   void Reopen();
 
  private:

@@ -2,7 +2,12 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include "reactor/listener.h"
+#include "server/token_file.h"
 
 namespace httpkv::server {
 
@@ -41,6 +46,44 @@ bool HttpServer::OpenAccessLog(std::string* error) {
   return access_log_ != nullptr;
 }
 
+bool HttpServer::LoadAuthFile(std::string* error, std::string* warning) {
+  warning->clear();
+  if (opts_.auth_file.empty()) return true;
+  auto tokens = std::make_shared<TokenSet>();
+  if (!LoadTokenFile(opts_.auth_file, tokens.get(), error, warning)) return false;
+  tokens_ = std::move(tokens);
+  return true;
+}
+
+bool HttpServer::ReloadAuthFile(std::string* error, std::string* warning) {
+  warning->clear();
+  if (opts_.auth_file.empty()) return true;
+  auto tokens = std::make_shared<TokenSet>();
+  if (!LoadTokenFile(opts_.auth_file, tokens.get(), error, warning)) return false;
+  tokens_ = std::move(tokens);
+  // Each loop swaps the set in between two requests; wait until all of them have, so
+  // the caller (and a test) knows the old tokens are no longer accepted anywhere.
+  struct Pending {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = workers_.size();
+  for (auto& w : workers_) {
+    w->PostTokens(tokens_, [pending] {
+      std::lock_guard<std::mutex> lock(pending->mu);
+      if (--pending->left == 0) pending->cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(pending->mu);
+  // Loops answer posted work between events; the bound only guards against a stopped one.
+  if (!pending->cv.wait_for(lock, std::chrono::seconds(10), [&] { return pending->left == 0; })) {
+    *warning = "not every reactor thread took the new tokens within 10 s";
+  }
+  return true;
+}
+
 bool HttpServer::Bind(std::string* error) {
   auto addr = reactor::InetAddress::Parse(opts_.listen, error);
   if (!addr) return false;
@@ -74,7 +117,8 @@ void HttpServer::Start(storage::LogStore* store) {
     workers_.push_back(
         std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(), slots_.get()));
   }
-  listen_fds_.clear();  // now owned by the workers' listeners
+  listen_fds_.clear();                             // now owned by the workers' listeners
+  for (auto& w : workers_) w->SetTokens(tokens_);  // before the threads start
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
 }
 

@@ -17,6 +17,7 @@
 #include "server/connection_cap.h"
 #include "server/http_worker.h"
 #include "server/server_options.h"
+#include "server/token_set.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {
@@ -28,6 +29,15 @@ class HttpServer {
 
   // Opens --access-log if set. False with a one-line *error.
   bool OpenAccessLog(std::string* error);
+  // --auth-file: reads and parses the token file (server/token_file.h). True if there is
+  // none. False with a one-line *error; *warning for a file other users can read.
+  bool LoadAuthFile(std::string* error, std::string* warning);
+  // SIGHUP: re-reads the token file; on success every worker serves with the new tokens
+  // when this returns. On failure the old tokens stay in force (*error says why).
+  bool ReloadAuthFile(std::string* error, std::string* warning);
+  // The tokens in force (nullptr without --auth-file). Owning thread only.
+  const TokenSet* tokens() const { return tokens_.get(); }
+
   // Creates opts.threads listening sockets. False with a one-line *error on failure.
   bool Bind(std::string* error);
   // The bound address, with the real port when --listen asked for port 0.
@@ -54,6 +64,7 @@ class HttpServer {
   std::vector<int> listen_fds_;
   storage::LogStore* store_ = nullptr;
   std::unique_ptr<AccessLog> access_log_;
+  std::shared_ptr<const TokenSet> tokens_;
   std::unique_ptr<ConnectionSlots> slots_;  // shared by every worker
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   std::vector<std::thread> threads_;

@@ -8,6 +8,7 @@
 
 #include "http/http_date.h"
 #include "server/host_path.h"
+#include "server/peer_policy.h"
 
 namespace httpkv::server {
 
@@ -26,7 +27,9 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
       routes_(store, opts, std::move(metrics)),
       slots_(slots),
       hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways),
-      access_log_(access_log) {}
+      access_log_(access_log),
+      auth_on_(!opts->auth_file.empty()),
+      protected_(!auth_on_ && opts->protected_mode) {}
 
 HttpWorker::~HttpWorker() = default;
 
@@ -53,6 +56,7 @@ void HttpWorker::OnAccept(int fd) {
   Connection* conn = session->conn.get();
   conn->set_context(session.get());
   if (access_log_) AccessLog::FormatPeer(fd, session->peer);
+  if (protected_) session->refused_peer = !PeerIsLoopback(fd);
   if (int err = conn->Start(); err != 0) {
     spdlog::warn("cannot register connection: {}", std::strerror(-err));
     return;  // the Connection destructor closes fd
@@ -113,6 +117,14 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
     }
     RewriteHostPath(&request_);
   }
+  // Access is decided on the head, once routed: a refused request's body is never read.
+  Reply denial;
+  std::string_view user = "-";
+  const bool denied = fresh_head && Denied(s, &denial, &user);
+  if (denied && (s.refused_peer || r.kind == ParseResult::kNeedMore)) {
+    CloseWith(conn, s, denial, /*head_parsed=*/true);
+    return false;
+  }
   if (r.kind == ParseResult::kNeedMore) {
     if (fresh_head && request_.expect_continue && !s.continue_sent) {
       // RFC 9110 10.1.1: ask for the body only if we are going to read it.
@@ -130,7 +142,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const ConnectionHeader ch = !keep_alive                   ? ConnectionHeader::kClose
                               : request_.minor_version == 0 ? ConnectionHeader::kKeepAlive
                                                             : ConnectionHeader::kNone;
-  const Reply reply = routes_.Handle(request_);
+  const Reply reply = denied ? denial : routes_.Handle(request_);
   const bool head = request_.method == http::Method::kHead;
   if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
   WriteReply(conn, reply, head, ch);
@@ -139,7 +151,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   metrics_.RecordRequest(request_.method, reply.route, reply.status, latency);
   if (access_log_) {
     const uint64_t body = reply.head_length >= 0 || head ? 0 : reply.body.size();
-    access_log_->Record(s.peer, loop_.wall_seconds(), request_, reply.status, body, latency);
+    access_log_->Record(s.peer, loop_.wall_seconds(), request_, reply.status, body, latency, user);
   }
   s.request_start = {};  // the next request starts with its own first byte
   conn.input().Consume(r.consumed);
@@ -217,13 +229,17 @@ void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
   std::string body(reason);  // error path only: allocation is fine here
   body.push_back('\n');
   reply.body = body;
-  const Route route = head_parsed ? MatchRoute(request_.path).route : Route::kNone;
-  if (status == 405) reply.allow = AllowHeader(route);
+  reply.route = head_parsed ? MatchRoute(request_.path).route : Route::kNone;
+  if (status == 405) reply.allow = AllowHeader(reply.route);
+  CloseWith(conn, s, reply, head_parsed);
+}
+
+void HttpWorker::CloseWith(Connection& conn, HttpSession& s, const Reply& reply, bool head_parsed) {
   // An answer to HEAD carries no body, an error answer neither (RFC 9110 9.3.2).
   const bool head = head_parsed && request_.method == http::Method::kHead;
   WriteReply(conn, reply, head, ConnectionHeader::kClose);
-  metrics_.RecordRequest(head_parsed ? request_.method : http::Method::kOther, route, status,
-                         RequestLatency(s));
+  metrics_.RecordRequest(head_parsed ? request_.method : http::Method::kOther, reply.route,
+                         reply.status, RequestLatency(s));
   s.closing = true;
   conn.input().ConsumeAll();
   conn.CloseAfterFlush();

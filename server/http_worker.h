@@ -8,6 +8,7 @@
 // Quit(), which post to it. metrics() may be read from any thread (relaxed atomics).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -26,6 +27,7 @@
 #include "server/listing.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
+#include "server/token_set.h"
 
 namespace httpkv::server {
 
@@ -58,6 +60,8 @@ struct HttpSession {
   bool closing = false;           // answer nothing more; close once output is written
   // The peer's address for the access log, formatted once at accept (log on only).
   char peer[AccessLog::kPeerChars] = "-";
+  // Protected mode (peer_policy.h): the peer is not loopback; its first request gets 403.
+  bool refused_peer = false;
   // A chunked listing still being sent; requests behind it wait (pipelining order).
   std::unique_ptr<ListingCursor> listing;
   bool streaming = false;
@@ -78,6 +82,11 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // loop (or stop after opts->drain_timeout, closing what is left). Any thread.
   void BeginDrain();
   const WorkerMetrics& metrics() const { return metrics_; }
+  // The --auth-file tokens (http_worker_access.cc). SetTokens: before Run() only.
+  // PostTokens (SIGHUP, any thread): the loop thread swaps them in between requests,
+  // then calls applied() there; requests never read a set another thread writes.
+  void SetTokens(std::shared_ptr<const TokenSet> tokens) { tokens_ = std::move(tokens); }
+  void PostTokens(std::shared_ptr<const TokenSet> tokens, std::function<void()> applied);
 
   void OnData(reactor::Connection& conn) override;
   void OnClose(reactor::Connection& conn) override;
@@ -98,6 +107,11 @@ class HttpWorker final : public reactor::ConnectionHandler {
   bool ContinueListing(reactor::Connection& conn, HttpSession& s);
   void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
                       std::string_view reason, bool head_parsed);
+  void CloseWith(reactor::Connection& conn, HttpSession& s, const Reply& reply, bool head_parsed);
+  // Access (http_worker_access.cc): true, with the 401/403 in *reply, if request_ (a
+  // fresh head) may not be served: protected mode or --auth-file. *user: the NAME of a
+  // known token (for the access log; valid until the tokens are swapped, between events).
+  bool Denied(const HttpSession& s, Reply* reply, std::string_view* user) const;
   void DrainNow();
   void MaybeFinishDrain();
   // Deadlines (http_worker_deadlines.cc).
@@ -128,6 +142,9 @@ class HttpWorker final : public reactor::ConnectionHandler {
   ConnectionSlots* slots_;  // the process-wide --max-connections
   const bool hold_for_fsync_;
   AccessLog* access_log_;  // nullptr: no access log
+  const bool auth_on_;     // --auth-file given: tokens_ decide (nullptr: nothing passes)
+  const bool protected_;   // protected mode: non-loopback peers are refused
+  std::shared_ptr<const TokenSet> tokens_;  // read and replaced on this thread only
   // --fsync always: connections holding acknowledgements (connection, session id), and
   // the one SyncAsync in flight (its token, 0 if none) for the highest token wanted.
   std::vector<std::pair<reactor::Connection*, uint64_t>> awaiting_durable_;

@@ -9,6 +9,7 @@ void SerializeReply(const Reply& reply, bool head, http::ConnectionHeader connec
   if (!reply.allow.empty()) w.Header("Allow", reply.allow);
   if (!reply.location.empty()) w.Header("Location", reply.location);
   if (!reply.etag.empty()) w.Header("ETag", reply.etag);
+  if (!reply.www_authenticate.empty()) w.Header("WWW-Authenticate", reply.www_authenticate);
   if (reply.status < 200 || reply.status == 204 || reply.status == 304) {
     w.FinishNoBody();
   } else if (reply.stream != nullptr) {

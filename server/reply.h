@@ -19,9 +19,10 @@ struct Reply {
   Route route = Route::kNone;     // for metrics
   std::string_view content_type;  // empty: no Content-Type
   std::string_view body;
-  std::string_view allow;     // Allow header (405, OPTIONS)
-  std::string_view location;  // Location header (201)
-  std::string_view etag;      // ETag header
+  std::string_view allow;             // Allow header (405, OPTIONS)
+  std::string_view location;          // Location header (201)
+  std::string_view etag;              // ETag header
+  std::string_view www_authenticate;  // WWW-Authenticate header (401)
   // HEAD answered from metadata: Content-Length is this, body is not read at all.
   int64_t head_length = -1;
   // Set when `body` is only the first batch of a listing that continues: the answer is

@@ -27,6 +27,10 @@ struct ServerOptions {
   // --compat seed: serve "Host: HOST/PATH" on target "/" as a request for /PATH (see
   // server/host_path.h); without it such a request gets 400 naming the fix.
   bool compat_seed = false;
+  // --auth-file: bearer tokens and scopes (server/token_file.h); empty: none, and then
+  // protected mode (server/peer_policy.h) unless protected_mode is false.
+  std::string auth_file;
+  bool protected_mode = true;  // --protected-mode on|off; only matters without auth_file
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

@@ -130,6 +130,17 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--json", o.json_path, "also write the results as JSON to FILE");
   app.add_option("--path", o.path, "fixed target for get requests (e.g. / for nginx)");
+  app.add_option("--token", o.token,
+                 "bearer token for a server with --auth-file (default: $HTTPKV_TOKEN)")
+      ->envname("HTTPKV_TOKEN")
+      ->check(CLI::Validator(
+          [](std::string& in) -> std::string {
+            for (char c : in) {
+              if (c <= 0x20 || c >= 0x7f) return "must be a bearer token (no spaces or controls)";
+            }
+            return "";
+          },
+          "TOKEN"));
   app.add_flag("--no-preload", no_preload, "do not PUT the key space before measuring");
   app.add_flag("--no-progress", no_progress, "no live line even on a terminal");
   app.add_option("--busy-poll", busy_poll, "on: worker threads spin instead of sleeping")

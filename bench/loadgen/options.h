@@ -24,7 +24,8 @@ struct Options {
   int pipeline = 1;
   double rate = 0;  // total requests/s; 0: closed loop
   std::string json_path;
-  std::string path;  // fixed GET target (plain servers); disables preload
+  std::string path;   // fixed GET target (plain servers); disables preload
+  std::string token;  // bearer token sent with every request (--token, HTTPKV_TOKEN)
   bool preload = true;
   int preload_depth = 64;  // requests in flight per connection while preloading
   bool progress = false;   // live line on stderr

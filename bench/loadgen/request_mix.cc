@@ -66,12 +66,15 @@ int DecimalDigits(uint64_t v) {
   return d;
 }
 
-RequestBuilder::RequestBuilder(std::string_view host, size_t value_size, std::string_view get_path)
+RequestBuilder::RequestBuilder(std::string_view host, size_t value_size, std::string_view get_path,
+                               std::string_view bearer_token)
     : value_(value_size, 'x') {
   // A recognisable, printable value: "v0123456789abcdef..." repeated.
   static constexpr std::string_view kPattern = "v0123456789abcdefghijklmnopqrstuvwxyz";
   for (size_t i = 0; i < value_size; ++i) value_[i] = kPattern[i % kPattern.size()];
-  const std::string host_line = "Host: " + std::string(host) + "\r\n";
+  std::string host_line = "Host: " + std::string(host) + "\r\n";
+  if (!bearer_token.empty())
+    host_line += "Authorization: Bearer " + std::string(bearer_token) + "\r\n";
   get_tail_ = " HTTP/1.1\r\n" + host_line + "\r\n";
   if (!get_path.empty()) fixed_get_ = "GET " + std::string(get_path) + get_tail_;
   put_tail_ = " HTTP/1.1\r\n" + host_line + "Content-Length: " + std::to_string(value_size) +

@@ -51,8 +51,10 @@ class RequestMix {
 class RequestBuilder {
  public:
   // host: Host header value. get_path: if non-empty, GETs use this fixed target instead
-  // of /kv/key-N (for plain servers such as nginx or the limit server).
-  RequestBuilder(std::string_view host, size_t value_size, std::string_view get_path);
+  // of /kv/key-N (for plain servers such as nginx or the limit server). bearer_token: if
+  // non-empty, every request carries "Authorization: Bearer TOKEN" (--auth-file servers).
+  RequestBuilder(std::string_view host, size_t value_size, std::string_view get_path,
+                 std::string_view bearer_token = {});
 
   // Appends one complete HTTP/1.1 request for `op` on key number `key`.
   void Append(reactor::Buffer& out, Op op, uint64_t key) const;

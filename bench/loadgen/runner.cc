@@ -130,7 +130,7 @@ int RunBenchmark(const Options& opt, RunResult* result, std::FILE* log,
     return 1;
   }
   const RequestMix mix(opt.weights);
-  const RequestBuilder builder(opt.target, opt.value_size, opt.path);
+  const RequestBuilder builder(opt.target, opt.value_size, opt.path, opt.token);
   const KeyChooser keys(opt.keys, opt.zipf);
   Shared shared{&opt, &builder, &mix, &keys, Plan{}};
   if (opt.preload && opt.path.empty() && mix.reads_keys()) {

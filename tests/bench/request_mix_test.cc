@@ -97,6 +97,18 @@ TEST(RequestBuilder, FixedPathAndEmptyValue) {
   EXPECT_EQ(reqs[2].body, "key-0:");
 }
 
+TEST(RequestBuilder, BearerTokenOnEveryRequest) {
+  RequestBuilder b("h", 2, "", "tok.EN");
+  reactor::Buffer buf;
+  for (Op op : {Op::kGet, Op::kPut, Op::kPost, Op::kUpdate}) b.Append(buf, op, 7);
+  const std::string all(buf.readable_span().begin(), buf.readable_span().end());
+  size_t n = 0;
+  for (size_t at = 0;
+       (at = all.find("\r\nAuthorization: Bearer tok.EN\r\n", at)) != std::string::npos; ++at)
+    ++n;
+  EXPECT_EQ(n, 4u) << all;
+}
+
 TEST(RequestBuilder, NoAllocationOnceTheBufferHasGrown) {
   RequestBuilder b("h", 64, "");
   reactor::Buffer buf;

@@ -32,6 +32,22 @@ TEST(SerializeRequest, BodilessGetHasNoContentLength) {
   EXPECT_TRUE(req.keep_alive);
 }
 
+TEST(SerializeRequest, BearerTokenGoesInTheAuthorizationHeader) {
+  const std::string bytes = SerializeRequest(GetKeyRequest("a"), "h:1", "tok-EN.1==");
+  EXPECT_EQ(bytes,
+            "GET /kv/a HTTP/1.1\r\nHost: h:1\r\nUser-Agent: httpkv/0.1\r\n"
+            "Authorization: Bearer tok-EN.1==\r\n\r\n");
+}
+
+TEST(IsBearerToken, OnlyToken68) {
+  EXPECT_TRUE(IsBearerToken("abc-._~+/XYZ09=="));
+  EXPECT_FALSE(IsBearerToken(""));
+  EXPECT_FALSE(IsBearerToken("a\r\nX-Injected: 1"));
+  EXPECT_FALSE(IsBearerToken("a b"));
+  EXPECT_FALSE(IsBearerToken("=a"));
+  EXPECT_FALSE(IsBearerToken("a=b"));
+}
+
 TEST(SerializeRequest, PutCarriesRawBodyAndLength) {
   const std::string value("bin\0ary\r\n\xff", 10);
   std::string storage;

@@ -17,12 +17,24 @@ if ! grep -q "^ExecStart=$built " "$tmp/httpkv.service"; then
   echo "FAIL: ExecStart does not run $installed"
   exit 1
 fi
-out=$(systemd-analyze verify "$tmp/httpkv.service" 2>&1)
-rc=$?
-# Complaints about the unit itself name its file; anything else is the host's business.
-mine=$(printf '%s\n' "$out" | grep -F "httpkv.service")
-if [ $rc -ne 0 ] || [ -n "$mine" ]; then
-  printf 'FAIL: systemd-analyze verify (exit %s):\n%s\n' "$rc" "$out"
+verify() {
+  out=$(systemd-analyze verify "$1" 2>&1)
+  rc=$?
+  # Complaints about the unit itself name its file; anything else is the host's business.
+  mine=$(printf '%s\n' "$out" | grep -F "httpkv.service")
+  if [ $rc -ne 0 ] || [ -n "$mine" ]; then
+    printf 'FAIL: systemd-analyze verify %s (exit %s):\n%s\n' "$2" "$rc" "$out"
+    exit 1
+  fi
+}
+verify "$tmp/httpkv.service" "as shipped"
+# The commented security options (tokens, TLS credentials) must be valid once enabled.
+mkdir "$tmp/secure" || exit 1
+sed -e 's/^#\(LoadCredential=\)/\1/' -e 's/^#\(Environment="HTTPKV_\)/\1/' \
+  "$tmp/httpkv.service" >"$tmp/secure/httpkv.service" || exit 1
+if [ "$(grep -c -e '^LoadCredential=' -e '^Environment="HTTPKV_' "$tmp/secure/httpkv.service")" -ne 5 ]; then
+  echo "FAIL: expected 3 commented LoadCredential= and 2 Environment=\"HTTPKV_ lines"
   exit 1
 fi
-echo "ok: systemd-analyze verify found nothing in httpkv.service"
+verify "$tmp/secure/httpkv.service" "with the security options enabled"
+echo "ok: systemd-analyze verify found nothing in httpkv.service (as shipped and secured)"

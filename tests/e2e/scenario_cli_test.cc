@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "tests/e2e/server_process.h"
@@ -14,9 +15,9 @@
 namespace httpkv::e2e {
 namespace {
 
-// Runs the client; returns its exit code and stdout.
-int RunClient(const std::string& args, std::string* out) {
-  const std::string cmd = std::string(HTTPKV_CLIENT_BIN) + " " + args + " 2>&1";
+// Runs the client; returns its exit code and stdout. raw: `args` is the whole command.
+int RunClient(const std::string& args, std::string* out, bool raw = false) {
+  const std::string cmd = (raw ? args : std::string(HTTPKV_CLIENT_BIN) + " " + args) + " 2>&1";
   FILE* f = ::popen(cmd.c_str(), "r");
   if (!f) return -1;
   std::array<char, 4096> buf;
@@ -91,6 +92,39 @@ TEST(ScenarioCli, SingleCommands) {
   EXPECT_EQ(RunClient("--target 127.0.0.1:1 list", &out), 3) << out;
   out.clear();
   EXPECT_EQ(RunClient("frobnicate", &out), 2) << out;
+}
+
+// --token / HTTPKV_TOKEN against a server with --auth-file; -v never shows the token.
+TEST(ClientCli, TokenFromFlagOrEnvironment) {
+  TempDir dir;
+  const std::string tokens = dir.path() + "/tokens";
+  const std::string token = "cli-t0ken.abcdefghijklmnop";
+  { std::ofstream(tokens) << token << " write\n"; }
+  ServerProcess srv;
+  ASSERT_TRUE(srv.Start(
+      {"--listen", "127.0.0.1:0", "--data-dir", dir.path() + "/data", "--auth-file", tokens}))
+      << srv.log();
+  const std::string t = "--target 127.0.0.1:" + std::to_string(srv.port()) + " ";
+  std::string out;
+  EXPECT_EQ(RunClient(t + "put k v", &out), 1) << out;
+  EXPECT_NE(out.find("401 Unauthorized"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunClient(t + "--token " + token + " put k v", &out), 0) << out;
+  out.clear();
+  EXPECT_EQ(RunClient("-v " + t + "--token " + token + " get k", &out), 0) << out;
+  EXPECT_NE(out.find("Authorization: Bearer <redacted>"), std::string::npos) << out;
+  EXPECT_EQ(out.find(token), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(
+      RunClient("HTTPKV_TOKEN=" + token + " " + std::string(HTTPKV_CLIENT_BIN) + " " + t + "list",
+                &out, /*raw=*/true),
+      0)
+      << out;
+  EXPECT_EQ(out, "k:v\n");
+  out.clear();
+  EXPECT_EQ(RunClient(t + "--token 'a b' list", &out), 2) << out;
+  srv.Signal(SIGTERM);
+  EXPECT_EQ(srv.Wait(), 0);
 }
 
 }  // namespace

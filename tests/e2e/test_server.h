@@ -58,8 +58,9 @@ class InProcessServer {
     status_ = storage::LogStore::Open(so, &store_);
     if (!status_.ok()) return;
     server_ = std::make_unique<server::HttpServer>(opts);
-    std::string error;
-    if (!server_->OpenAccessLog(&error) || !server_->Bind(&error)) {
+    std::string error, warning;
+    if (!server_->OpenAccessLog(&error) || !server_->LoadAuthFile(&error, &warning) ||
+        !server_->Bind(&error)) {
       status_ = storage::Status::IOError(error);
       return;
     }

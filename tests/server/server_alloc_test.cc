@@ -3,11 +3,13 @@
 // Allocations are counted only on the reactor threads (alloc_counter.h); the client is
 // this test's thread and allocates freely. After a warm-up (buffers, scratch strings,
 // the store's write buffer and index entries reach their size), N requests are served
-// and counted; a last request answered after them proves the server finished the
+// and counted (also with --auth-file: every request carries a bearer token that is looked
+// up); a last request answered after them proves the server finished the
 // counted work before the scope closes. If this fails, run the single case with
 // HTTPKV_ABORT_ON_ALLOC=1 under gdb to see the allocating frame.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <tuple>
 
@@ -27,18 +29,27 @@ constexpr int kRounds = 200;
 constexpr int kPipelined = 8;
 
 class ServerAllocTest
-    : public ::testing::TestWithParam<std::tuple<storage::FsyncPolicy, bool /*access log*/>> {
+    : public ::testing::TestWithParam<
+          std::tuple<storage::FsyncPolicy, bool /*access log*/, bool /*auth file*/>> {
  protected:
   void SetUp() override {
-    auto [fsync, access_log] = GetParam();
+    auto [fsync, access_log, auth] = GetParam();
     auto o = InProcessServer::Options(dir_.path(), 2, fsync);
     if (access_log) o.access_log = dir_.path() + "/access.log";
+    std::string bearer;
+    if (auth) {
+      o.auth_file = dir_.path() + "/tokens";
+      std::ofstream(o.auth_file) << "r3ad-token-0123456789 read\n"
+                                 << "wr1te-token-0123456789abcdef write writer\n"
+                                 << "adm1n-token-0123456789 admin\n";
+      bearer = "Authorization: Bearer wr1te-token-0123456789abcdef\r\n";
+    }
     srv_ = std::make_unique<InProcessServer>(o);
     ASSERT_TRUE(srv_->ok());
     client_ = std::make_unique<RawClient>(srv_->port());
-    get_ = BuildRequest("GET", "/kv/user:42", {}, "User-Agent: alloc-test\r\n");
+    get_ = BuildRequest("GET", "/kv/user:42", {}, "User-Agent: alloc-test\r\n" + bearer);
     for (char c : {'x', 'y'})
-      put_[c - 'x'] = BuildRequest("PUT", "/kv/user:42", std::string(64, c));
+      put_[c - 'x'] = BuildRequest("PUT", "/kv/user:42", std::string(64, c), bearer);
     for (int i = 0; i < kPipelined; ++i) batch_ += get_ + put_[i % 2];
     // A request whose head is split across reads: its first part rides behind a whole
     // request, so once that one is answered the server has seen the partial head (own
@@ -95,18 +106,24 @@ TEST(ServerAllocCounter, SeesAllocationsOnReactorThreads) {
 }
 
 std::string CaseName(const ::testing::TestParamInfo<ServerAllocTest::ParamType>& info) {
-  auto [fsync, access_log] = info.param;
+  auto [fsync, access_log, auth] = info.param;
   const char* mode = fsync == storage::FsyncPolicy::kAlways     ? "FsyncAlways"
                      : fsync == storage::FsyncPolicy::kEverySec ? "FsyncEverySec"
                                                                 : "FsyncNever";
-  return std::string(mode) + (access_log ? "AccessLog" : "NoAccessLog");
+  return std::string(mode) + (access_log ? "AccessLog" : "NoAccessLog") + (auth ? "Auth" : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFsyncMode, ServerAllocTest,
                          ::testing::Combine(::testing::Values(storage::FsyncPolicy::kNever,
                                                               storage::FsyncPolicy::kEverySec,
                                                               storage::FsyncPolicy::kAlways),
-                                            ::testing::Bool()),
+                                            ::testing::Bool(), ::testing::Values(false)),
+                         CaseName);
+// --auth-file: the token lookup and scope check per request allocate nothing either.
+INSTANTIATE_TEST_SUITE_P(WithAuthFile, ServerAllocTest,
+                         ::testing::Combine(::testing::Values(storage::FsyncPolicy::kEverySec,
+                                                              storage::FsyncPolicy::kAlways),
+                                            ::testing::Values(true), ::testing::Values(true)),
                          CaseName);
 
 }  // namespace

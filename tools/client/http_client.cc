@@ -63,12 +63,14 @@ ClientRequest MakeRequest(std::string_view method, std::string_view target, std:
   return req;
 }
 
-std::string SerializeRequest(const ClientRequest& req, std::string_view host) {
+std::string SerializeRequest(const ClientRequest& req, std::string_view host,
+                             std::string_view bearer_token) {
   std::string out;
   out.reserve(128 + req.target.size() + req.body.size());
   out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
   out.append("Host: ").append(host).append("\r\n");
   out.append("User-Agent: ").append(kUserAgent).append("\r\n");
+  if (!bearer_token.empty()) out.append("Authorization: Bearer ").append(bearer_token) += "\r\n";
   for (const auto& [name, value] : req.headers)
     out.append(name).append(": ").append(value) += "\r\n";
   if (req.has_body) {
@@ -78,6 +80,18 @@ std::string SerializeRequest(const ClientRequest& req, std::string_view host) {
   out.append("\r\n");
   if (req.has_body) out.append(req.body);
   return out;
+}
+
+bool IsBearerToken(std::string_view token) {
+  size_t i = 0;
+  auto tchar = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+  };
+  while (i < token.size() && tchar(token[i])) ++i;
+  if (i == 0) return false;
+  while (i < token.size() && token[i] == '=') ++i;
+  return i == token.size();
 }
 
 std::string_view ClientResponse::Header(std::string_view name) const {
@@ -132,7 +146,8 @@ HttpClient::HttpClient(HttpClient&& other) noexcept
       buf_(std::move(other.buf_)),
       raw_(std::move(other.raw_)),
       peer_closed_(other.peer_closed_),
-      trace_(other.trace_) {}
+      trace_(other.trace_),
+      bearer_token_(std::move(other.bearer_token_)) {}
 
 HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
   if (this != &other) {
@@ -145,6 +160,7 @@ HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
     peer_closed_ = other.peer_closed_;
     parser_.Reset();
     trace_ = other.trace_;
+    bearer_token_ = std::move(other.bearer_token_);
   }
   return *this;
 }
@@ -171,9 +187,11 @@ bool HttpClient::Send(const ClientRequest& req, std::string* error) {
     *error = "the server closed the connection";
     return false;
   }
-  const std::string bytes = SerializeRequest(req, host_);
+  const std::string bytes = SerializeRequest(req, host_, bearer_token_);
   if (!SendAll(bytes, Clock::now() + timeout_, error)) return false;
-  if (trace_) TraceBytes(trace_, bytes);
+  if (trace_) {
+    TraceBytes(trace_, bearer_token_.empty() ? bytes : SerializeRequest(req, host_, "<redacted>"));
+  }
   return true;
 }
 

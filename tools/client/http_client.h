@@ -37,9 +37,15 @@ ClientRequest MakeRequest(std::string_view method, std::string_view target);
 ClientRequest MakeRequest(std::string_view method, std::string_view target, std::string_view body,
                           std::string_view content_type);
 
-// The request's wire bytes: request line, Host, User-Agent, extra headers, Content-Type and
-// Content-Length when it has a body, the empty line and the body.
-std::string SerializeRequest(const ClientRequest& req, std::string_view host);
+// The request's wire bytes: request line, Host, User-Agent, `Authorization: Bearer TOKEN`
+// when bearer_token is set, extra headers, Content-Type and Content-Length when it has a
+// body, the empty line and the body.
+std::string SerializeRequest(const ClientRequest& req, std::string_view host,
+                             std::string_view bearer_token = {});
+
+// RFC 6750 token68 (what --auth-file accepts); anything else could not be a valid token
+// and could break the header (CR, LF).
+bool IsBearerToken(std::string_view token);
 
 struct ClientResponse {
   int status = 0;
@@ -80,7 +86,10 @@ class HttpClient {
 
   // When set, each exchange writes the raw request bytes, a line "-----", the raw response
   // bytes and another "-----" line (a newline is added only where the bytes lack one).
+  // The trace shows the token as "<redacted>".
   void set_trace(std::ostream* trace) { trace_ = trace; }
+  // Sent as "Authorization: Bearer TOKEN" with every request (--token, HTTPKV_TOKEN).
+  void set_bearer_token(std::string token) { bearer_token_ = std::move(token); }
   const std::string& host() const { return host_; }
   bool open() const { return fd_ >= 0 && !peer_closed_; }
 
@@ -104,6 +113,7 @@ class HttpClient {
   bool peer_closed_ = false;
   http::ResponseParser parser_;
   std::ostream* trace_ = nullptr;
+  std::string bearer_token_;
 };
 
 // Percent-encodes a query value: everything but unreserved bytes (RFC 3986 2.3) becomes

@@ -31,6 +31,7 @@ struct Flags {
   client::ListOptions list;
   bool reset = false;
   std::string import_file;
+  std::string token;  // --token or HTTPKV_TOKEN
 };
 
 // What the chosen subcommand does with a 2xx answer.
@@ -58,6 +59,10 @@ void DefineOptions(Cli* cli, Flags* f) {
   CLI::App& app = cli->app;
   app.require_subcommand(1);
   app.add_option("--target", f->target, "server HOST:PORT")->capture_default_str();
+  app.add_option("--token", f->token,
+                 "bearer token for a server with --auth-file (default: $HTTPKV_TOKEN, which "
+                 "keeps it out of the process list)")
+      ->envname("HTTPKV_TOKEN");
   app.add_flag("-v,--verbose", f->verbose, "print raw request and response bytes to stderr");
   app.add_option("--timeout", f->timeout_s, "seconds allowed for connecting and for each exchange")
       ->check(CLI::Validator(
@@ -133,11 +138,16 @@ int Run(const Cli& cli, const Flags& f) {
     std::cerr << "httpkv: --target: " << error << "\n";
     return kExitUsage;
   }
+  if (!f.token.empty() && !client::IsBearerToken(f.token)) {
+    std::cerr << "httpkv: --token: not a bearer token (A-Z a-z 0-9 - . _ ~ + / then =)\n";
+    return kExitUsage;
+  }
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000) + 1);
   auto connect = [&](std::string* err) {
     std::optional<client::HttpClient> c =
         client::HttpClient::Connect(*address, f.target, timeout, err);
     if (c && f.verbose) c->set_trace(&std::cerr);
+    if (c) c->set_bearer_token(f.token);
     return c;
   };
   if (cli.imp->parsed()) return client::RunImport(connect, f.import_file, std::cout, std::cerr);

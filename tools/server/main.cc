@@ -30,6 +30,7 @@ struct Flags {
   bool check = false;
   bool repair = false;
   std::string compat;  // "seed" or empty
+  std::string protected_mode = "on";
 };
 
 std::chrono::milliseconds Millis(double seconds) {
@@ -80,6 +81,13 @@ int ParseFlags(int argc, char** argv, Flags* f) {
                  "append one line per request to FILE (async; reopened on SIGHUP)");
   app.add_option("--compat", f->compat, "also accept the original assignment's client (seed)")
       ->check(CLI::IsMember({"seed"}));
+  app.add_option("--auth-file", f->opts.auth_file,
+                 "bearer tokens: one 'TOKEN SCOPE [NAME]' per line, scope read|write|admin "
+                 "(re-read on SIGHUP)");
+  app.add_option("--protected-mode", f->protected_mode,
+                 "without --auth-file, answer only loopback clients (others get 403)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   app.add_flag("--check", f->check, "verify every record in --data-dir, report damage, exit");
   app.add_flag("--repair", f->repair, "rewrite damaged segments keeping every good record, exit");
   try {
@@ -96,6 +104,7 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   }
   f->opts.fsync = *storage::ParseFsyncPolicy(f->fsync);
   f->opts.compat_seed = f->compat == "seed";
+  f->opts.protected_mode = f->protected_mode == "on";
   f->opts.drain_timeout = Millis(f->drain_timeout_s);
   f->opts.timeouts.idle = Millis(f->idle_timeout_s);
   f->opts.timeouts.header = Millis(f->header_timeout_s);
@@ -127,6 +136,37 @@ sigset_t BlockSignals() {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+// Who may talk to the server, logged once at start-up (never a token).
+void LogAccessPolicy(const httpkv::server::HttpServer& server, const ServerOptions& opts) {
+  using httpkv::server::Scope;
+  if (const auto* t = server.tokens()) {
+    spdlog::info("auth: {} tokens from {} (read {}, write {}, admin {}); /healthz and /readyz open",
+                 t->size(), opts.auth_file, t->CountWithScope(Scope::kRead),
+                 t->CountWithScope(Scope::kWrite), t->CountWithScope(Scope::kAdmin));
+  } else if (opts.protected_mode) {
+    spdlog::info(
+        "protected mode: only loopback clients are answered (--auth-file or "
+        "--protected-mode off to serve others)");
+  } else {
+    spdlog::warn(
+        "--protected-mode off without --auth-file: anyone who reaches {} can read and "
+        "write every key",
+        server.address().ToString());
+  }
+}
+
+// SIGHUP: a token file that no longer parses keeps the tokens in force.
+void ReloadAuth(httpkv::server::HttpServer& server, const ServerOptions& opts) {
+  if (opts.auth_file.empty()) return;
+  std::string error, warning;
+  if (!server.ReloadAuthFile(&error, &warning)) {
+    spdlog::error("SIGHUP: kept the previous tokens: {}", error);
+    return;
+  }
+  if (!warning.empty()) spdlog::warn("{}", warning);
+  spdlog::info("SIGHUP: reloaded {} tokens from {}", server.tokens()->size(), opts.auth_file);
 }
 
 void LogRecovery(const storage::LogStore& store) {
@@ -170,6 +210,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
     return 2;
   }
+  if (std::string warning; !server.LoadAuthFile(&error, &warning)) {
+    std::fprintf(stderr, "httpkv-server: --auth-file %s\n", error.c_str());
+    return 2;
+  } else if (!warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
   if (!server.Bind(&error)) {  // before the store: a busy port touches no data
     std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
     return 1;
@@ -191,6 +237,7 @@ int main(int argc, char** argv) {
   if (flags.opts.compat_seed)
     spdlog::info("--compat seed: Host \"HOST/PATH\" on / is served as /PATH");
   server.Start(store.get());
+  LogAccessPolicy(server, flags.opts);
   spdlog::info("listening on {}", server.address().ToString());
 
   for (;;) {
@@ -199,6 +246,7 @@ int main(int argc, char** argv) {
     if (sig == SIGHUP) {
       server.ReopenLogs();
       spdlog::info("SIGHUP: reopened the access log");
+      ReloadAuth(server, flags.opts);
       continue;
     }
     spdlog::info("{}: draining connections", sig == SIGTERM ? "SIGTERM" : "SIGINT");
