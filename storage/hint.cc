@@ -64,15 +64,15 @@ Status ValidateHint(std::string_view data, uint32_t segment_id, uint64_t segment
   return Status::OK();
 }
 
-Status WriteHintForSegment(const std::string& dir, const Segment& segment) {
+Status WriteHintForSegment(FileSystem* fs, const std::string& dir, const Segment& segment) {
   const uint64_t size = segment.size.load();
-  MappedFile map;
-  if (Status s = map.Map(segment.fd, size, segment.name); !s.ok()) return s;
+  MappedRegion map;
+  if (Status s = segment.file->Map(size, MapMode::kPrivate, &map); !s.ok()) return s;
   HintBuilder builder;
   std::vector<DamagedRange> damage;
   ScanRecords(
-      map.data(), [&](const RecordView& rec, uint64_t off) { builder.Add(rec, off); }, &damage);
-  return WriteFileAtomic(dir, HintFileName(segment.id), builder.Finish(segment.id, size));
+      map.view(), [&](const RecordView& rec, uint64_t off) { builder.Add(rec, off); }, &damage);
+  return WriteFileAtomic(fs, dir, HintFileName(segment.id), builder.Finish(segment.id, size));
 }
 
 }  // namespace httpkv::storage

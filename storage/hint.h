@@ -61,6 +61,6 @@ void ForEachHintEntry(std::string_view data, Fn&& fn) {
 }
 
 // Scans segment (must be immutable and durable) and writes DIR/NNNNNNNN.hint atomically.
-Status WriteHintForSegment(const std::string& dir, const Segment& segment);
+Status WriteHintForSegment(FileSystem* fs, const std::string& dir, const Segment& segment);
 
 }  // namespace httpkv::storage
