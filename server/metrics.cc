@@ -135,13 +135,15 @@ void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage
   Gauge(out, "httpkv_log_appends_total", "Records appended to the log.", "counter", store.appends);
   Gauge(out, "httpkv_segments", "Log segment files.", "gauge", store.segments);
   Gauge(out, "httpkv_compactions_total", "Completed compactions.", "counter", store.compactions);
-  Gauge(out, "httpkv_fsyncs_total", "fdatasync calls on segments (the log and the preallocated spare).", "counter", store.fsyncs);
+  Gauge(out, "httpkv_fsyncs_total",
+        "Every fdatasync of the store (log, spare, compaction, hints, recovery).", "counter",
+        store.fsyncs);
   Gauge(out, "httpkv_fsync_errors_total", "Failed fdatasync calls.", "counter", store.fsync_errors);
   fmt::format_to(std::back_inserter(*out),
                  "# HELP httpkv_fsync_seconds_total Time spent in fdatasync.\n"
                  "# TYPE httpkv_fsync_seconds_total counter\nhttpkv_fsync_seconds_total {}\n",
                  static_cast<double>(store.fsync_ns_total) / 1e9);
-  RenderStoreHistogram("httpkv_fdatasync_seconds", "Latency of each fdatasync of a segment.",
+  RenderStoreHistogram("httpkv_fdatasync_seconds", "Latency of each fdatasync of the store.",
                        store.fsync_latency_ns, 1e-9, out);
   RenderStoreHistogram("httpkv_writes_per_fdatasync",
                        "Writes made durable by each fdatasync of the log (group commit).",

@@ -1,11 +1,8 @@
 #include "storage/check.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <memory>
 
 #include "storage/compaction.h"
@@ -25,14 +22,14 @@ Status OpenLocked(const std::string& dir, std::unique_ptr<DirLock>* lock) {
 }
 
 // Scans one segment; if out is non-null, copies every good record into it.
-Status CheckSegment(const std::string& dir, const Segment& seg, bool hint_present, SegmentCheck* sc,
-                    std::string* good) {
+Status CheckSegment(FileSystem* fs, const std::string& dir, const Segment& seg, bool hint_present,
+                    SegmentCheck* sc, std::string* good) {
   sc->id = seg.id;
   sc->name = seg.name;
   sc->size = seg.size.load();
-  MappedFile map;
-  if (Status s = map.Map(seg.fd, sc->size, seg.name); !s.ok()) return s;
-  const std::string_view data = map.data();
+  MappedRegion map;
+  if (Status s = seg.file->Map(sc->size, MapMode::kPrivate, &map); !s.ok()) return s;
+  const std::string_view data = map.view();
   ScanRecords(
       data,
       [&](const RecordView& rec, uint64_t off) {
@@ -43,31 +40,31 @@ Status CheckSegment(const std::string& dir, const Segment& seg, bool hint_presen
   sc->hint_present = hint_present;
   if (hint_present) {
     std::string hint;
-    sc->hint_valid = ReadWholeFile(dir + "/" + HintFileName(seg.id), &hint).ok() &&
+    sc->hint_valid = ReadWholeFile(fs, dir + "/" + HintFileName(seg.id), &hint).ok() &&
                      ValidateHint(hint, seg.id, sc->size).ok();
   }
   return Status::OK();
 }
 
-Status RunCheck(const std::string& dir, bool repair, CheckReport* report) {
+Status RunCheck(FileSystem* fs, const std::string& dir, bool repair, CheckReport* report) {
   *report = CheckReport{};
   std::unique_ptr<DirLock> lock;
   if (Status s = OpenLocked(dir, &lock); !s.ok()) return s;
   if (repair) {
-    if (Status s = ResolveCompactionLeftovers(dir, &report->notes); !s.ok()) return s;
+    if (Status s = ResolveCompactionLeftovers(fs, dir, &report->notes); !s.ok()) return s;
   }
   DirListing ls;
-  if (Status s = ListDataDir(dir, &ls); !s.ok()) return s;
+  if (Status s = ListDataDir(fs, dir, &ls); !s.ok()) return s;
   for (const std::string& t : ls.temps) report->notes.push_back("leftover temp file " + t);
   if (ls.compact_marker) report->notes.push_back("interrupted compaction pending (COMPACT)");
   bool damaged = false;
   for (uint32_t id : ls.segments) {
     std::shared_ptr<Segment> seg;
-    if (Status s = OpenSegmentAt(dir, id, /*writable=*/false, &seg); !s.ok()) return s;
+    if (Status s = OpenSegmentAt(fs, dir, id, /*writable=*/false, &seg); !s.ok()) return s;
     SegmentCheck sc;
     std::string good;
     const bool hint = std::binary_search(ls.hints.begin(), ls.hints.end(), id);
-    if (Status s = CheckSegment(dir, *seg, hint, &sc, repair ? &good : nullptr); !s.ok()) {
+    if (Status s = CheckSegment(fs, dir, *seg, hint, &sc, repair ? &good : nullptr); !s.ok()) {
       return s;
     }
     report->records += sc.records;
@@ -75,15 +72,15 @@ Status RunCheck(const std::string& dir, bool repair, CheckReport* report) {
     if (hint && !sc.hint_valid) report->notes.push_back(HintFileName(id) + ": damaged or stale");
     if (repair && !sc.damaged.empty()) {
       // Good records only, in their original order (seqs stay increasing).
-      if (Status s = WriteFileAtomic(dir, seg->name, good); !s.ok()) return s;
-      unlink((dir + "/" + HintFileName(id)).c_str());
+      if (Status s = WriteFileAtomic(fs, dir, seg->name, good); !s.ok()) return s;
+      (void)fs->Unlink(dir + "/" + HintFileName(id));
       sc.hint_valid = false;
       sc.repaired = true;
-      if (Status s = OpenSegmentAt(dir, id, /*writable=*/false, &seg); !s.ok()) return s;
+      if (Status s = OpenSegmentAt(fs, dir, id, /*writable=*/false, &seg); !s.ok()) return s;
     }
     if (repair && hint && !sc.hint_valid) {
       // A sealed segment keeps a hint: without one, Open would take it for the active one.
-      if (Status s = WriteHintForSegment(dir, *seg); !s.ok()) return s;
+      if (Status s = WriteHintForSegment(fs, dir, *seg); !s.ok()) return s;
       sc.repaired = true;
     }
     damaged = damaged || (!sc.damaged.empty() && !repair);
@@ -111,12 +108,12 @@ std::vector<std::string> CheckReport::Lines() const {
   return out;
 }
 
-Status CheckDataDir(const std::string& dir, CheckReport* report) {
-  return RunCheck(dir, false, report);
+Status CheckDataDir(const std::string& dir, CheckReport* report, FileSystem* fs) {
+  return RunCheck(fs, dir, false, report);
 }
 
-Status RepairDataDir(const std::string& dir, CheckReport* report) {
-  return RunCheck(dir, true, report);
+Status RepairDataDir(const std::string& dir, CheckReport* report, FileSystem* fs) {
+  return RunCheck(fs, dir, true, report);
 }
 
 }  // namespace httpkv::storage

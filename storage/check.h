@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/env.h"
 #include "storage/record_scanner.h"
 #include "storage/status.h"
 
@@ -34,11 +35,14 @@ struct CheckReport {
 
 // Verifies every record of every segment, read-only. Corruption if any segment is damaged
 // (report lists the ranges), Busy if the dir is in use, OK otherwise.
-Status CheckDataDir(const std::string& dir, CheckReport* report);
+// fs: where the files are read and written (tests pass a fault-injecting one).
+Status CheckDataDir(const std::string& dir, CheckReport* report,
+                    FileSystem* fs = FileSystem::Default());
 
 // Finishes/discards an interrupted compaction, rewrites each damaged segment keeping every
 // good record (temp file + fsync + rename), and rewrites damaged or stale hints. The report
 // describes what was found and repaired. OK when the directory is consistent afterwards.
-Status RepairDataDir(const std::string& dir, CheckReport* report);
+Status RepairDataDir(const std::string& dir, CheckReport* report,
+                     FileSystem* fs = FileSystem::Default());
 
 }  // namespace httpkv::storage

@@ -1,12 +1,8 @@
 #include "storage/compaction.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
+#include "storage/coding.h"
 #include "storage/crc32c.h"
 #include "storage/segment.h"
 
@@ -16,53 +12,36 @@ namespace {
 constexpr uint32_t kMarkerMagic = 0x434B5648;  // "HVKC" on disk
 constexpr size_t kWriteBuffer = 1 << 20;
 
-void AppendU32(std::string* out, uint32_t v) {
-  out->append(reinterpret_cast<char*>(&v), 4);
-}
-uint32_t LoadU32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-bool Exists(const std::string& path) {
-  return access(path.c_str(), F_OK) == 0;
-}
-
-Status RenameIfPresent(const std::string& dir, const std::string& name, bool* renamed) {
+Status RenameIfPresent(FileSystem* fs, const std::string& dir, const std::string& name) {
   const std::string to = dir + "/" + name;
   const std::string from = to + std::string(kTempSuffix);
-  *renamed = false;
-  if (!Exists(from)) return Status::OK();
-  if (rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from, errno);
-  *renamed = true;
-  return Status::OK();
+  if (!fs->Exists(from)) return Status::OK();
+  return fs->Rename(from, to);
 }
 
 // Marker present: the outputs are complete and durable, so adopt them and drop the inputs.
-Status RollForward(const std::string& dir, const CompactionPlan& plan,
+Status RollForward(FileSystem* fs, const std::string& dir, const CompactionPlan& plan,
                    std::vector<std::string>* notes) {
   for (uint32_t id : plan.outputs) {
     const std::string name = SegmentFileName(id);
-    if (!Exists(dir + "/" + name) && !Exists(dir + "/" + TempName(name))) {
+    if (!fs->Exists(dir + "/" + name) && !fs->Exists(dir + "/" + TempName(name))) {
       // Should be impossible; keep the inputs rather than risk losing records.
       notes->push_back("compaction marker names missing output " + name + "; inputs kept");
       return Status::OK();
     }
   }
-  bool renamed;
   for (uint32_t id : plan.outputs) {
-    if (Status s = RenameIfPresent(dir, SegmentFileName(id), &renamed); !s.ok()) return s;
-    if (Status s = RenameIfPresent(dir, HintFileName(id), &renamed); !s.ok()) return s;
+    if (Status s = RenameIfPresent(fs, dir, SegmentFileName(id)); !s.ok()) return s;
+    if (Status s = RenameIfPresent(fs, dir, HintFileName(id)); !s.ok()) return s;
   }
-  if (Status s = FsyncDir(dir); !s.ok()) return s;
+  if (Status s = fs->SyncDir(dir); !s.ok()) return s;
   for (uint32_t id : plan.inputs) {
-    unlink((dir + "/" + HintFileName(id)).c_str());
-    if (unlink((dir + "/" + SegmentFileName(id)).c_str()) == 0) {
+    (void)fs->Unlink(dir + "/" + HintFileName(id));
+    if (fs->Unlink(dir + "/" + SegmentFileName(id)).ok()) {
       notes->push_back("finished interrupted compaction: removed " + SegmentFileName(id));
     }
   }
-  if (Status s = FsyncDir(dir); !s.ok()) return s;
+  if (Status s = fs->SyncDir(dir); !s.ok()) return s;
   notes->push_back("finished interrupted compaction into " + std::to_string(plan.outputs.size()) +
                    " segment(s)");
   return Status::OK();
@@ -76,27 +55,28 @@ std::string TempName(const std::string& name) {
 
 std::string EncodeCompactMarker(const CompactionPlan& plan) {
   std::string out;
-  AppendU32(&out, kMarkerMagic);
-  AppendU32(&out, static_cast<uint32_t>(plan.inputs.size()));
-  for (uint32_t id : plan.inputs) AppendU32(&out, id);
-  AppendU32(&out, static_cast<uint32_t>(plan.outputs.size()));
-  for (uint32_t id : plan.outputs) AppendU32(&out, id);
-  AppendU32(&out, Crc32c(out.data(), out.size()));
+  PutFixed32(&out, kMarkerMagic);
+  PutFixed32(&out, static_cast<uint32_t>(plan.inputs.size()));
+  for (uint32_t id : plan.inputs) PutFixed32(&out, id);
+  PutFixed32(&out, static_cast<uint32_t>(plan.outputs.size()));
+  for (uint32_t id : plan.outputs) PutFixed32(&out, id);
+  PutFixed32(&out, Crc32c(out.data(), out.size()));
   return out;
 }
 
 Status DecodeCompactMarker(std::string_view data, CompactionPlan* plan) {
   const auto bad = Status::Corruption("bad compaction marker");
   if (data.size() < 16 || data.size() % 4 != 0) return bad;
-  if (Crc32c(data.data(), data.size() - 4) != LoadU32(data.data() + data.size() - 4)) return bad;
-  if (LoadU32(data.data()) != kMarkerMagic) return bad;
+  if (Crc32c(data.data(), data.size() - 4) != DecodeFixed32(data.data() + data.size() - 4))
+    return bad;
+  if (DecodeFixed32(data.data()) != kMarkerMagic) return bad;
   size_t pos = 4;
   auto read_list = [&](std::vector<uint32_t>* ids) {
     if (pos + 4 > data.size() - 4) return false;
-    const uint32_t n = LoadU32(data.data() + pos);
+    const uint32_t n = DecodeFixed32(data.data() + pos);
     pos += 4;
     if (n > (data.size() - 4 - pos) / 4) return false;
-    for (uint32_t i = 0; i < n; ++i, pos += 4) ids->push_back(LoadU32(data.data() + pos));
+    for (uint32_t i = 0; i < n; ++i, pos += 4) ids->push_back(DecodeFixed32(data.data() + pos));
     return true;
   };
   *plan = CompactionPlan{};
@@ -106,40 +86,30 @@ Status DecodeCompactMarker(std::string_view data, CompactionPlan* plan) {
   return Status::OK();
 }
 
-Status ResolveCompactionLeftovers(const std::string& dir, std::vector<std::string>* notes) {
+Status ResolveCompactionLeftovers(FileSystem* fs, const std::string& dir,
+                                  std::vector<std::string>* notes) {
   DirListing ls;
-  if (Status s = ListDataDir(dir, &ls); !s.ok()) return s;
+  if (Status s = ListDataDir(fs, dir, &ls); !s.ok()) return s;
   const std::string marker = dir + "/" + std::string(kCompactMarker);
   if (ls.compact_marker) {
     std::string data;
     CompactionPlan plan;
-    Status s = ReadWholeFile(marker, &data);
+    Status s = ReadWholeFile(fs, marker, &data);
     if (s.ok()) s = DecodeCompactMarker(data, &plan);
     // A marker is written atomically, so a bad one is damage: without it nothing was
     // adopted or removed that the remaining files do not already cover.
-    if (s.ok()) s = RollForward(dir, plan, notes);
+    if (s.ok()) s = RollForward(fs, dir, plan, notes);
     if (!s.ok() && s.code() != Status::Code::kCorruption) return s;
   }
-  if (Status s = ListDataDir(dir, &ls); !s.ok()) return s;  // temps left = not adopted
+  if (Status s = ListDataDir(fs, dir, &ls); !s.ok()) return s;  // temps left = not adopted
   for (const std::string& name : ls.temps) {
-    unlink((dir + "/" + name).c_str());
+    (void)fs->Unlink(dir + "/" + name);
     // The spare segment holds only zeros: recreated when needed, nothing to report.
     if (name != kSpareSegment) notes->push_back("removed leftover temp file " + name);
   }
-  if (ls.compact_marker) unlink(marker.c_str());
-  if (ls.compact_marker || !ls.temps.empty()) return FsyncDir(dir);
+  if (ls.compact_marker) (void)fs->Unlink(marker);
+  if (ls.compact_marker || !ls.temps.empty()) return fs->SyncDir(dir);
   return Status::OK();
-}
-
-CompactionWriter::~CompactionWriter() {
-  ReleaseFds();
-}
-
-void CompactionWriter::ReleaseFds() {
-  for (Output& o : outputs_) {
-    if (o.fd >= 0) close(o.fd);
-    o.fd = -1;
-  }
 }
 
 Status CompactionWriter::Add(std::string_view raw, const RecordView& rec) {
@@ -151,8 +121,7 @@ Status CompactionWriter::Add(std::string_view raw, const RecordView& rec) {
     Output out;
     out.id = next_id_();
     const std::string path = dir_ + "/" + TempName(SegmentFileName(out.id));
-    out.fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out.fd < 0) return ErrnoStatus("cannot create " + path, errno);
+    if (Status s = fs_->Open(path, OpenMode::kCreate, &out.file); !s.ok()) return s;
     outputs_.push_back(std::move(out));
     flushed_ = 0;
   }
@@ -166,7 +135,7 @@ Status CompactionWriter::Add(std::string_view raw, const RecordView& rec) {
 Status CompactionWriter::Flush() {
   if (buf_.empty()) return Status::OK();
   Output& out = outputs_.back();
-  Status s = PwriteFull(out.fd, buf_, flushed_);
+  Status s = out.file->Pwrite(flushed_, buf_);
   flushed_ += buf_.size();
   buf_.clear();
   return s;
@@ -177,7 +146,7 @@ Status CompactionWriter::FinishData() {
   if (!outputs_.empty())
     outputs_.back().hint = hint_.Finish(outputs_.back().id, outputs_.back().size);
   for (Output& o : outputs_) {
-    if (fdatasync(o.fd) != 0) return ErrnoStatus("fdatasync " + SegmentFileName(o.id), errno);
+    if (Status s = o.file->Sync(); !s.ok()) return s;
   }
   return Status::OK();
 }
@@ -185,20 +154,19 @@ Status CompactionWriter::FinishData() {
 Status CompactionWriter::WriteHints() {
   for (const Output& o : outputs_) {
     const std::string path = dir_ + "/" + TempName(HintFileName(o.id));
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus("cannot create " + path, errno);
-    Status s = PwriteFull(fd, o.hint, 0);
-    if (s.ok() && fdatasync(fd) != 0) s = ErrnoStatus("fdatasync " + path, errno);
-    close(fd);
+    std::unique_ptr<File> f;
+    Status s = fs_->Open(path, OpenMode::kCreate, &f);
+    if (s.ok()) s = f->Pwrite(0, o.hint);
+    if (s.ok()) s = f->Sync();
     if (!s.ok()) return s;
   }
-  return FsyncDir(dir_);
+  return fs_->SyncDir(dir_);
 }
 
 void CompactionWriter::RemoveTemps() {
   for (const Output& o : outputs_) {
-    unlink((dir_ + "/" + TempName(SegmentFileName(o.id))).c_str());
-    unlink((dir_ + "/" + TempName(HintFileName(o.id))).c_str());
+    (void)fs_->Unlink(dir_ + "/" + TempName(SegmentFileName(o.id)));
+    (void)fs_->Unlink(dir_ + "/" + TempName(HintFileName(o.id)));
   }
 }
 

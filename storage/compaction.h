@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "storage/env.h"
 #include "storage/hint.h"
 #include "storage/record.h"
 #include "storage/status.h"
@@ -24,7 +26,8 @@ Status DecodeCompactMarker(std::string_view data, CompactionPlan* plan);
 
 // Finishes (marker present: adopt outputs, drop inputs) or discards (no marker: delete the
 // temp files) whatever an interrupted compaction left in dir. Appends one note per action.
-Status ResolveCompactionLeftovers(const std::string& dir, std::vector<std::string>* notes);
+Status ResolveCompactionLeftovers(FileSystem* fs, const std::string& dir,
+                                  std::vector<std::string>* notes);
 
 // Writes live records into NNNNNNNN.log.tmp files of at most segment_bytes each (a larger
 // record gets its own), then makes each durable with its NNNNNNNN.hint.tmp.
@@ -32,14 +35,17 @@ class CompactionWriter {
  public:
   struct Output {
     uint32_t id = 0;
-    int fd = -1;
+    std::unique_ptr<File> file;  // the open NNNNNNNN.log.tmp
     uint64_t size = 0;
     std::string hint;  // encoded hint file contents
   };
 
-  CompactionWriter(std::string dir, uint64_t segment_bytes, std::function<uint32_t()> next_id)
-      : dir_(std::move(dir)), segment_bytes_(segment_bytes), next_id_(std::move(next_id)) {}
-  ~CompactionWriter();  // closes fds still owned
+  CompactionWriter(FileSystem* fs, std::string dir, uint64_t segment_bytes,
+                   std::function<uint32_t()> next_id)
+      : fs_(fs),
+        dir_(std::move(dir)),
+        segment_bytes_(segment_bytes),
+        next_id_(std::move(next_id)) {}
   CompactionWriter(const CompactionWriter&) = delete;
   CompactionWriter& operator=(const CompactionWriter&) = delete;
 
@@ -51,13 +57,13 @@ class CompactionWriter {
   Status WriteHints();
   // Unlinks every temp file written so far (abort before commit).
   void RemoveTemps();
-  // Transfers fd ownership to the caller.
+  // The caller may take the files (Output::file) once the outputs are adopted.
   std::vector<Output>& outputs() { return outputs_; }
-  void ReleaseFds();
 
  private:
   Status Flush();
 
+  FileSystem* const fs_;
   std::string dir_;
   uint64_t segment_bytes_;
   std::function<uint32_t()> next_id_;

@@ -1,13 +1,7 @@
 #include "storage/log_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <filesystem>
 #include <vector>
 
 #include "storage/compaction.h"
@@ -56,14 +50,13 @@ LogStore::LogStore(Options opts) : opts_(std::move(opts)) {}
 Status LogStore::Open(const Options& opts, std::unique_ptr<LogStore>* out) {
   if (opts.dir.empty()) return Status::InvalidArgument("data dir must not be empty");
   if (opts.segment_bytes == 0) return Status::InvalidArgument("segment_bytes must be > 0");
-  std::error_code ec;
-  std::filesystem::create_directories(opts.dir, ec);
-  if (ec) return Status::IOError("cannot create data dir " + opts.dir + ": " + ec.message());
+  if (opts.fs == nullptr) return Status::InvalidArgument("no file system");
+  if (Status s = opts.fs->CreateDir(opts.dir); !s.ok()) return s;
 
   std::unique_ptr<LogStore> store(new LogStore(opts));
   if (Status s = DirLock::Acquire(opts.dir, &store->lock_); !s.ok()) return s;
   std::vector<std::string> notes;
-  if (Status s = ResolveCompactionLeftovers(opts.dir, &notes); !s.ok()) return s;
+  if (Status s = ResolveCompactionLeftovers(&store->fs_, opts.dir, &notes); !s.ok()) return s;
   const auto start = Clock::now();
   if (Status s = store->LoadSegments(); !s.ok()) return s;
   store->recovery_.warnings.insert(store->recovery_.warnings.begin(), notes.begin(), notes.end());
@@ -76,7 +69,7 @@ Status LogStore::Open(const Options& opts, std::unique_ptr<LogStore>* out) {
 }
 
 Status LogStore::OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Segment>* out) {
-  return OpenSegmentAt(opts_.dir, id, writable, out);
+  return OpenSegmentAt(&fs_, opts_.dir, id, writable, out);
 }
 
 LogStore::~LogStore() {
@@ -161,40 +154,22 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
 Status LogStore::AppendLocked(uint64_t* offset) {
   Segment& seg0 = *active_;
   if (tail_dirty_) {
-    if (ftruncate(seg0.fd, static_cast<off_t>(end_offset_)) != 0) {
-      return ErrnoStatus("cannot truncate partial record in " + seg0.name, errno);
-    }
+    if (Status s = seg0.file->Truncate(end_offset_); !s.ok()) return s;
     tail_dirty_ = false;
   }
   if (end_offset_ + write_buf_.size() > active_capacity_ || SwitchToSpareEarly()) {
     if (Status s = RollOverLocked(write_buf_.size()); !s.ok()) return s;
   }
   Segment& seg = *active_;
-  const char* p = write_buf_.data();
-  size_t left = write_buf_.size();
-  uint64_t pos = end_offset_;
-  if (!opts_.pwrite_for_test && pos + left <= seg.writable_end()) {
+  const uint64_t pos = end_offset_ + write_buf_.size();
+  if (pos <= seg.writable_end()) {
     // Preallocated: the record goes into the page cache through the mapping, no syscall.
     // Readers see it only once size (below) and the index publish it.
-    seg.WriteMapped(pos, write_buf_);
-    pos += left;
-    left = 0;
-  }
-  while (left > 0) {
-    ssize_t n = opts_.pwrite_for_test
-                    ? opts_.pwrite_for_test(seg.fd, p, left, static_cast<off_t>(pos))
-                    : pwrite(seg.fd, p, left, static_cast<off_t>(pos));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;  // pwrite returning 0 for a regular file: give up
-      if (pos != end_offset_ && ftruncate(seg.fd, static_cast<off_t>(end_offset_)) != 0) {
-        tail_dirty_ = true;  // retried before the next append
-      }
-      return ErrnoStatus("write " + seg.name + " at offset " + std::to_string(end_offset_), err);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-    pos += static_cast<uint64_t>(n);
+    seg.WriteMapped(end_offset_, write_buf_);
+  } else if (Status s = seg.file->Pwrite(end_offset_, write_buf_); !s.ok()) {
+    // Part of the record may have landed: cut it off (or before the next append).
+    if (!seg.file->Truncate(end_offset_).ok()) tail_dirty_ = true;
+    return s;
   }
   *offset = end_offset_;
   disk_bytes_.fetch_add(pos - end_offset_, std::memory_order_relaxed);
@@ -227,7 +202,7 @@ bool LogStore::GrowsEarlySpare(const Segment& seg) const {
 bool LogStore::SwitchToSpareEarly() {
   if (end_offset_ == 0 || !GrowsEarlySpare(*active_)) return false;
   std::lock_guard lock(spare_mu_);
-  return spare_fd_ >= 0;
+  return spare_ != nullptr;
 }
 
 Status LogStore::AfterAppendLocked() {
@@ -344,13 +319,13 @@ Stats LogStore::stats() const {
   st.disk_bytes = disk_bytes_.load(std::memory_order_relaxed);
   st.live_bytes = live_bytes_.load(std::memory_order_relaxed);
   st.appends = appends_.load(std::memory_order_relaxed);
-  st.fsyncs = fsyncs_.load(std::memory_order_relaxed);
-  st.fsync_ns_total = fsync_ns_.load(std::memory_order_relaxed);
-  st.fsync_errors = fsync_errors_.load(std::memory_order_relaxed);
+  st.fsyncs = sync_meter_.syncs.load(std::memory_order_relaxed);
+  st.fsync_ns_total = sync_meter_.ns_total.load(std::memory_order_relaxed);
+  st.fsync_errors = sync_meter_.errors.load(std::memory_order_relaxed);
   st.dead_bytes = st.disk_bytes - std::min(st.disk_bytes, st.live_bytes);
   st.compactions = compactions_.load(std::memory_order_relaxed);
   st.spares_prepared = spares_prepared_.load(std::memory_order_relaxed);
-  st.fsync_latency_ns = fsync_latency_.Snapshot();
+  st.fsync_latency_ns = sync_meter_.latency_ns.Snapshot();
   st.writes_per_fsync = writes_per_fsync_.Snapshot();
   Epoch::ReadGuard guard;
   st.segments = table_.load()->segments.size();

@@ -21,12 +21,10 @@
 //     SyncAsync groups and the everysec tick.
 //   * compact_mu_ serialises compactions and hint writing (Compact() on the caller's thread,
 //     or the maintenance thread); maint_mu_/maint_cv_ carry requests to the maintenance
-//     thread, which also prepares the spare segment (spare_mu_ guards spare_fd_).
+//     thread, which also prepares the spare segment (spare_mu_ guards spare_).
 //   * Counters for stats() are atomics; options and the recovery report are immutable after
 //     Open.
 #pragma once
-
-#include <sys/types.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -41,9 +39,11 @@
 #include <vector>
 
 #include "storage/dir_lock.h"
+#include "storage/env.h"
 #include "storage/epoch.h"
 #include "storage/histogram.h"
 #include "storage/key_index.h"
+#include "storage/metered_fs.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
 #include "storage/status.h"
@@ -70,13 +70,9 @@ struct Options {
   // rollover and on every write once dead_bytes >= segment_bytes / 2 (>= 1 disables automatic
   // compaction; Compact()/RequestCompaction() still work).
   double compact_dead_ratio = 0.5;
-  // Testing seam: replaces fdatasync(2) for segment syncs when set (fault injection).
-  std::function<int(int fd)> fdatasync_for_test;
-  // Testing seam: called at each compaction step (1, 2, ...); returning false makes the
-  // compaction stop right there, leaving the files as a crash at that point would.
-  std::function<bool(int step)> compaction_step_for_test;
-  // Testing seam: replaces pwrite(2) for log appends when set (fault injection).
-  std::function<ssize_t(int fd, const void* buf, size_t n, off_t offset)> pwrite_for_test;
+  // Every file operation of the store goes through it (storage/env.h); must outlive the
+  // store. Tests pass a fault-injecting one (tests/storage/fault_fs.h).
+  FileSystem* fs = FileSystem::Default();
 };
 
 enum class Precondition : uint8_t { kNone, kMustExist, kMustNotExist, kVersionMatches };
@@ -111,7 +107,9 @@ struct Stats {
   uint64_t disk_bytes = 0;
   uint64_t live_bytes = 0;  // bytes of records that are the latest version of a live key
   uint64_t appends = 0;
-  uint64_t fsyncs = 0;  // every fdatasync of a segment, the spare's included
+  // Every fdatasync the store made: the log's, sealing, the spare, compaction outputs,
+  // hints, recovery (directory fsyncs are not counted).
+  uint64_t fsyncs = 0;
   uint64_t fsync_ns_total = 0;
   uint64_t fsync_errors = 0;
   uint64_t dead_bytes = 0;  // disk_bytes - live_bytes: what compaction can reclaim
@@ -139,9 +137,9 @@ class LogStore {
   LogStore(const LogStore&) = delete;
   LogStore& operator=(const LogStore&) = delete;
 
-  // The record is written with pwrite before returning; fsync per policy (with kAlways an
-  // fdatasync failure returns IOError although the record is in the log and readable).
-  // kMustExist & absent -> NotFound; kMustNotExist & present -> PreconditionFailed
+  // The record is written (through the mapping, or with pwrite) before returning; fsync per policy
+  // (with kAlways an fdatasync failure returns IOError although the record is in the log and
+  // readable). kMustExist & absent -> NotFound; kMustNotExist & present -> PreconditionFailed
   // (result->existed = true); kVersionMatches & (absent or other version) -> PreconditionFailed.
   // Write errors -> NoSpace/IOError with the log and index unchanged. result may be null.
   Status Put(std::string_view key, std::string_view value, Precondition pre,
@@ -232,8 +230,7 @@ class LogStore {
   // entry) and verifies the record; *value views the mapping.
   Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value) const;
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
-  // fdatasync + accounting (log_store_sync.cc).
-  int DoFdatasync(int fd);
+  // Log syncs and group commit (log_store_sync.cc); fdatasyncs are counted by fs_.
   // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
   Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends);
   Status SyncActive();
@@ -248,9 +245,11 @@ class LogStore {
   Status CompactLocked();
   Status InstallCompaction(const std::vector<std::shared_ptr<Segment>>& inputs,
                            CompactionWriter* writer);
-  bool StepHook(int step) const;
+  std::string PathOf(std::string_view name) const { return opts_.dir + "/" + std::string(name); }
 
   const Options opts_;
+  SyncMeter sync_meter_;
+  MeteredFileSystem fs_{opts_.fs, &sync_meter_};  // opts_.fs, every fdatasync counted
   std::unique_ptr<DirLock> lock_;
   RecoveryReport recovery_;
   KeyIndex index_;
@@ -272,10 +271,9 @@ class LogStore {
   std::atomic<uint64_t> log_pos_{0};        // sync token of the latest append
   std::atomic<uint64_t> durable_token_{0};  // highest token covered by an fdatasync
   std::atomic<uint64_t> disk_bytes_{0}, live_bytes_{0}, appends_{0};
-  std::atomic<uint64_t> fsyncs_{0}, fsync_ns_{0}, fsync_errors_{0}, compactions_{0};
+  std::atomic<uint64_t> compactions_{0};
   std::atomic<uint64_t> spares_prepared_{0};
   std::atomic<uint64_t> synced_appends_{0};  // appends_ covered by the latest log sync
-  Histogram<kFsyncLatencyBoundsNs.size()> fsync_latency_{kFsyncLatencyBoundsNs};
   Histogram<kWritesPerSyncBounds.size()> writes_per_fsync_{kWritesPerSyncBounds};
   std::atomic<bool> unsynced_{false};  // writes since the last fdatasync (everysec)
 
@@ -296,7 +294,7 @@ class LogStore {
   bool reclaim_wanted_ = false;               // guarded by maint_mu_: retired_ is not empty
   std::atomic<bool> compact_pending_{false};  // requested and not yet started
   std::mutex spare_mu_;
-  int spare_fd_ = -1;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled and durable
+  std::unique_ptr<File> spare_;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled, durable
   std::atomic<bool> closing_{false};
   bool compaction_broken_ = false;  // guarded by compact_mu_
   std::thread maint_;

@@ -1,10 +1,6 @@
 // LogStore maintenance: hint files for sealed segments and compaction (protocol and crash
 // rules: storage/FORMAT.md, "Compaction").
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <memory>
 #include <utility>
 
@@ -18,7 +14,7 @@ namespace {
 
 struct Input {
   std::shared_ptr<Segment> seg;
-  MappedFile map;
+  MappedRegion map;
   uint64_t first_seq = UINT64_MAX;
 };
 
@@ -35,10 +31,6 @@ uint64_t FirstSeq(std::string_view data) {
 }
 
 }  // namespace
-
-bool LogStore::StepHook(int step) const {
-  return !opts_.compaction_step_for_test || opts_.compaction_step_for_test(step);
-}
 
 Status LogStore::Compact() {
   std::lock_guard lock(compact_mu_);
@@ -86,34 +78,34 @@ void LogStore::MaintenanceLoop() {
 void LogStore::PrepareSpare() {
   {
     std::lock_guard lock(spare_mu_);
-    if (spare_fd_ >= 0) return;
+    if (spare_ != nullptr) return;
   }
   static const char kZeros[1 << 16] = {};
-  const std::string path = opts_.dir + "/" + std::string(kSpareSegment);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  Status s;
+  const std::string path = PathOf(kSpareSegment);
+  std::unique_ptr<File> file;
+  Status s = fs_.Open(path, OpenMode::kCreate, &file);
+  if (!s.ok()) return;
   for (uint64_t off = 0; s.ok() && off < opts_.segment_bytes; off += sizeof(kZeros)) {
     if (closing_.load(std::memory_order_relaxed)) s = Status::Busy("closing");
     const uint64_t n = std::min<uint64_t>(sizeof(kZeros), opts_.segment_bytes - off);
-    if (s.ok()) s = PwriteFull(fd, std::string_view(kZeros, n), off);
+    if (s.ok()) s = file->Pwrite(off, std::string_view(kZeros, n));
   }
-  if (s.ok() && DoFdatasync(fd) != 0) s = ErrnoStatus("fdatasync " + path, errno);
+  if (s.ok()) s = file->Sync();
   if (!s.ok()) {
-    close(fd);
-    unlink(path.c_str());
+    file.reset();
+    (void)fs_.Unlink(path);
     return;
   }
   std::lock_guard lock(spare_mu_);
-  spare_fd_ = fd;
+  spare_ = std::move(file);
   spares_prepared_.fetch_add(1);
 }
 
 void LogStore::DropSpare() {
   std::lock_guard lock(spare_mu_);
-  if (spare_fd_ < 0) return;
-  close(std::exchange(spare_fd_, -1));
-  unlink((opts_.dir + "/" + std::string(kSpareSegment)).c_str());
+  if (spare_ == nullptr) return;
+  spare_.reset();
+  (void)fs_.Unlink(PathOf(kSpareSegment));
 }
 
 void LogStore::StopMaintenance() {
@@ -140,12 +132,13 @@ void LogStore::WriteMissingHints() {
     if (closing_.load()) return;
     // A segment found sealed at Open may never have been synced; the hint must not be
     // durable before the records it describes.
-    if (fdatasync(seg->fd) != 0) continue;
-    if (WriteHintForSegment(opts_.dir, *seg).ok()) seg->has_hint = true;
+    if (!seg->file->Sync().ok()) continue;
+    if (WriteHintForSegment(&fs_, opts_.dir, *seg).ok()) seg->has_hint = true;
   }
 }
 
-// Steps (each followed by StepHook(n), so tests can stop there as a crash would):
+// Steps (tests stop a compaction at each of them by failing the file operation there,
+// tests/storage/compaction_test.cc):
 //   0 the active segment sealed (rolled over), when it holds dead bytes
 //   1 outputs NNNNNNNN.log.tmp written + fdatasynced   2 their .hint.tmp written + synced
 //   3 COMPACT marker committed (tmp + rename + dir fsync) — the commit point
@@ -163,33 +156,31 @@ Status LogStore::CompactLocked() {
     ~PendingReset() { flag->store(false); }
   } pending_reset{&compact_pending_};
   std::vector<Input> inputs;
-  bool sealed_active = false;
   {
     std::lock_guard wlock(write_mu_);
     // Dead bytes in the active segment are reclaimed too: seal it, so it is an input.
     if (active_has_dead_ && end_offset_ > 0) {
       if (Status s = RollOverLocked(0); !s.ok()) return s;
-      sealed_active = true;
     }
     for (const auto& seg : TableLocked().segments) {
       if (seg != active_) inputs.push_back(Input{seg, {}, UINT64_MAX});
     }
   }
-  if (sealed_active && !StepHook(0)) return Status::IOError("compaction stopped at step 0");
   if (inputs.empty()) return Status::OK();
   for (Input& in : inputs) {
-    if (Status s = in.map.Map(in.seg->fd, in.seg->size.load(), in.seg->name); !s.ok()) return s;
-    in.first_seq = FirstSeq(in.map.data());
+    Status s = in.seg->file->Map(in.seg->size.load(), MapMode::kPrivate, &in.map);
+    if (!s.ok()) return s;
+    in.first_seq = FirstSeq(in.map.view());
   }
   std::sort(inputs.begin(), inputs.end(),
             [](const Input& a, const Input& b) { return a.first_seq < b.first_seq; });
 
-  CompactionWriter writer(opts_.dir, opts_.segment_bytes,
+  CompactionWriter writer(&fs_, opts_.dir, opts_.segment_bytes,
                           [this] { return next_segment_id_.fetch_add(1); });
   Status s;
   for (Input& in : inputs) {
     std::vector<DamagedRange> damage;
-    const std::string_view data = in.map.data();
+    const std::string_view data = in.map.view();
     ScanRecords(
         data,
         [&](const RecordView& rec, uint64_t off) {
@@ -206,19 +197,16 @@ Status LogStore::CompactLocked() {
     if (!s.ok()) break;
   }
   if (s.ok()) s = writer.FinishData();
-  if (s.ok() && !StepHook(1)) return Status::IOError("compaction stopped at step 1");
   if (s.ok()) s = writer.WriteHints();
-  if (s.ok() && !StepHook(2)) return Status::IOError("compaction stopped at step 2");
   CompactionPlan plan;
   for (const Input& in : inputs) plan.inputs.push_back(in.seg->id);
   for (const auto& o : writer.outputs()) plan.outputs.push_back(o.id);
   if (s.ok())
-    s = WriteFileAtomic(opts_.dir, std::string(kCompactMarker), EncodeCompactMarker(plan));
+    s = WriteFileAtomic(&fs_, opts_.dir, std::string(kCompactMarker), EncodeCompactMarker(plan));
   if (!s.ok()) {
     writer.RemoveTemps();
     return s;
   }
-  if (!StepHook(3)) return Status::IOError("compaction stopped at step 3");
   std::vector<std::shared_ptr<Segment>> segs;
   for (const Input& in : inputs) segs.push_back(in.seg);
   s = InstallCompaction(segs, &writer);
@@ -231,27 +219,19 @@ Status LogStore::CompactLocked() {
 Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& inputs,
                                    CompactionWriter* writer) {
   auto& outputs = writer->outputs();
-  bool renamed = false;
   for (const auto& o : outputs) {
     for (const std::string& name : {SegmentFileName(o.id), HintFileName(o.id)}) {
-      const std::string to = opts_.dir + "/" + name;
-      if (rename((to + std::string(kTempSuffix)).c_str(), to.c_str()) != 0) {
-        return ErrnoStatus("rename " + to, errno);
-      }
-      if (!std::exchange(renamed, true) && !StepHook(4)) {
-        return Status::IOError("compaction stopped at step 4");
-      }
+      const std::string to = PathOf(name);
+      if (Status s = fs_.Rename(to + std::string(kTempSuffix), to); !s.ok()) return s;
     }
   }
-  if (Status s = FsyncDir(opts_.dir); !s.ok()) return s;
-  if (!StepHook(5)) return Status::IOError("compaction stopped at step 5");
+  if (Status s = fs_.SyncDir(opts_.dir); !s.ok()) return s;
 
   // Readers must find the outputs before any index entry points at them.
   uint64_t out_bytes = 0, in_bytes = 0;
   std::vector<std::shared_ptr<Segment>> installed;
   for (auto& o : outputs) {
-    auto seg = std::make_shared<Segment>(o.id, o.fd, o.size);
-    o.fd = -1;  // owned by seg now
+    auto seg = std::make_shared<Segment>(o.id, std::move(o.file), o.size);
     seg->has_hint = true;
     if (Status s = seg->Map(o.size); !s.ok()) return s;
     installed.push_back(std::move(seg));
@@ -269,7 +249,6 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
       index_.UpdateLocation(e.key, e.seq, o.id, e.offset);  // a newer write wins
     });
   }
-  if (!StepHook(6)) return Status::IOError("compaction stopped at step 6");
 
   // Readers still inside a read section keep using the inputs until the retired table is
   // freed after Epoch::Synchronize(); the unlinked inodes live as long as their fds.
@@ -286,19 +265,12 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
   // Oldest first (inputs are sorted by seq): a tombstone is never gone while an older put
   // it shadows is still on disk, even if the marker were lost.
   for (size_t i = 0; i < inputs.size(); ++i) {
-    unlink((opts_.dir + "/" + HintFileName(inputs[i]->id)).c_str());
-    if (unlink((opts_.dir + "/" + inputs[i]->name).c_str()) != 0) {
-      return ErrnoStatus("unlink " + inputs[i]->name, errno);
-    }
-    if (i == 0 && !StepHook(7)) return Status::IOError("compaction stopped at step 7");
+    (void)fs_.Unlink(PathOf(HintFileName(inputs[i]->id)));
+    if (Status s = fs_.Unlink(PathOf(inputs[i]->name)); !s.ok()) return s;
   }
-  if (Status s = FsyncDir(opts_.dir); !s.ok()) return s;
-  if (!StepHook(8)) return Status::IOError("compaction stopped at step 8");
-  if (unlink((opts_.dir + "/" + std::string(kCompactMarker)).c_str()) != 0) {
-    return ErrnoStatus("unlink compaction marker", errno);
-  }
-  if (!StepHook(9)) return Status::IOError("compaction stopped at step 9");
-  if (Status s = FsyncDir(opts_.dir); !s.ok()) return s;
+  if (Status s = fs_.SyncDir(opts_.dir); !s.ok()) return s;
+  if (Status s = fs_.Unlink(PathOf(kCompactMarker)); !s.ok()) return s;
+  if (Status s = fs_.SyncDir(opts_.dir); !s.ok()) return s;
   compactions_.fetch_add(1);
   return Status::OK();
 }

@@ -1,11 +1,7 @@
 // LogStore's segment set: loading it at Open, the active segment's lifecycle (creation from
 // the preallocated spare, rollover and sealing) and the copy-on-write segment table that
 // readers use without a lock (FORMAT.md "Segments", "Preallocation", "Reads").
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <utility>
 
 #include "storage/hint.h"
@@ -17,7 +13,7 @@ namespace httpkv::storage {
 // file (sealed segments and compaction outputs always get one); none -> start a new one.
 Status LogStore::LoadSegments() {
   DirListing ls;
-  if (Status s = ListDataDir(opts_.dir, &ls); !s.ok()) return s;
+  if (Status s = ListDataDir(&fs_, opts_.dir, &ls); !s.ok()) return s;
   auto has_hint = [&](uint32_t id) {
     return std::binary_search(ls.hints.begin(), ls.hints.end(), id);
   };
@@ -35,7 +31,7 @@ Status LogStore::LoadSegments() {
     const uint64_t file_size = seg->size.load();
     hint.clear();
     if (!active && has_hint(id)) {
-      Status s = ReadWholeFile(opts_.dir + "/" + HintFileName(id), &hint);
+      Status s = ReadWholeFile(&fs_, PathOf(HintFileName(id)), &hint);
       if (s.ok()) s = ValidateHint(hint, id, file_size);
       if (!s.ok()) {
         recovery_.warnings.push_back(HintFileName(id) + ": " + s.ToString() + "; scanning " +
@@ -51,11 +47,12 @@ Status LogStore::LoadSegments() {
     }
     if (!active && end < file_size) {
       // A sealed segment with a zero tail: a crash came between rollover and its truncation.
-      const std::string path = opts_.dir + "/" + seg->name;
-      if (truncate(path.c_str(), static_cast<off_t>(end)) != 0) {
-        return ErrnoStatus("cannot truncate free space of sealed " + path, errno);
-      }
-      if (Status s = SyncFile(path); !s.ok()) return s;
+      // (Sealed segments are open read-only: cut it through a writable handle.)
+      std::unique_ptr<File> rw;
+      Status s = fs_.Open(PathOf(seg->name), OpenMode::kReadWrite, &rw);
+      if (s.ok()) s = rw->Truncate(end);
+      if (s.ok()) s = rw->Sync();
+      if (!s.ok()) return s;
     }
     seg->size = end;
     // The active segment is mapped whole: appends land inside the mapping.
@@ -73,7 +70,7 @@ Status LogStore::LoadSegments() {
   table_.store(table.release());
   next_segment_id_ = ls.segments.empty() ? 1 : ls.segments.back() + 1;
   for (uint32_t id : ls.hints) {  // hints whose segment is gone (e.g. removed by hand)
-    if (TableLocked().Find(id) == nullptr) unlink((opts_.dir + "/" + HintFileName(id)).c_str());
+    if (TableLocked().Find(id) == nullptr) (void)fs_.Unlink(PathOf(HintFileName(id)));
   }
   if (!active_) {
     if (Status s = CreateActiveSegment(next_segment_id_++, opts_.segment_bytes); !s.ok()) {
@@ -90,28 +87,29 @@ Status LogStore::LoadSegments() {
 // spare when it is ready and large enough (renamed into place), else an empty file that
 // appends grow. Either way it is mapped at `capacity` before readers can see it.
 Status LogStore::CreateActiveSegment(uint32_t id, uint64_t capacity) {
-  const std::string path = opts_.dir + "/" + SegmentFileName(id);
-  int fd = -1;
+  const std::string path = PathOf(SegmentFileName(id));
+  std::unique_ptr<File> file;
   {
     std::lock_guard lock(spare_mu_);
-    if (spare_fd_ >= 0 && capacity <= opts_.segment_bytes) {
-      const std::string spare = opts_.dir + "/" + std::string(kSpareSegment);
-      if (rename(spare.c_str(), path.c_str()) == 0) {
-        fd = std::exchange(spare_fd_, -1);
+    if (spare_ != nullptr && capacity <= opts_.segment_bytes) {
+      const std::string spare = PathOf(kSpareSegment);
+      if (fs_.Rename(spare, path).ok()) {
+        file = std::move(spare_);
       } else {
-        close(std::exchange(spare_fd_, -1));
-        unlink(spare.c_str());
+        spare_.reset();
+        (void)fs_.Unlink(spare);
       }
     }
   }
-  if (fd < 0) fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create " + path, errno);
-  auto seg = std::make_shared<Segment>(id, fd, 0);
+  if (file == nullptr) {
+    if (Status s = fs_.Open(path, OpenMode::kCreateExclusive, &file); !s.ok()) return s;
+  }
+  auto seg = std::make_shared<Segment>(id, std::move(file), 0);
   // Make the new file's directory entry durable, or a crash could lose the whole segment.
-  Status s = FsyncDir(opts_.dir);
+  Status s = fs_.SyncDir(opts_.dir);
   if (s.ok()) s = seg->MapForAppend(capacity);
   if (!s.ok()) {
-    unlink(path.c_str());
+    (void)fs_.Unlink(path);
     return s;
   }
   const SegmentTable* cur = table_.load();
@@ -154,9 +152,7 @@ void LogStore::FreeRetiredTables() {
 // past the end of its records.
 Status LogStore::RollOverLocked(uint64_t need) {
   active_->SealMapping();
-  if (ftruncate(active_->fd, static_cast<off_t>(end_offset_)) != 0) {
-    return ErrnoStatus("cannot truncate " + active_->name + " to seal it", errno);
-  }
+  if (Status s = active_->file->Truncate(end_offset_); !s.ok()) return s;
   if (Status s = SyncLockedSegment(*active_, log_pos_.load(), appends_.load()); !s.ok()) return s;
   const uint64_t capacity = std::max(opts_.segment_bytes, need);
   if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1), capacity); !s.ok()) return s;

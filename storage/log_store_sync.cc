@@ -1,9 +1,6 @@
-// LogStore durability: fdatasync accounting, the everysec tick and group commit, all served
-// by one syncer thread.
-#include <unistd.h>
-
+// LogStore durability: log syncs, the everysec tick and group commit, all served by one
+// syncer thread. Every fdatasync is counted and timed by the store's MeteredFileSystem.
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 
 #include "storage/log_store.h"
@@ -12,19 +9,6 @@ namespace httpkv::storage {
 namespace {
 using Clock = std::chrono::steady_clock;
 }  // namespace
-
-int LogStore::DoFdatasync(int fd) {
-  const auto start = Clock::now();
-  const int rc = opts_.fdatasync_for_test ? opts_.fdatasync_for_test(fd) : fdatasync(fd);
-  const int err = errno;
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
-  fsync_ns_.fetch_add(static_cast<uint64_t>(ns.count()), std::memory_order_relaxed);
-  fsyncs_.fetch_add(1, std::memory_order_relaxed);
-  fsync_latency_.Record(static_cast<uint64_t>(ns.count()));
-  if (rc != 0) fsync_errors_.fetch_add(1, std::memory_order_relaxed);
-  errno = err;
-  return rc;
-}
 
 void LogStore::AdvanceDurable(uint64_t target) {
   uint64_t cur = durable_token_.load(std::memory_order_relaxed);
@@ -36,7 +20,7 @@ void LogStore::AdvanceDurable(uint64_t target) {
 // target: the token of the last append to seg before this sync started; appends: appends_
 // at that moment.
 Status LogStore::SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends) {
-  if (DoFdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync " + seg.name, errno);
+  if (Status s = seg.file->Sync(); !s.ok()) return s;
   AdvanceDurable(target);
   uint64_t prev = synced_appends_.load(std::memory_order_relaxed);
   while (prev < appends && !synced_appends_.compare_exchange_weak(prev, appends)) {

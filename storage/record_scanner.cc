@@ -1,11 +1,9 @@
 #include "storage/record_scanner.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
+#include "storage/coding.h"
 #include "storage/segment.h"
 
 namespace httpkv::storage {
@@ -26,9 +24,7 @@ uint64_t UsedLength(std::string_view data) {
   while (n % 8 != 0 && p[n - 1] == 0) --n;
   if (n % 8 == 0) {
     while (n >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p + n - 8, 8);
-      if (w != 0) break;
+      if (DecodeFixed64(p + n - 8) != 0) break;
       n -= 8;
     }
   }
@@ -64,20 +60,6 @@ uint64_t TornLength(std::string_view data, uint64_t bad, uint64_t used) {
     record_end = bad + h.record_size();
   }
   return std::max(used, std::min<uint64_t>(record_end, data.size())) - bad;
-}
-
-MappedFile::~MappedFile() {
-  if (addr_ != nullptr) munmap(addr_, size_);
-}
-
-Status MappedFile::Map(int fd, uint64_t size, const std::string& name) {
-  if (size == 0) return Status::OK();
-  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (p == MAP_FAILED) return ErrnoStatus("cannot mmap " + name, errno);
-  madvise(p, size, MADV_SEQUENTIAL);
-  addr_ = p;
-  size_ = size;
-  return Status::OK();
 }
 
 std::string DamageWarning(const std::string& name, const DamagedRange& d) {

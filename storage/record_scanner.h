@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "storage/record.h"
@@ -61,27 +60,6 @@ uint64_t ScanRecords(std::string_view data, Visit&& visit, std::vector<DamagedRa
   }
   return off;
 }
-
-// Read-only private mapping of the first size bytes of fd (empty view when size is 0).
-class MappedFile {
- public:
-  MappedFile() = default;
-  ~MappedFile();
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  MappedFile(MappedFile&& o) noexcept : addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
-  MappedFile& operator=(MappedFile&& o) noexcept {
-    std::swap(addr_, o.addr_);
-    std::swap(size_, o.size_);
-    return *this;
-  }
-  Status Map(int fd, uint64_t size, const std::string& name);
-  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
-
- private:
-  void* addr_ = nullptr;
-  size_t size_ = 0;
-};
 
 // "00000001.log: torn tail at offset 4096, dropped 17 bytes" / "...corrupt record at ...".
 std::string DamageWarning(const std::string& name, const DamagedRange& d);

@@ -1,10 +1,5 @@
 #include "storage/recovery.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "storage/hint.h"
 #include "storage/record_scanner.h"
 
@@ -57,15 +52,14 @@ Status RecoverSegment(const Segment& segment, std::string_view hint, bool active
     return Status::OK();
   }
 
-  struct stat st;
-  if (fstat(segment.fd, &st) != 0) return ErrnoStatus("cannot stat " + segment.name, errno);
-  const auto size = static_cast<uint64_t>(st.st_size);
+  uint64_t size = 0;
+  if (Status s = segment.file->Size(&size); !s.ok()) return s;
   report->bytes_scanned += size;
-  MappedFile map;
-  if (Status s = map.Map(segment.fd, size, segment.name); !s.ok()) return s;
+  MappedRegion map;
+  if (Status s = segment.file->Map(size, MapMode::kPrivate, &map); !s.ok()) return s;
   std::vector<DamagedRange> damage;
   const uint64_t end = ScanRecords(
-      map.data(),
+      map.view(),
       [&](const RecordView& rec, uint64_t off) {
         Apply(rec.header.type, rec.key, rec.header.value_len, rec.header.seq, id, off, index,
               state);
@@ -87,9 +81,9 @@ Status RecoverSegment(const Segment& segment, std::string_view hint, bool active
   if (active && torn) {
     // Cut the torn record (and the free space after it) so new appends follow the last
     // good record; the file grows again with them.
-    if (ftruncate(segment.fd, static_cast<off_t>(end)) != 0 || fdatasync(segment.fd) != 0) {
-      return ErrnoStatus("cannot truncate torn tail of " + segment.name, errno);
-    }
+    Status s = segment.file->Truncate(end);
+    if (s.ok()) s = segment.file->Sync();
+    if (!s.ok()) return s;
   }
   // The active segment keeps its zero tail (free space for appends). A sealed one with a
   // zero tail was interrupted while sealing: the caller truncates it (end < file size). A

@@ -1,15 +1,7 @@
 #include "storage/segment.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 
 namespace httpkv::storage {
 namespace {
@@ -42,103 +34,54 @@ std::optional<uint32_t> ParseSegmentFileName(std::string_view name) {
   return ParseIdWithSuffix(name, ".log");
 }
 
-Status ErrnoStatus(std::string_view what, int err) {
-  std::string msg = std::string(what) + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return Status::NoSpace(msg);
-  return Status::IOError(msg);
-}
-
-Status FsyncDir(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open dir " + dir, errno);
-  const int rc = fsync(fd);
-  const int err = errno;
-  close(fd);
-  return rc == 0 ? Status::OK() : ErrnoStatus("cannot fsync dir " + dir, err);
-}
-
-Status SyncFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
-  const int rc = fdatasync(fd);
-  const int err = errno;
-  close(fd);
-  return rc == 0 ? Status::OK() : ErrnoStatus("fdatasync " + path, err);
-}
-
-Status PwriteFull(int fd, std::string_view data, uint64_t offset) {
-  while (!data.empty()) {
-    ssize_t n = pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return ErrnoStatus("write", n < 0 ? errno : EIO);
-    data.remove_prefix(static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
-  }
-  return Status::OK();
-}
-
-Status WriteFileAtomic(const std::string& dir, const std::string& name, std::string_view data) {
+Status WriteFileAtomic(FileSystem* fs, const std::string& dir, const std::string& name,
+                       std::string_view data) {
   const std::string path = dir + "/" + name;
   const std::string tmp = path + std::string(kTempSuffix);
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create " + tmp, errno);
-  Status s = PwriteFull(fd, data, 0);
-  if (s.ok() && fdatasync(fd) != 0) s = ErrnoStatus("fdatasync " + tmp, errno);
-  close(fd);
-  if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus("rename " + tmp, errno);
+  std::unique_ptr<File> f;
+  Status s = fs->Open(tmp, OpenMode::kCreate, &f);
+  if (!s.ok()) return s;
+  s = f->Pwrite(0, data);
+  if (s.ok()) s = f->Sync();
+  f.reset();
+  if (s.ok()) s = fs->Rename(tmp, path);
   if (!s.ok()) {
-    unlink(tmp.c_str());
+    (void)fs->Unlink(tmp);
     return s;
   }
-  return FsyncDir(dir);
+  return fs->SyncDir(dir);
 }
 
-Status ReadWholeFile(const std::string& path, std::string* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return errno == ENOENT ? Status::NotFound(path) : ErrnoStatus("cannot open " + path, errno);
-  }
+Status ReadWholeFile(FileSystem* fs, const std::string& path, std::string* out) {
   out->clear();
-  char buf[1 << 16];
-  Status s;
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) s = ErrnoStatus("read " + path, errno);
-    if (n <= 0) break;
-    out->append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
+  std::unique_ptr<File> f;
+  uint64_t size = 0;
+  Status s = fs->Open(path, OpenMode::kRead, &f);
+  if (s.ok()) s = f->Size(&size);
+  if (!s.ok()) return s;
+  out->resize(size);
+  size_t got = 0;
+  s = f->Pread(0, out->size(), out->data(), &got);
+  out->resize(got);
   return s;
 }
 
-Segment::Segment(uint32_t id_in, int fd_in, uint64_t size_in)
-    : id(id_in), fd(fd_in), name(SegmentFileName(id_in)), size(size_in) {}
-
-Segment::~Segment() {
-  if (map_ != nullptr) munmap(const_cast<char*>(map_), map_len_);
-  if (fd >= 0) close(fd);
-}
+Segment::Segment(uint32_t id_in, std::unique_ptr<File> file_in, uint64_t size_in)
+    : id(id_in), file(std::move(file_in)), name(SegmentFileName(id_in)), size(size_in) {}
 
 Status Segment::Map(uint64_t capacity) {
-  if (capacity == 0 || map_ != nullptr) return Status::OK();
-  void* m = mmap(nullptr, capacity, PROT_READ, MAP_SHARED, fd, 0);
-  if (m == MAP_FAILED) return ErrnoStatus("cannot mmap " + name, errno);
-  map_ = static_cast<const char*>(m);
-  map_len_ = capacity;
-  return Status::OK();
+  if (capacity == 0 || map_.data() != nullptr) return Status::OK();
+  return file->Map(capacity, MapMode::kShared, &map_);
 }
 
 Status Segment::MapForAppend(uint64_t capacity) {
-  struct stat st;
-  if (capacity == 0 || map_ != nullptr || fstat(fd, &st) != 0 ||
-      static_cast<uint64_t>(st.st_size) < capacity) {
+  uint64_t file_size = 0;
+  if (capacity == 0 || map_.data() != nullptr || !file->Size(&file_size).ok() ||
+      file_size < capacity) {
     return Map(capacity);
   }
-  void* m = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (m == MAP_FAILED) return Map(capacity);  // appends fall back to pwrite
-  map_ = static_cast<const char*>(m);
-  map_len_ = capacity;
+  // A file system that refuses a writable mapping: appends fall back to pwrite.
+  if (!file->Map(capacity, MapMode::kSharedWritable, &map_).ok()) return Map(capacity);
   writable_end_ = capacity;
   return Status::OK();
 }
@@ -146,8 +89,7 @@ Status Segment::MapForAppend(uint64_t capacity) {
 void Segment::SealMapping() {
   if (writable_end_ == 0) return;
   writable_end_ = 0;
-  // Only a guard against stray writes: failure leaves the view writable, nothing else.
-  (void)mprotect(const_cast<char*>(map_), map_len_, PROT_READ);
+  map_.MakeReadOnly();
 }
 
 const Segment* SegmentTable::Find(uint32_t id) const {
@@ -178,11 +120,11 @@ std::unique_ptr<SegmentTable> SegmentTable::Without(const std::vector<uint32_t>&
   return t;
 }
 
-Status ListDataDir(const std::string& dir, DirListing* out) {
+Status ListDataDir(FileSystem* fs, const std::string& dir, DirListing* out) {
   *out = DirListing{};
-  std::error_code ec;
-  for (const auto& de : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = de.path().filename().string();
+  std::vector<std::string> names;
+  if (Status s = fs->List(dir, &names); !s.ok()) return s;
+  for (const std::string& name : names) {
     if (auto id = ParseSegmentFileName(name)) {
       out->segments.push_back(*id);
     } else if (auto hid = ParseIdWithSuffix(name, ".hint")) {
@@ -193,25 +135,21 @@ Status ListDataDir(const std::string& dir, DirListing* out) {
       out->compact_marker = true;
     }
   }
-  if (ec) return Status::IOError("cannot list data dir " + dir + ": " + ec.message());
   std::sort(out->segments.begin(), out->segments.end());
   std::sort(out->hints.begin(), out->hints.end());
   std::sort(out->temps.begin(), out->temps.end());
   return Status::OK();
 }
 
-Status OpenSegmentAt(const std::string& dir, uint32_t id, bool writable,
+Status OpenSegmentAt(FileSystem* fs, const std::string& dir, uint32_t id, bool writable,
                      std::shared_ptr<Segment>* out) {
-  const std::string path = dir + "/" + SegmentFileName(id);
-  int fd = open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    close(fd);
-    return ErrnoStatus("cannot stat " + path, err);
-  }
-  *out = std::make_shared<Segment>(id, fd, static_cast<uint64_t>(st.st_size));
+  std::unique_ptr<File> f;
+  uint64_t size = 0;
+  Status s = fs->Open(dir + "/" + SegmentFileName(id),
+                      writable ? OpenMode::kReadWrite : OpenMode::kRead, &f);
+  if (s.ok()) s = f->Size(&size);
+  if (!s.ok()) return s;
+  *out = std::make_shared<Segment>(id, std::move(f), size);
   return Status::OK();
 }
 

@@ -1,8 +1,6 @@
-// Segment files and the small I/O helpers shared by the store, recovery, compaction and
+// Segment files and the small file helpers shared by the store, recovery, compaction and
 // check/repair (file naming and crash rules: storage/FORMAT.md).
 #pragma once
-
-#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
@@ -13,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/env.h"
 #include "storage/status.h"
 
 namespace httpkv::storage {
@@ -30,28 +29,21 @@ inline constexpr std::string_view kTempSuffix = ".tmp";
 // leftover one is deleted at Open like every other temp file.
 inline constexpr std::string_view kSpareSegment = "spare.log.tmp";
 
-// ENOSPC/EDQUOT map to NoSpace so callers can answer 507 rather than 500.
-Status ErrnoStatus(std::string_view what, int err);
-Status FsyncDir(const std::string& dir);
-// fdatasync of the file at path.
-Status SyncFile(const std::string& path);
-// pwrite all of data (retrying short writes and EINTR).
-Status PwriteFull(int fd, std::string_view data, uint64_t offset);
-// Writes path.tmp, fsyncs it, renames it to path and fsyncs the directory.
-Status WriteFileAtomic(const std::string& dir, const std::string& name, std::string_view data);
+// Writes DIR/name.tmp, syncs it, renames it to DIR/name and syncs the directory.
+Status WriteFileAtomic(FileSystem* fs, const std::string& dir, const std::string& name,
+                       std::string_view data);
 // Whole-file read; NotFound if absent.
-Status ReadWholeFile(const std::string& path, std::string* out);
+Status ReadWholeFile(FileSystem* fs, const std::string& path, std::string* out);
 
 // A segment file, read through one read-only MAP_SHARED mapping made before the segment is
 // published to readers and never changed afterwards. The active segment is mapped whole at
 // its capacity (its preallocated size, see FORMAT.md "Preallocation"), so records appended
 // later with pwrite are visible through the same mapping (the page cache is coherent on
 // Linux); a sealed segment is mapped at its size. Readers reach segments through a
-// SegmentTable; the fd and mapping live until the last table (or compaction input) holding
-// the segment is freed, even after compaction unlinked the file.
+// SegmentTable; the file and mapping live until the last table (or compaction input)
+// holding the segment is freed, even after compaction unlinked the file.
 struct Segment {
-  Segment(uint32_t id, int fd, uint64_t size);
-  ~Segment();
+  Segment(uint32_t id, std::unique_ptr<File> file, uint64_t size);
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
 
@@ -64,29 +56,28 @@ struct Segment {
   Status MapForAppend(uint64_t capacity);
   // Sealing: the segment is immutable from here on; the writable view is made read-only.
   void SealMapping();
-  const char* map() const { return map_; }
-  uint64_t map_len() const { return map_len_; }
+  const char* map() const { return map_.data(); }
+  uint64_t map_len() const { return map_.size(); }
   // Appends through the mapping may go up to here (0: use pwrite).
   uint64_t writable_end() const { return writable_end_; }
   // Copies data to offset through the mapping; requires offset + size <= writable_end().
   void WriteMapped(uint64_t offset, std::string_view data) {
-    std::memcpy(const_cast<char*>(map_) + offset, data.data(), data.size());
+    std::memcpy(map_.writable_data() + offset, data.data(), data.size());
   }
 
   const uint32_t id;
-  const int fd;
+  const std::unique_ptr<File> file;
   const std::string name;      // "NNNNNNNN.log"
   std::atomic<uint64_t> size;  // end of the valid records (the file may hold a zero tail)
   std::atomic<bool> has_hint{false};
 
  private:
-  const char* map_ = nullptr;
-  uint64_t map_len_ = 0;
+  MappedRegion map_;
   uint64_t writable_end_ = 0;
 };
 
 // Opens DIR/NNNNNNNN.log (read-only or read-write) and wraps it with its current size.
-Status OpenSegmentAt(const std::string& dir, uint32_t id, bool writable,
+Status OpenSegmentAt(FileSystem* fs, const std::string& dir, uint32_t id, bool writable,
                      std::shared_ptr<Segment>* out);
 
 // Immutable id -> segment table, published to readers through an atomic pointer and
@@ -110,6 +101,6 @@ struct DirListing {
   std::vector<std::string> temps;  // *.tmp leftovers
   bool compact_marker = false;
 };
-Status ListDataDir(const std::string& dir, DirListing* out);
+Status ListDataDir(FileSystem* fs, const std::string& dir, DirListing* out);
 
 }  // namespace httpkv::storage

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/log_store.h"
+#include "tests/storage/fault_fs.h"
 #include "tests/storage/test_util.h"
 
 namespace httpkv::storage {
@@ -117,12 +118,13 @@ TEST(GroupCommitTest, WithoutGroupCommitAlwaysSyncsInline) {
 TEST(GroupCommitTest, FdatasyncFailureReachesDone) {
   TempDir dir;
   std::atomic<bool> fail{true};
+  testing::FaultFileSystem fs;
+  fs.SetHook([&](testing::FsOp op, const std::string&) {
+    return op == testing::FsOp::kSync && fail.load() ? Status::IOError("injected EIO")
+                                                     : Status::OK();
+  });
   Options opts = GroupOptions(dir.path());
-  opts.fdatasync_for_test = [&](int fd) {
-    if (!fail.load()) return fdatasync(fd);
-    errno = EIO;
-    return -1;
-  };
+  opts.fs = &fs;
   auto store = OpenWith(opts);
   WriteResult r;
   ASSERT_TRUE(PutValue(store.get(), "a", "1", &r).ok());
@@ -160,16 +162,19 @@ TEST(GroupCommitTest, NextSyncCoversEverythingAppendedMeanwhile) {
   std::mutex mu;
   std::condition_variable cv;
   bool entered = false, release = false;
-  Options opts = GroupOptions(dir.path());
-  opts.fdatasync_for_test = [&](int fd) {
+  testing::FaultFileSystem fs;
+  fs.SetHook([&](testing::FsOp op, const std::string&) {
+    if (op != testing::FsOp::kSync) return Status::OK();
     std::unique_lock lock(mu);
     if (!entered) {  // hold the first sync until the test lets it go
       entered = true;
       cv.notify_all();
       cv.wait(lock, [&] { return release; });
     }
-    return fdatasync(fd);
-  };
+    return Status::OK();
+  });
+  Options opts = GroupOptions(dir.path());
+  opts.fs = &fs;
   auto store = OpenWith(opts);
   WriteResult first;
   ASSERT_TRUE(PutValue(store.get(), "first", "1", &first).ok());

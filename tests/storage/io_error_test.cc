@@ -3,12 +3,12 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "storage/log_store.h"
+#include "tests/storage/fault_fs.h"
 #include "tests/storage/test_util.h"
 
 namespace httpkv::storage {
@@ -19,62 +19,42 @@ using testing::GetValue;
 using testing::PutValue;
 using testing::TempDir;
 
-enum class Fault { kNone, kPartialThenNoSpace, kEio, kShortAndEintr };
-
-// Fault-injecting pwrite: the store sees exactly what a failing kernel would return.
-struct FaultyDisk {
-  std::atomic<Fault> fault{Fault::kNone};
-  int calls = 0;
-
-  ssize_t Write(int fd, const void* buf, size_t n, off_t off) {
-    ++calls;
-    switch (fault.load()) {
-      case Fault::kNone:
-        return pwrite(fd, buf, n, off);
-      case Fault::kPartialThenNoSpace:
-        if (calls % 2 == 1 && n > 1) return pwrite(fd, buf, n / 2, off);  // lands on disk
-        errno = ENOSPC;
-        return -1;
-      case Fault::kEio:
-        errno = EIO;
-        return -1;
-      case Fault::kShortAndEintr:
-        if (calls % 3 == 0) {
-          errno = EINTR;
-          return -1;
-        }
-        return pwrite(fd, buf, std::min<size_t>(n, 7), off);
-    }
-    return -1;
-  }
-};
-
+// Appends go through pwrite here: the fault file system refuses writable mappings (as a
+// file system without shared writable mmap would), so every append is a File::Pwrite the
+// test can fail.
 class IoErrorTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    fs_.set_refuse_writable_maps(true);
     Options opts;
     opts.dir = dir_.path();
     opts.fsync = FsyncPolicy::kNever;
-    opts.pwrite_for_test = [this](int fd, const void* b, size_t n, off_t o) {
-      return disk_.Write(fd, b, n, o);
-    };
+    opts.fs = &fs_;
     ASSERT_TRUE(LogStore::Open(opts, &store_).ok());
     ASSERT_TRUE(PutValue(store_.get(), "k", "original").ok());
   }
 
+  // Fails every write from now on with err (a full disk, a dying one).
+  void FailWrites(Status err) {
+    fs_.SetHook([err](testing::FsOp op, const std::string&) {
+      return op == testing::FsOp::kWrite ? err : Status::OK();
+    });
+  }
+
   TempDir dir_;
-  FaultyDisk disk_;
+  testing::FaultFileSystem fs_;
   std::unique_ptr<LogStore> store_;
 };
 
 TEST_F(IoErrorTest, NoSpaceAfterPartialWriteRollsBack) {
   const uint64_t size = FileSize(dir_.log_path());
-  disk_.calls = 0;  // the next call writes half the record for real, then ENOSPC
-  disk_.fault = Fault::kPartialThenNoSpace;
+  const uint64_t writes = fs_.count(testing::FsOp::kWrite);
+  fs_.set_partial_writes(true);  // half the record lands on disk, then ENOSPC
+  FailWrites(Status::NoSpace("injected ENOSPC"));
   WriteResult r;
   Status s = store_->Put("k", std::string(1000, 'x'), Precondition::kNone, 0, &r);
   EXPECT_EQ(s.code(), Status::Code::kNoSpace) << s.ToString();
-  EXPECT_EQ(disk_.calls, 2);
+  EXPECT_EQ(fs_.count(testing::FsOp::kWrite), writes + 1);
   EXPECT_EQ(FileSize(dir_.log_path()), size);  // the half record was cut off
   EXPECT_EQ(GetValue(store_.get(), "k"), "original");
   EXPECT_EQ(store_->stats().disk_bytes, size);
@@ -82,7 +62,7 @@ TEST_F(IoErrorTest, NoSpaceAfterPartialWriteRollsBack) {
   EXPECT_EQ(PutValue(store_.get(), "new", "v").code(), Status::Code::kNoSpace);
   EXPECT_EQ(GetValue(store_.get(), "new"), "<NotFound>");
 
-  disk_.fault = Fault::kNone;  // space comes back
+  fs_.SetHook(nullptr);  // space comes back
   ASSERT_TRUE(store_->Put("k", "after", Precondition::kNone, 0, &r).ok());
   EXPECT_EQ(GetValue(store_.get(), "k"), "after");
   store_.reset();
@@ -91,23 +71,35 @@ TEST_F(IoErrorTest, NoSpaceAfterPartialWriteRollsBack) {
   EXPECT_EQ(GetValue(reopened.get(), "k"), "after");
 }
 
+// The cut-back itself fails: the half record stays until the next append truncates it.
+TEST_F(IoErrorTest, FailedCutBackIsRetriedBeforeTheNextAppend) {
+  const uint64_t size = FileSize(dir_.log_path());
+  fs_.set_partial_writes(true);
+  fs_.SetHook([](testing::FsOp op, const std::string&) {
+    return op == testing::FsOp::kWrite || op == testing::FsOp::kTruncate
+               ? Status::IOError("injected EIO")
+               : Status::OK();
+  });
+  EXPECT_EQ(PutValue(store_.get(), "k", std::string(1000, 'x')).code(), Status::Code::kIOError);
+  EXPECT_GT(FileSize(dir_.log_path()), size);  // half a record that could not be cut off
+  EXPECT_EQ(PutValue(store_.get(), "k2", "v").code(), Status::Code::kIOError);
+  fs_.SetHook(nullptr);
+  ASSERT_TRUE(PutValue(store_.get(), "k2", "v").ok());
+  store_.reset();
+  auto reopened = testing::OpenOrDie(dir_.path());
+  EXPECT_TRUE(reopened->recovery().warnings.empty()) << reopened->recovery().warnings[0];
+  EXPECT_EQ(GetValue(reopened.get(), "k"), "original");
+  EXPECT_EQ(GetValue(reopened.get(), "k2"), "v");
+}
+
 TEST_F(IoErrorTest, EioIsIOErrorAndDeleteKeepsKey) {
-  disk_.fault = Fault::kEio;
+  FailWrites(Status::IOError("injected EIO"));
   WriteResult r;
   EXPECT_EQ(PutValue(store_.get(), "k", "x").code(), Status::Code::kIOError);
   EXPECT_EQ(store_->Delete("k", &r).code(), Status::Code::kIOError);
   EXPECT_EQ(GetValue(store_.get(), "k"), "original");
-  disk_.fault = Fault::kNone;
+  fs_.SetHook(nullptr);
   EXPECT_TRUE(store_->Delete("k", &r).ok());
-}
-
-TEST_F(IoErrorTest, ShortWritesAndEintrAreRetried) {
-  disk_.fault = Fault::kShortAndEintr;
-  const std::string value(100, 'v');
-  ASSERT_TRUE(PutValue(store_.get(), "k2", value).ok());
-  EXPECT_GT(disk_.calls, 10);
-  disk_.fault = Fault::kNone;
-  EXPECT_EQ(GetValue(store_.get(), "k2"), value);
 }
 
 // The real thing: a tiny tmpfs that actually fills up. Needs CAP_SYS_ADMIN.
