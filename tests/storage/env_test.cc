@@ -2,9 +2,11 @@
 #include "storage/env.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,6 +92,32 @@ TEST(EnvTest, NoSpaceMapsToItsOwnCode) {
   EXPECT_EQ(ErrnoStatus("write", ENOSPC).code(), Status::Code::kNoSpace);
   EXPECT_EQ(ErrnoStatus("write", EDQUOT).code(), Status::Code::kNoSpace);
   EXPECT_EQ(ErrnoStatus("write", EIO).code(), Status::Code::kIOError);
+}
+
+// A write the kernel takes only partly (here: it crosses RLIMIT_FSIZE, so pwrite returns a
+// short count, and the retry of the rest fails with EFBIG) must neither report success nor
+// spin: Pwrite retries the remainder, surfaces the error, and exactly the prefix the kernel
+// took is in the file.
+TEST(EnvTest, ShortWriteIsRetriedAndItsFailureReported) {
+  TempDir dir;
+  std::unique_ptr<File> f;
+  ASSERT_TRUE(FileSystem::Default()->Open(dir.path() + "/s", OpenMode::kCreate, &f).ok());
+  constexpr rlim_t kLimit = 5000;
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+  rlimit lowered = old;
+  lowered.rlim_cur = kLimit;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lowered), 0);
+  const Status s = f->Pwrite(0, std::string(3 * kLimit, 'x'));
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("offset 5000"), std::string::npos) << s.ToString();
+  uint64_t size = 0;
+  ASSERT_TRUE(f->Size(&size).ok());
+  EXPECT_EQ(size, kLimit);                    // the prefix the kernel took
+  ASSERT_TRUE(f->Pwrite(size, "tail").ok());  // and the file is usable again
 }
 
 }  // namespace
