@@ -27,6 +27,10 @@ struct ServerOptions {
   // --compat seed: serve "Host: HOST/PATH" on target "/" as a request for /PATH (see
   // server/host_path.h); without it such a request gets 400 naming the fix.
   bool compat_seed = false;
+  // --tls-cert / --tls-key (PEM): serve HTTPS on --listen (both or neither).
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls() const { return !tls_cert.empty(); }
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "http/response_parser.h"
 #include "reactor/inet_address.h"
+#include "tools/client/tls_channel.h"
 
 namespace httpkv::client {
 
@@ -57,9 +59,11 @@ struct ClientResponse {
 
 class HttpClient {
  public:
-  // Connects to `address` within `timeout`. `host` is the Host header value.
+  // Connects to `address` within `timeout`. `host` is the Host header value (and, with
+  // TLS, the name the server certificate must match).
   static std::optional<HttpClient> Connect(const reactor::InetAddress& address, std::string host,
-                                           std::chrono::milliseconds timeout, std::string* error);
+                                           std::chrono::milliseconds timeout, std::string* error,
+                                           const TlsOptions& tls = {});
 
   // Movable between exchanges (the response parser starts afresh).
   HttpClient(HttpClient&& other) noexcept;
@@ -82,6 +86,8 @@ class HttpClient {
   // bytes and another "-----" line (a newline is added only where the bytes lack one).
   void set_trace(std::ostream* trace) { trace_ = trace; }
   const std::string& host() const { return host_; }
+  // Non-null on a TLS connection.
+  const TlsChannel* tls() const { return tls_.get(); }
   bool open() const { return fd_ >= 0 && !peer_closed_; }
 
  private:
@@ -97,6 +103,7 @@ class HttpClient {
   void Close();
 
   int fd_ = -1;
+  std::unique_ptr<TlsChannel> tls_;  // destroyed before fd_ is closed (Close)
   std::string host_;
   std::chrono::milliseconds timeout_;
   std::string buf_;  // unconsumed bytes, chunked bodies decoded in place by the parser

@@ -31,6 +31,7 @@ struct Flags {
   client::ListOptions list;
   bool reset = false;
   std::string import_file;
+  client::TlsOptions tls;
 };
 
 // What the chosen subcommand does with a 2xx answer.
@@ -58,6 +59,9 @@ void DefineOptions(Cli* cli, Flags* f) {
   CLI::App& app = cli->app;
   app.require_subcommand(1);
   app.add_option("--target", f->target, "server HOST:PORT")->capture_default_str();
+  app.add_flag("--tls", f->tls.enabled, "speak HTTPS (verifies the server certificate)");
+  app.add_option("--cacert", f->tls.cacert,
+                 "PEM file of CA certificates to verify the server with (default: system store)");
   app.add_flag("-v,--verbose", f->verbose, "print raw request and response bytes to stderr");
   app.add_option("--timeout", f->timeout_s, "seconds allowed for connecting and for each exchange")
       ->check(CLI::Validator(
@@ -134,9 +138,11 @@ int Run(const Cli& cli, const Flags& f) {
     return kExitUsage;
   }
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000) + 1);
+  client::TlsOptions tls = f.tls;
+  tls.enabled = tls.enabled || !tls.cacert.empty();  // --cacert alone means HTTPS too
   auto connect = [&](std::string* err) {
     std::optional<client::HttpClient> c =
-        client::HttpClient::Connect(*address, f.target, timeout, err);
+        client::HttpClient::Connect(*address, f.target, timeout, err, tls);
     if (c && f.verbose) c->set_trace(&std::cerr);
     return c;
   };

@@ -80,6 +80,10 @@ int ParseFlags(int argc, char** argv, Flags* f) {
                  "append one line per request to FILE (async; reopened on SIGHUP)");
   app.add_option("--compat", f->compat, "also accept the original assignment's client (seed)")
       ->check(CLI::IsMember({"seed"}));
+  app.add_option(
+      "--tls-cert", f->opts.tls_cert,
+      "PEM certificate chain: serve HTTPS on --listen (with --tls-key; SIGHUP re-reads)");
+  app.add_option("--tls-key", f->opts.tls_key, "PEM private key for --tls-cert");
   app.add_flag("--check", f->check, "verify every record in --data-dir, report damage, exit");
   app.add_flag("--repair", f->repair, "rewrite damaged segments keeping every good record, exit");
   try {
@@ -101,6 +105,10 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   f->opts.timeouts.header = Millis(f->header_timeout_s);
   f->opts.timeouts.body = Millis(f->body_timeout_s);
   f->opts.timeouts.write = Millis(f->write_timeout_s);
+  if (f->opts.tls_cert.empty() != f->opts.tls_key.empty()) {
+    std::fprintf(stderr, "httpkv-server: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
   std::string error;
   if (!httpkv::reactor::InetAddress::Parse(f->opts.listen, &error)) {
     std::fprintf(stderr, "httpkv-server: --listen: %s\n", error.c_str());
@@ -170,6 +178,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
     return 2;
   }
+  if (!server.LoadTls(&error)) {
+    std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
+    return 2;
+  }
   if (!server.Bind(&error)) {  // before the store: a busy port touches no data
     std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
     return 1;
@@ -190,6 +202,14 @@ int main(int argc, char** argv) {
   LogRecovery(*store);
   if (flags.opts.compat_seed)
     spdlog::info("--compat seed: Host \"HOST/PATH\" on / is served as /PATH");
+  if (server.tls()) {
+    spdlog::info("HTTPS: certificate {}; kernel TLS for sends: {}",
+                 server.tls_context().description(),
+                 httpkv::reactor::KernelOffersKtls()
+                     ? "offered by the kernel"
+                     : "not offered by this kernel (no \"tls\" in tcp_available_ulp), "
+                       "OpenSSL writes the records");
+  }
   server.Start(store.get());
   spdlog::info("listening on {}", server.address().ToString());
 
@@ -199,6 +219,14 @@ int main(int argc, char** argv) {
     if (sig == SIGHUP) {
       server.ReopenLogs();
       spdlog::info("SIGHUP: reopened the access log");
+      if (server.tls()) {
+        if (server.ReloadTls(&error)) {
+          spdlog::info("SIGHUP: reloaded the TLS certificate {}",
+                       server.tls_context().description());
+        } else {
+          spdlog::error("SIGHUP: keeping the previous TLS certificate: {}", error);
+        }
+      }
       continue;
     }
     spdlog::info("{}: draining connections", sig == SIGTERM ? "SIGTERM" : "SIGINT");
