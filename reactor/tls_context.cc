@@ -70,7 +70,10 @@ TlsContext TlsContext::LoadServer(const std::string& cert_file, const std::strin
     return {};
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    *error = "cannot load private key " + key_file + ": " + TakeOpenSslError();
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    *error = mismatch ? "private key " + key_file + " does not match certificate " + cert_file
+                      : "cannot load private key " + key_file + ": " + TakeOpenSslError();
+    ERR_clear_error();
     return {};
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {

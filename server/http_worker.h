@@ -8,6 +8,7 @@
 // Quit(), which post to it. metrics() may be read from any thread (relaxed atomics).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -85,8 +86,9 @@ class HttpWorker final : public reactor::ConnectionHandler {
   void OnTlsEstablished(reactor::Connection& conn) override;  // http_worker_tls.cc
 
   // HTTPS: connections accepted from now on use `ctx` (empty: plain HTTP). Before Run()
-  // from the owning thread; afterwards from any thread (posted to the loop; SIGHUP).
-  void SetTlsContext(reactor::TlsContext ctx);
+  // from the owning thread; afterwards from any thread (posted to the loop; SIGHUP),
+  // and `swapped` runs on the loop once the new context is in force.
+  void SetTlsContext(reactor::TlsContext ctx, std::function<void()> swapped = {});
 
  private:
   void OnAccept(int fd);

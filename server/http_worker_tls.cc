@@ -11,13 +11,16 @@ namespace httpkv::server {
 
 using reactor::Connection;
 
-void HttpWorker::SetTlsContext(reactor::TlsContext ctx) {
+void HttpWorker::SetTlsContext(reactor::TlsContext ctx, std::function<void()> swapped) {
   if (!loop_.IsInLoopThread()) {
-    loop_.Post([this, ctx = std::move(ctx)]() mutable { tls_ = std::move(ctx); });
+    loop_.Post([this, ctx = std::move(ctx), swapped = std::move(swapped)]() mutable {
+      SetTlsContext(std::move(ctx), std::move(swapped));
+    });
     return;
   }
   // The old context lives on in the SSLs of connections accepted with it.
   tls_ = std::move(ctx);
+  if (swapped) swapped();
 }
 
 bool HttpWorker::StartTls(Connection& conn) {

@@ -59,7 +59,7 @@ class InProcessServer {
     if (!status_.ok()) return;
     server_ = std::make_unique<server::HttpServer>(opts);
     std::string error;
-    if (!server_->OpenAccessLog(&error) || !server_->Bind(&error)) {
+    if (!server_->OpenAccessLog(&error) || !server_->LoadTls(&error) || !server_->Bind(&error)) {
       status_ = storage::Status::IOError(error);
       return;
     }
