@@ -57,7 +57,7 @@ std::string TakeOpenSslError() {
 }
 
 TlsContext TlsContext::LoadServer(const std::string& cert_file, const std::string& key_file,
-                                  std::string* error) {
+                                  std::string* error, bool ktls) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) {
@@ -93,6 +93,7 @@ TlsContext TlsContext::LoadServer(const std::string& cert_file, const std::strin
   // as complete, so nothing is lost by not treating the EOF as an attack.
   SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS | SSL_OP_NO_RENEGOTIATION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  if (!ktls) SSL_CTX_clear_options(ctx, SSL_OP_ENABLE_KTLS);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1);
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);

@@ -23,9 +23,10 @@ class TlsContext {
  public:
   TlsContext() = default;
   // Builds a server context from PEM files. On failure returns an empty context and
-  // sets *error to one line naming the file and OpenSSL's reason.
+  // sets *error to one line naming the file and OpenSSL's reason. ktls false: never hand
+  // records to the kernel (for comparing; --tls-ktls off).
   static TlsContext LoadServer(const std::string& cert_file, const std::string& key_file,
-                               std::string* error);
+                               std::string* error, bool ktls = true);
 
   TlsContext(const TlsContext& other);
   TlsContext& operator=(const TlsContext& other);

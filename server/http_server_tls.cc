@@ -7,7 +7,8 @@ namespace httpkv::server {
 
 bool HttpServer::LoadTls(std::string* error) {
   if (!opts_.tls()) return true;
-  reactor::TlsContext ctx = reactor::TlsContext::LoadServer(opts_.tls_cert, opts_.tls_key, error);
+  reactor::TlsContext ctx =
+      reactor::TlsContext::LoadServer(opts_.tls_cert, opts_.tls_key, error, opts_.tls_ktls);
   if (!ctx) return false;
   tls_ = std::move(ctx);
   return true;
@@ -15,7 +16,8 @@ bool HttpServer::LoadTls(std::string* error) {
 
 bool HttpServer::ReloadTls(std::string* error) {
   if (!opts_.tls()) return true;
-  reactor::TlsContext ctx = reactor::TlsContext::LoadServer(opts_.tls_cert, opts_.tls_key, error);
+  reactor::TlsContext ctx =
+      reactor::TlsContext::LoadServer(opts_.tls_cert, opts_.tls_key, error, opts_.tls_ktls);
   if (!ctx) return false;
   tls_ = ctx;
   // Posted: each loop swaps its own copy. Wait for all of them, so that once this

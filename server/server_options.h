@@ -30,6 +30,7 @@ struct ServerOptions {
   // --tls-cert / --tls-key (PEM): serve HTTPS on --listen (both or neither).
   std::string tls_cert;
   std::string tls_key;
+  bool tls_ktls = true;  // --tls-ktls: hand sends to kernel TLS where the kernel offers it
   bool tls() const { return !tls_cert.empty(); }
   http::Limits limits() const {
     http::Limits l;

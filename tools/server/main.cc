@@ -30,6 +30,7 @@ struct Flags {
   bool check = false;
   bool repair = false;
   std::string compat;  // "seed" or empty
+  std::string tls_ktls = "on";
 };
 
 std::chrono::milliseconds Millis(double seconds) {
@@ -84,6 +85,9 @@ int ParseFlags(int argc, char** argv, Flags* f) {
       "--tls-cert", f->opts.tls_cert,
       "PEM certificate chain: serve HTTPS on --listen (with --tls-key; SIGHUP re-reads)");
   app.add_option("--tls-key", f->opts.tls_key, "PEM private key for --tls-cert");
+  app.add_option("--tls-ktls", f->tls_ktls, "hand TLS sends to the kernel where it offers kTLS")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   app.add_flag("--check", f->check, "verify every record in --data-dir, report damage, exit");
   app.add_flag("--repair", f->repair, "rewrite damaged segments keeping every good record, exit");
   try {
@@ -100,6 +104,7 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   }
   f->opts.fsync = *storage::ParseFsyncPolicy(f->fsync);
   f->opts.compat_seed = f->compat == "seed";
+  f->opts.tls_ktls = f->tls_ktls == "on";
   f->opts.drain_timeout = Millis(f->drain_timeout_s);
   f->opts.timeouts.idle = Millis(f->idle_timeout_s);
   f->opts.timeouts.header = Millis(f->header_timeout_s);
@@ -205,7 +210,8 @@ int main(int argc, char** argv) {
   if (server.tls()) {
     spdlog::info("HTTPS: certificate {}; kernel TLS for sends: {}",
                  server.tls_context().description(),
-                 httpkv::reactor::KernelOffersKtls()
+                 !flags.opts.tls_ktls ? "off (--tls-ktls off)"
+                 : httpkv::reactor::KernelOffersKtls()
                      ? "offered by the kernel"
                      : "not offered by this kernel (no \"tls\" in tcp_available_ulp), "
                        "OpenSSL writes the records");
