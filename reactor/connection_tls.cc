@@ -1,5 +1,7 @@
 // Connection's TLS half: the plain-HTTP check, the non-blocking handshake, and the
 // SSL_read / SSL_write loops that stand in for read(2) / send(2) (connection.h).
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -20,9 +22,23 @@ constexpr std::string_view kPlainHttpAnswer =
     "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 23\r\n"
     "Connection: close\r\n\r\nthis port speaks HTTPS\n";
 
+// OpenSSL writes to the socket with write(2), not send(MSG_NOSIGNAL): a peer that reset
+// would raise SIGPIPE. Blocked on this (reactor) thread, the signal stays pending and the
+// write fails with EPIPE instead, whatever the process's disposition is.
+void BlockSigpipeOnThisThread() {
+  static thread_local bool blocked = false;
+  if (blocked) return;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  blocked = true;
+}
+
 }  // namespace
 
 int Connection::EnableTls(const TlsContext& ctx) {
+  BlockSigpipeOnThisThread();
   auto session = std::make_unique<TlsSession>(ctx.get(), fd_);
   if (!session->ok()) return -ENOMEM;
   tls_ = std::move(session);

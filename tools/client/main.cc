@@ -4,6 +4,7 @@
 // export/import reported, 2 usage error, 3 connection, I/O, timeout or protocol error.
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -173,5 +174,6 @@ int main(int argc, char** argv) {
     std::cerr << "httpkv: " << e.what() << " (see httpkv --help)\n";
     return kExitUsage;
   }
+  std::signal(SIGPIPE, SIG_IGN);  // TLS writes use write(2): a reset peer is an error, not death
   return Run(cli, flags);
 }
