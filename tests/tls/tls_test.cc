@@ -30,8 +30,8 @@ class TlsTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(cert_.ok) << "openssl req failed"; }
 
   void StartServer(storage::FsyncPolicy fsync = storage::FsyncPolicy::kNever,
-                   reactor::Clock::duration header_timeout = 10s) {
-    server::ServerOptions o = e2e::InProcessServer::Options(data_.path(), 2, fsync);
+                   reactor::Clock::duration header_timeout = 10s, unsigned threads = 2) {
+    server::ServerOptions o = e2e::InProcessServer::Options(data_.path(), threads, fsync);
     o.tls_cert = cert_.cert;
     o.tls_key = cert_.key;
     o.timeouts.header = header_timeout;
@@ -169,6 +169,18 @@ TEST_F(TlsTest, FsyncAlwaysAcknowledgesOverTls) {
   EXPECT_EQ(Do(c, client::GetKeyRequest("d15")).body, "x");
 }
 
+TEST_F(TlsTest, ClientRefusesACertificateFromAnotherCa) {
+  StartServer();
+  TestCertificate stranger(certs_.path(), "stranger", "localhost");
+  ASSERT_TRUE(stranger.ok);
+  std::string error;
+  const std::string target = "127.0.0.1:" + std::to_string(srv_->port());
+  auto address = reactor::InetAddress::Parse(target, &error);
+  auto c = HttpClient::Connect(*address, target, 10s, &error, {true, stranger.cert});
+  EXPECT_FALSE(c.has_value());
+  EXPECT_NE(error.find("server certificate not trusted"), std::string::npos) << error;
+}
+
 TEST_F(TlsTest, PlainHttpOnTheTlsPortGets400AndClose) {
   StartServer();
   e2e::RawClient plain(srv_->port());
@@ -252,10 +264,10 @@ TEST_F(TlsTest, SessionResumption) {
   EXPECT_EQ(Metric("httpkv_tls_resumed_handshakes_total"), "2");
 }
 
-// A client that sends half a ClientHello and stalls is closed at the head deadline; a
-// second client is served meanwhile on the same (single) reactor thread... of two.
+// A client that sends half a ClientHello and stalls is closed at the head deadline;
+// other clients are served meanwhile by the same (single) reactor thread.
 TEST_F(TlsTest, StalledHandshakeIsClosedAtTheHeaderTimeout) {
-  StartServer(storage::FsyncPolicy::kNever, std::chrono::milliseconds(500));
+  StartServer(storage::FsyncPolicy::kNever, std::chrono::milliseconds(500), /*threads=*/1);
   e2e::RawClient stalled(srv_->port());
   ASSERT_TRUE(stalled.connected());
   // A TLS record header announcing 512 bytes of handshake, and only 5 of them.
