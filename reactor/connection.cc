@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "reactor/tls_session.h"
+
 namespace httpkv::reactor {
 
 Connection::Connection(EventLoop* loop, int fd, ConnectionHandler* handler)
@@ -22,6 +24,19 @@ int Connection::Start() {
 
 void Connection::HandleEvent(const PollEvent& ev) {
   if (closed_) return;
+  if (tls_phase_ != TlsPhase::kNone) {
+    if (handshaking()) return HandleTlsSetup();
+    if (ev.readable && tls_write_wants_read_) {
+      tls_write_wants_read_ = false;
+      Flush();
+      if (closed_) return;
+    }
+    if (ev.writable && tls_read_wants_write_) {
+      tls_read_wants_write_ = false;
+      HandleReadable();
+      if (closed_) return;
+    }
+  }
   if (ev.writable) {
     Flush();
     if (closed_) return;
@@ -79,22 +94,7 @@ void Connection::HandleReadable() {
 
 void Connection::HandleReadableWith() {
   bool got_data = false;
-  for (;;) {
-    ssize_t n = in_->ReadFromFd(fd_, kReadChunk);
-    if (n > 0) {
-      bytes_read_ += static_cast<uint64_t>(n);
-      got_data = true;
-      if (in_->writable_bytes() > 0) break;  // short read: drained for now
-      continue;
-    }
-    if (n == 0) {
-      peer_closed_ = true;
-      break;
-    }
-    if (n == -EAGAIN || n == -EWOULDBLOCK) break;
-    Close();  // ECONNRESET and friends
-    return;
-  }
+  if (!(tls_ != nullptr ? ReadTls(&got_data) : ReadPlain(&got_data))) return;
   if (got_data) {
     handler_->OnData(*this);
     if (closed_) return;
@@ -107,7 +107,27 @@ void Connection::HandleReadableWith() {
   Flush();  // one write for every response this read produced
 }
 
+bool Connection::ReadPlain(bool* got_data) {
+  for (;;) {
+    ssize_t n = in_->ReadFromFd(fd_, kReadChunk);
+    if (n > 0) {
+      bytes_read_ += static_cast<uint64_t>(n);
+      *got_data = true;
+      if (in_->writable_bytes() > 0) return true;  // short read: drained for now
+      continue;
+    }
+    if (n == 0) {
+      peer_closed_ = true;
+      return true;
+    }
+    if (n == -EAGAIN || n == -EWOULDBLOCK) return true;
+    Close();  // ECONNRESET and friends
+    return false;
+  }
+}
+
 bool Connection::WriteOutput() {
+  if (tls_ != nullptr) return WriteOutputTls();
   while (!out_->empty()) {
     ssize_t n = ::send(fd_, out_->peek(), out_->readable_bytes(), MSG_NOSIGNAL);
     ++send_calls_;
@@ -149,6 +169,8 @@ void Connection::UpdateInterest() {
   uint32_t want = kNoInterest;
   if (!close_after_flush_ && !peer_closed_ && !output_full()) want |= kReadable;
   if (!out_->empty() && !output_held_) want |= kWritable;
+  if (tls_read_wants_write_) want |= kWritable;
+  if (tls_write_wants_read_) want |= kReadable;
   if (want == interest_) return;
   if (loop_->poller().Modify(fd_, want, this) != 0) {
     Close();
@@ -167,6 +189,10 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   loop_->poller().Remove(fd_);  // close() below drops it from the poller anyway
+  if (tls_ != nullptr) {
+    if (tls_phase_ == TlsPhase::kOpen) tls_->Shutdown();  // close_notify, if it fits
+    tls_.reset();
+  }
   ::close(fd_);
   fd_ = -1;
   handler_->OnClose(*this);

@@ -12,11 +12,19 @@
 // between events comes from (and goes back to) the loop's BufferPool.
 // Close: on EOF (after answering what was received), error or reset. The handler's
 // OnClose runs once; the owner destroys the object via EventLoop::Defer.
+// TLS (EnableTls before Start): the same paths with SSL_read/SSL_write in place of
+// read/send, one branch per read batch and per write; plain connections never touch
+// OpenSSL. Before the handshake the first bytes are peeked: anything but a TLS record
+// (0x16 0x03) is answered "400 Bad Request" in plain text and closed. The handshake is
+// driven by readiness in either direction and never blocks the loop; the handler hears
+// nothing until it completed (OnTlsEstablished), and handshaking() lets its deadlines
+// treat a stalled handshake like a stalled request head. See reactor/tls_session.h.
 // Thread affinity: the owning loop's thread only (Start, Flush and Close assert it).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "reactor/buffer.h"
 #include "reactor/event_loop.h"
@@ -24,6 +32,8 @@
 namespace httpkv::reactor {
 
 class Connection;
+class TlsContext;
+class TlsSession;
 
 class ConnectionHandler {
  public:
@@ -33,6 +43,8 @@ class ConnectionHandler {
   virtual void OnData(Connection& conn) = 0;
   // Called once when the connection closes; the handler owns and frees it (deferred).
   virtual void OnClose(Connection& conn) = 0;
+  // TLS only: the handshake completed (before the first OnData).
+  virtual void OnTlsEstablished(Connection&) {}
 
  protected:
   ~ConnectionHandler() = default;
@@ -49,6 +61,17 @@ class Connection final : public IoHandler {
   Connection& operator=(const Connection&) = delete;
 
   int Start();  // registers for reading; 0 or -errno
+  // Before Start: speak TLS with `ctx` (the SSL keeps its own reference). 0 or -ENOMEM.
+  int EnableTls(const TlsContext& ctx);
+  bool tls() const { return tls_phase_ != TlsPhase::kNone; }
+  // TLS: the handshake (or the plain-HTTP check before it) is still in progress.
+  bool handshaking() const {
+    return tls_phase_ == TlsPhase::kPeek || tls_phase_ == TlsPhase::kHandshake;
+  }
+  bool tls_established() const { return tls_phase_ == TlsPhase::kOpen; }
+  bool tls_resumed() const { return tls_resumed_; }
+  bool ktls_send() const { return ktls_send_; }
+  bool plain_http_on_tls() const { return tls_phase_ == TlsPhase::kRejectedPlain; }
 
   // The buffers the handler works on. While a read is being handled they may be the
   // loop's shared scratch buffers (see below); the handler need not care.
@@ -90,9 +113,17 @@ class Connection final : public IoHandler {
   void HandleEvent(const PollEvent& ev) override;
 
  private:
+  enum class TlsPhase : unsigned char { kNone, kPeek, kHandshake, kOpen, kRejectedPlain };
+
   void HandleReadable();
   void HandleReadableWith();
-  bool WriteOutput();  // false if the connection closed
+  bool ReadPlain(bool* got_data);  // false if the connection closed
+  bool WriteOutput();              // false if the connection closed
+  // TLS (connection_tls.cc).
+  void HandleTlsSetup();
+  void RejectPlainHttp();
+  bool ReadTls(bool* got_data);  // false if the connection closed
+  bool WriteOutputTls();         // false if the connection closed
   void UpdateInterest();
 
   EventLoop* loop_;
@@ -114,7 +145,13 @@ class Connection final : public IoHandler {
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
   uint64_t send_calls_ = 0;
+  std::unique_ptr<TlsSession> tls_;
   uint32_t interest_ = kNoInterest;
+  TlsPhase tls_phase_ = TlsPhase::kNone;
+  bool tls_read_wants_write_ = false;  // SSL_read/handshake waits for writability
+  bool tls_write_wants_read_ = false;  // SSL_write waits for readability
+  bool tls_resumed_ = false;
+  bool ktls_send_ = false;
   bool closed_ = false;
   bool peer_closed_ = false;
   bool close_after_flush_ = false;

@@ -5,10 +5,13 @@
 set -euo pipefail
 
 profile=${1:-test}
-build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev)
+# libssl-dev: OpenSSL 3 for HTTPS (reactor/tls_*, the client, httpkv-bench).
+build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev libssl-dev)
 # tshark + wireshark-common (dumpcap, capinfos): the `capture` tests (tools/capture.sh).
 # haproxy (2.6, with Lua) + python3: the `cluster` tests (tools/cluster.sh).
-test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common haproxy python3)
+# openssl (the CLI): the `tls` tests make their certificates with `openssl req`.
+test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common haproxy python3
+  openssl)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for .ci/fuzz.sh
 extra_pkgs=(wrk nginx-light redis-server gnuplot-nox)
 

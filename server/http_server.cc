@@ -116,6 +116,7 @@ void HttpServer::Start(storage::LogStore* store) {
   for (int fd : listen_fds_) {
     workers_.push_back(
         std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(), slots_.get()));
+    if (tls_) workers_.back()->SetTlsContext(tls_);
   }
   listen_fds_.clear();                             // now owned by the workers' listeners
   for (auto& w : workers_) w->SetTokens(tokens_);  // before the threads start

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "reactor/inet_address.h"
+#include "reactor/tls_context.h"
 #include "server/access_log.h"
 #include "server/connection_cap.h"
 #include "server/http_worker.h"
@@ -55,6 +56,15 @@ class HttpServer {
   // SIGHUP: reopen the access log (after logrotate moved it).
   void ReopenLogs();
 
+  // HTTPS (http_server_tls.cc). LoadTls: before Start, builds the context from
+  // --tls-cert/--tls-key (a no-op without them); false with a one-line *error.
+  bool LoadTls(std::string* error);
+  // SIGHUP: re-reads both files; new connections get the new context, open ones keep
+  // theirs. False (the old context stays in force) with a one-line *error.
+  bool ReloadTls(std::string* error);
+  bool tls() const { return static_cast<bool>(tls_); }
+  const reactor::TlsContext& tls_context() const { return tls_; }
+
   // Prometheus text of every worker plus store statistics. Any thread.
   void RenderMetrics(std::string* out) const;
 
@@ -68,6 +78,7 @@ class HttpServer {
   std::unique_ptr<ConnectionSlots> slots_;  // shared by every worker
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   std::vector<std::thread> threads_;
+  reactor::TlsContext tls_;  // the context new connections get (empty: plain HTTP)
 };
 
 }  // namespace httpkv::server

@@ -57,13 +57,15 @@ void HttpWorker::OnAccept(int fd) {
   conn->set_context(session.get());
   if (access_log_) AccessLog::FormatPeer(fd, session->peer);
   if (protected_) session->refused_peer = !PeerIsLoopback(fd);
+  if (tls_ && !StartTls(*conn)) return;
   if (int err = conn->Start(); err != 0) {
     spdlog::warn("cannot register connection: {}", std::strerror(-err));
     return;  // the Connection destructor closes fd
   }
   HttpSession& s = *session;
   sessions_.emplace(conn, std::move(session));
-  ArmDeadline(s, loop_.now() + opts_->timeouts.idle);
+  // A TLS handshake is held to the head deadline (ProgressOf: it counts as a head).
+  ArmDeadline(s, loop_.now() + (tls_ ? opts_->timeouts.header : opts_->timeouts.idle));
   Bump(metrics_.connections_accepted);
   Bump(metrics_.connections_open);
 }
@@ -72,6 +74,7 @@ void HttpWorker::OnClose(Connection& conn) {
   loop_.Cancel(static_cast<HttpSession*>(conn.context())->timer);
   Bump(metrics_.connections_open, static_cast<uint64_t>(-1));
   Bump(metrics_.send_calls, conn.send_calls());
+  if (conn.tls()) NoteTlsClose(conn);
   // Destroy after the current dispatch: the Connection is still on the call stack.
   loop_.Defer([this, c = &conn] {
     sessions_.erase(c);

@@ -21,6 +21,7 @@
 #include "reactor/connection.h"
 #include "reactor/event_loop.h"
 #include "reactor/listener.h"
+#include "reactor/tls_context.h"
 #include "server/access_log.h"
 #include "server/connection_cap.h"
 #include "server/kv_routes.h"
@@ -90,6 +91,12 @@ class HttpWorker final : public reactor::ConnectionHandler {
 
   void OnData(reactor::Connection& conn) override;
   void OnClose(reactor::Connection& conn) override;
+  void OnTlsEstablished(reactor::Connection& conn) override;  // http_worker_tls.cc
+
+  // HTTPS: connections accepted from now on use `ctx` (empty: plain HTTP). Before Run()
+  // from the owning thread; afterwards from any thread (posted to the loop; SIGHUP),
+  // and `swapped` runs on the loop once the new context is in force.
+  void SetTlsContext(reactor::TlsContext ctx, std::function<void()> swapped = {});
 
  private:
   void OnAccept(int fd);
@@ -121,6 +128,9 @@ class HttpWorker final : public reactor::ConnectionHandler {
                                  Clock::time_point now);
   void NoteRequestProgress(reactor::Connection& conn, HttpSession& s);
   bool AdmitConnection(int fd);
+  // TLS (http_worker_tls.cc): starts the handshake on a new connection; false: closed.
+  bool StartTls(reactor::Connection& conn);
+  void NoteTlsClose(const reactor::Connection& conn);
   // Group commit (http_worker_durability.cc): hold acknowledgements until durable.
   void AwaitDurability(reactor::Connection& conn, HttpSession& s);
   void StartSync();
@@ -151,6 +161,7 @@ class HttpWorker final : public reactor::ConnectionHandler {
   std::vector<std::pair<reactor::Connection*, uint64_t>> durable_batch_;
   uint64_t sync_inflight_ = 0;
   uint64_t sync_wanted_ = 0;
+  reactor::TlsContext tls_;  // empty: plain HTTP; a copy per worker (SIGHUP swaps it)
   int64_t date_second_ = -1;
   char date_[29];
 };

@@ -38,6 +38,12 @@ ConnProgress HttpWorker::ProgressOf(Connection& conn, const HttpSession& s, Cloc
   p.last_read = s.last_read;
   p.last_write = s.last_write;
   p.request_start = s.request_start == Clock::time_point{} ? now : s.request_start;
+  if (conn.handshaking()) {
+    // A TLS handshake is held to the head deadline, counted from the accept (last_read
+    // is the accept time until the first OnData).
+    p.reading_head = true;
+    p.request_start = s.last_read;
+  }
   return p;
 }
 
@@ -79,6 +85,10 @@ void HttpWorker::OnDeadline(Connection* conn) {
       return;
     case DeadlineAction::kRequestTimeout:
       Bump(metrics_.timeouts);
+      if (conn->handshaking()) {  // no TLS channel yet to carry a 408
+        conn->Close();
+        return;
+      }
       RejectAndClose(*conn, s, 408, "request not received in time", /*head_parsed=*/false);
       return;
   }

@@ -124,6 +124,18 @@ void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage
         "counter", Sum(ws, &WorkerMetrics::connections_rejected));
   Gauge(out, "httpkv_connection_timeouts_total", "Connections closed by a deadline.", "counter",
         Sum(ws, &WorkerMetrics::timeouts));
+  Gauge(out, "httpkv_tls_handshakes_total", "Completed TLS handshakes.", "counter",
+        Sum(ws, &WorkerMetrics::tls_handshakes));
+  Gauge(out, "httpkv_tls_resumed_handshakes_total", "TLS handshakes that resumed a session.",
+        "counter", Sum(ws, &WorkerMetrics::tls_resumed));
+  Gauge(out, "httpkv_tls_handshake_failures_total",
+        "TLS connections closed before the handshake completed.", "counter",
+        Sum(ws, &WorkerMetrics::tls_handshake_failures));
+  Gauge(out, "httpkv_tls_plain_http_total", "Plain HTTP on the TLS port (400 and closed).",
+        "counter", Sum(ws, &WorkerMetrics::tls_plain_http));
+  Gauge(out, "httpkv_tls_ktls_send_connections_total",
+        "TLS connections whose sends went through kernel TLS.", "counter",
+        Sum(ws, &WorkerMetrics::tls_ktls_send));
   Gauge(out, "httpkv_bad_requests_total", "Requests rejected by the parser.", "counter",
         Sum(ws, &WorkerMetrics::parse_errors));
   Gauge(out, "httpkv_keys", "Live keys in the store.", "gauge", store.keys);

@@ -46,9 +46,14 @@ struct WorkerMetrics {
   Counter bytes_in{0};
   Counter bytes_out{0};
   Counter parse_errors{0};
-  Counter connections_rejected{0};  // over --max-connections
-  Counter timeouts{0};              // closed by a deadline
-  Counter send_calls{0};            // send(2) calls of closed connections (added at close)
+  Counter connections_rejected{0};    // over --max-connections
+  Counter timeouts{0};                // closed by a deadline
+  Counter send_calls{0};              // send(2) calls of closed connections (added at close)
+  Counter tls_handshakes{0};          // completed TLS handshakes
+  Counter tls_resumed{0};             // ... of which resumed a session
+  Counter tls_handshake_failures{0};  // closed before the handshake completed
+  Counter tls_plain_http{0};          // plain HTTP on the TLS port: 400 and closed
+  Counter tls_ktls_send{0};           // connections whose sends went through kernel TLS
 
   void RecordRequest(http::Method m, Route route, int status, std::chrono::nanoseconds latency);
 };

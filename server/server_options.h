@@ -31,6 +31,11 @@ struct ServerOptions {
   // protected mode (server/peer_policy.h) unless protected_mode is false.
   std::string auth_file;
   bool protected_mode = true;  // --protected-mode on|off; only matters without auth_file
+  // --tls-cert / --tls-key (PEM): serve HTTPS on --listen (both or neither).
+  std::string tls_cert;
+  std::string tls_key;
+  bool tls_ktls = true;  // --tls-ktls: hand sends to kernel TLS where the kernel offers it
+  bool tls() const { return !tls_cert.empty(); }
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

@@ -52,7 +52,7 @@ void ClientConn::Connect() {
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(fd_, addr.sockaddr_ptr(), addr.length()) == 0) {
     if (loop_->poller().Add(fd_, reactor::kReadable, this) != 0) return Fail(Failure::kConnect);
-    return OnConnected();
+    return OnTcpConnected();
   }
   if (errno != EINPROGRESS) return Fail(Failure::kConnect);
   state_ = State::kConnecting;
@@ -66,6 +66,11 @@ void ClientConn::OnConnectReady() {
     return Fail(Failure::kConnect);
   }
   SetInterest(reactor::kReadable);
+  OnTcpConnected();
+}
+
+void ClientConn::OnTcpConnected() {
+  if (w_->shared().opt->tls_ctx != nullptr) return StartTls();
   OnConnected();
 }
 
@@ -80,6 +85,7 @@ void ClientConn::OnConnected() {
 
 void ClientConn::HandleEvent(const reactor::PollEvent& ev) {
   if (state_ == State::kConnecting) return OnConnectReady();
+  if (state_ == State::kHandshaking) return ContinueHandshake();
   if (state_ != State::kConnected) return;
   if (ev.writable && want_write_ && !Flush()) return;
   if (ev.readable || ev.error) HandleReadable();
@@ -91,7 +97,8 @@ void ClientConn::HandleReadable() {
   // connection holds no read buffer (10k connections must not cost 10k x 64 KiB), and
   // the common case copies nothing.
   reactor::Buffer& buf = in_.empty() ? w_->scratch() : in_;
-  const ssize_t n = buf.ReadFromFd(fd_, &buf == &in_ ? kCarryChunk : kReadChunk);
+  const size_t chunk = &buf == &in_ ? kCarryChunk : kReadChunk;
+  const ssize_t n = ssl_ != nullptr ? ReadTls(buf, chunk) : buf.ReadFromFd(fd_, chunk);
   if (n > 0) {
     const int64_t now = NowNs();  // one clock read stamps the whole batch
     const bool alive = ParseResponses(buf, now);
@@ -100,7 +107,10 @@ void ClientConn::HandleReadable() {
       buf.ConsumeAll();
     }
     if (!alive) return;
-    return Fill(w_->shared().plan.mode == Mode::kOpen ? now : NowNs());
+    Fill(w_->shared().plan.mode == Mode::kOpen ? now : NowNs());
+    // Records already inside OpenSSL are invisible to the poller: read them now.
+    if (ssl_ != nullptr && state_ == State::kConnected && TlsPending()) HandleReadable();
+    return;
   }
   if (n == -EAGAIN || n == -EINTR) return;
   if (n == 0 && count_ > 0 && !in_.empty()) {  // a body delimited by the close
@@ -134,7 +144,7 @@ bool ClientConn::ParseResponses(reactor::Buffer& in, int64_t now) {
     parser_.Reset();
     if (status < 200) continue;  // interim 1xx: the real answer follows
     Complete(status, now);
-    if (!keep_alive) {
+    if (!keep_alive || w_->shared().opt->new_connection) {
       Reopen(0);
       return false;
     }
@@ -201,7 +211,9 @@ int64_t ClientConn::NextDue() const {
 
 bool ClientConn::Flush() {
   while (!out_.empty()) {
-    const ssize_t n = ::send(fd_, out_.peek(), out_.readable_bytes(), MSG_NOSIGNAL);
+    const ssize_t n = ssl_ != nullptr
+                          ? SendTls(out_.peek(), out_.readable_bytes())
+                          : ::send(fd_, out_.peek(), out_.readable_bytes(), MSG_NOSIGNAL);
     if (n > 0) {
       out_.Consume(static_cast<size_t>(n));
     } else if (n < 0 && errno == EINTR) {
@@ -246,6 +258,7 @@ void ClientConn::Reopen(int delay_ms) {
 }
 
 void ClientConn::Close() {
+  CloseTls();
   if (fd_ >= 0) {
     if (state_ != State::kIdle) loop_->poller().Remove(fd_);
     ::close(fd_);

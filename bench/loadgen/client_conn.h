@@ -27,6 +27,8 @@
 #include "reactor/buffer.h"
 #include "reactor/event_loop.h"
 
+typedef struct ssl_st SSL;
+
 namespace httpkv::bench {
 
 class Worker;
@@ -56,7 +58,7 @@ class ClientConn final : public reactor::IoHandler {
   int64_t NextDue() const;
 
  private:
-  enum class State : uint8_t { kIdle, kConnecting, kConnected };
+  enum class State : uint8_t { kIdle, kConnecting, kHandshaking, kConnected };
   struct Pending {
     int64_t start_ns;
     uint64_t key;
@@ -65,6 +67,7 @@ class ClientConn final : public reactor::IoHandler {
   enum class Failure : uint8_t { kConnect, kIo, kParse };
 
   void OnConnectReady();
+  void OnTcpConnected();  // starts TLS first when --tls
   void OnConnected();
   void HandleReadable();
   bool ParseResponses(reactor::Buffer& in, int64_t now);  // false if the connection closed
@@ -73,6 +76,13 @@ class ClientConn final : public reactor::IoHandler {
   void PushRandom(int64_t start_ns);  // an op drawn from the mix on a drawn key
   void Push(Op op, uint64_t key, int64_t start_ns);
   bool Flush();  // false if the connection failed
+  // TLS (client_conn_tls.cc).
+  void StartTls();
+  void ContinueHandshake();
+  ssize_t ReadTls(reactor::Buffer& buf, size_t min_space);  // like Buffer::ReadFromFd
+  ssize_t SendTls(const char* data, size_t len);            // like send(2), -errno
+  bool TlsPending() const;
+  void CloseTls();
   void SetInterest(uint32_t interest);
   void Fail(Failure kind);
   void Reopen(int delay_ms);
@@ -85,6 +95,7 @@ class ClientConn final : public reactor::IoHandler {
   reactor::EventLoop* loop_;
   uint32_t index_;
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
   State state_ = State::kIdle;
   bool want_write_ = false;
   bool ever_connected_ = false;

@@ -6,10 +6,12 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "bench/loadgen/client_tls.h"
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/runner.h"
 
@@ -25,6 +27,8 @@ open loop: requests leave at fixed intended times spread over the connections an
 is measured from the intended time (no coordinated omission); late connections catch up
 back-to-back. When the mix has get or update, every key is PUT once first (--no-preload).
 --path P sends GET P for every get (plain servers such as nginx); it disables preload.
+--tls speaks HTTPS (--cacert FILE to trust a private CA); --new-connection opens a fresh
+connection per request, so that with --tls every request pays a full handshake.
 Durations: 10s, 500ms, 2m, 1h or plain seconds. Exit: 0 ok, 1 target unreachable, 2 bad flags.)";
 
 std::atomic<bool> g_stop{false};
@@ -147,6 +151,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
   app.add_option("--seed", o.seed, "random seed")->capture_default_str();
+  app.add_flag("--tls", o.tls, "speak HTTPS (verifies the server certificate)");
+  app.add_option("--cacert", o.cacert, "PEM CA file for --tls (default: system store)");
+  app.add_flag("--new-connection", o.new_connection,
+               "open a new connection for every request (with --tls: a handshake each)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -162,6 +170,13 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "httpkv-bench: %s\n", err.c_str());
     return 2;
   }
+  o.tls = o.tls || !o.cacert.empty();
+  if (o.tls && (o.tls_ctx = NewClientTlsContext(o.cacert, &err)) == nullptr) {
+    std::fprintf(stderr, "httpkv-bench: %s\n", err.c_str());
+    return 2;
+  }
+  const std::unique_ptr<SSL_CTX, decltype(&FreeClientTlsContext)> tls_owner(o.tls_ctx,
+                                                                            &FreeClientTlsContext);
   o.preload = !no_preload;
   o.busy_poll = busy_poll == "on";
   o.progress = !no_progress && ::isatty(STDERR_FILENO);

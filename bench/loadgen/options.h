@@ -8,6 +8,8 @@
 #include "bench/loadgen/request_mix.h"
 #include "reactor/inet_address.h"
 
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace httpkv::bench {
 
 struct Options {
@@ -31,6 +33,13 @@ struct Options {
   bool progress = false;   // live line on stderr
   bool busy_poll = false;  // workers never sleep in poll (see Spinner)
   uint64_t seed = 1;
+  // --tls / --cacert: HTTPS. tls_ctx is the run's client context (client_tls.h).
+  bool tls = false;
+  std::string cacert;
+  SSL_CTX* tls_ctx = nullptr;
+  // --new-connection: every request on a fresh connection (Connection: close), so that
+  // with --tls each request pays a full handshake (handshakes per second).
+  bool new_connection = false;
 };
 
 enum class Mode : uint8_t { kPreload, kClosed, kOpen };

@@ -71,6 +71,10 @@ void PrintSummary(std::FILE* out, const Options& opt, const RunResult& r) {
   fmt::print(out, "  errors {} (connect {}, io {}, parse {}), non-2xx {}, reconnects {}\n",
              st.errors(), st.connect_errors, st.io_errors, st.parse_errors, st.non_2xx(),
              st.reconnects);
+  if (opt.tls) {
+    fmt::print(out, "  TLS handshakes {} ({:.1f}/s)\n", st.tls_handshakes,
+               r.duration_s > 0 ? static_cast<double>(st.tls_handshakes) / r.duration_s : 0);
+  }
   fmt::print(out, "  latency (us){:>18}{:>10}{:>10}{:>10}{:>10}{:>11}\n", "req/s", "p50", "p90",
              "p99", "p99.9", "max");
   PrintLatencyRow(out, "all", requests, r.duration_s, st.AllLatency());
@@ -98,6 +102,7 @@ std::string ToJson(const Options& opt, const RunResult& r) {
   s += fmt::format(
       "  \"reconnects\": {}, \"error_kinds\": {{\"connect\": {}, \"io\": {}, \"parse\": {}}},\n",
       st.reconnects, st.connect_errors, st.io_errors, st.parse_errors);
+  if (opt.tls) s += fmt::format("  \"tls_handshakes\": {},\n", st.tls_handshakes);
   s += fmt::format(
       "  \"target\": {}, \"mode\": \"{}\", \"rate\": {}, \"connections\": {}, \"threads\": {}, "
       "\"pipeline\": {},\n",

@@ -31,6 +31,7 @@ struct Stats {
   uint64_t parse_errors = 0;    // malformed or unsolicited responses
   uint64_t reconnects = 0;      // connections re-established after a close or failure
   uint64_t connects = 0;        // successful connects (not reset by warm-up)
+  uint64_t tls_handshakes = 0;  // completed TLS handshakes (--tls)
 
   uint64_t errors() const { return connect_errors + io_errors + parse_errors; }
   uint64_t requests() const {
@@ -55,6 +56,7 @@ struct Stats {
     parse_errors += s.parse_errors;
     reconnects += s.reconnects;
     connects += s.connects;
+    tls_handshakes += s.tls_handshakes;
   }
   // End of warm-up: clears everything but `connects`, in place (no reallocation).
   void ResetMeasurements() {
@@ -62,7 +64,7 @@ struct Stats {
       o.requests = o.non_2xx = o.errors = 0;
       o.latency.Reset();
     }
-    connect_errors = io_errors = parse_errors = reconnects = 0;
+    connect_errors = io_errors = parse_errors = reconnects = tls_handshakes = 0;
   }
 };
 

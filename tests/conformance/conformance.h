@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "tests/e2e/test_server.h"
+#ifdef HTTPKV_CONFORMANCE_OVER_TLS
+#include "tests/tls/tls_support.h"  // the same cases over HTTPS (tests/tls/CMakeLists.txt)
+#endif
 
 namespace httpkv::conformance {
 
@@ -61,14 +64,38 @@ inline std::string Escape(std::string_view s) {
   return out;
 }
 
-// One fresh server (data dir, 2 threads, fsync never) per test.
+// One fresh server (data dir, 2 threads, fsync never) per test. Built with
+// HTTPKV_CONFORMANCE_OVER_TLS, the server speaks HTTPS and the raw clients reach it
+// through a TLS relay (tests/tls/tls_support.h), so the same bytes cross TLS records.
 class ConformanceTest : public ::testing::Test {
  protected:
   explicit ConformanceTest(uint64_t max_value = 1 << 20)
-      : srv_(std::make_unique<e2e::InProcessServer>(dir_.path(), 2, storage::FsyncPolicy::kNever,
-                                                    max_value)) {}
-  void SetUp() override { ASSERT_TRUE(srv_->ok()); }
-  uint16_t port() const { return srv_->port(); }
+      : srv_(std::make_unique<e2e::InProcessServer>(MakeOptions(max_value))) {
+#ifdef HTTPKV_CONFORMANCE_OVER_TLS
+    if (srv_->ok()) relay_ = std::make_unique<tls_test::TlsRelay>(srv_->port(), cert_.cert);
+#endif
+  }
+  void SetUp() override {
+    ASSERT_TRUE(srv_->ok());
+  }
+#ifdef HTTPKV_CONFORMANCE_OVER_TLS
+  uint16_t port() const {
+    return relay_->port();
+  }
+#else
+  uint16_t port() const {
+    return srv_->port();
+  }
+#endif
+  server::ServerOptions MakeOptions(uint64_t max_value) const {
+    server::ServerOptions o =
+        e2e::InProcessServer::Options(dir_.path(), 2, storage::FsyncPolicy::kNever, max_value);
+#ifdef HTTPKV_CONFORMANCE_OVER_TLS
+    o.tls_cert = cert_.cert;
+    o.tls_key = cert_.key;
+#endif
+    return o;
+  }
 
   // Sends bad + canary; expects exactly one answer `status` with Connection: close, then
   // EOF with nothing more (the canary unanswered). Whole and byte by byte.
@@ -129,7 +156,13 @@ class ConformanceTest : public ::testing::Test {
   }
 
   e2e::TempDir dir_;
+#ifdef HTTPKV_CONFORMANCE_OVER_TLS
+  tls_test::TestCertificate cert_{dir_.path()};
+#endif
   std::unique_ptr<e2e::InProcessServer> srv_;
+#ifdef HTTPKV_CONFORMANCE_OVER_TLS
+  std::unique_ptr<tls_test::TlsRelay> relay_;  // destroyed before the server
+#endif
 };
 
 }  // namespace httpkv::conformance

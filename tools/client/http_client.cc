@@ -107,8 +107,8 @@ std::string ClientResponse::StatusLine() const {
 }
 
 std::optional<HttpClient> HttpClient::Connect(const reactor::InetAddress& address, std::string host,
-                                              std::chrono::milliseconds timeout,
-                                              std::string* error) {
+                                              std::chrono::milliseconds timeout, std::string* error,
+                                              const TlsOptions& tls) {
   const std::string prefix = "cannot connect to " + host + ": ";
   const int fd = ::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -136,11 +136,19 @@ std::optional<HttpClient> HttpClient::Connect(const reactor::InetAddress& addres
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (tls.enabled) {
+    client.tls_ = TlsChannel::Open(fd, tls, client.host_, Clock::now() + timeout, error);
+    if (!client.tls_) {
+      *error = prefix + *error;
+      return std::nullopt;
+    }
+  }
   return client;
 }
 
 HttpClient::HttpClient(HttpClient&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      tls_(std::move(other.tls_)),
       host_(std::move(other.host_)),
       timeout_(other.timeout_),
       buf_(std::move(other.buf_)),
@@ -153,6 +161,7 @@ HttpClient& HttpClient::operator=(HttpClient&& other) noexcept {
   if (this != &other) {
     Close();
     fd_ = std::exchange(other.fd_, -1);
+    tls_ = std::move(other.tls_);
     host_ = std::move(other.host_);
     timeout_ = other.timeout_;
     buf_ = std::move(other.buf_);
@@ -170,6 +179,7 @@ HttpClient::~HttpClient() {
 }
 
 void HttpClient::Close() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -206,6 +216,14 @@ bool HttpClient::Receive(bool head_request, ClientResponse* resp, std::string* e
 }
 
 bool HttpClient::SendAll(std::string_view bytes, Deadline deadline, std::string* error) {
+  while (!bytes.empty() && tls_) {
+    const long n = tls_->Write(bytes.data(), bytes.size(), deadline, error);
+    if (n < 0) {
+      Close();
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -228,6 +246,14 @@ bool HttpClient::SendAll(std::string_view bytes, Deadline deadline, std::string*
 
 long HttpClient::ReadSome(Deadline deadline, std::string* error) {
   char chunk[16384];
+  if (tls_) {
+    const long n = tls_->Read(chunk, sizeof(chunk), deadline, error);
+    if (n > 0) {
+      buf_.append(chunk, static_cast<size_t>(n));
+      raw_.append(chunk, static_cast<size_t>(n));
+    }
+    return n;
+  }
   for (;;) {
     const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
     if (n > 0) {

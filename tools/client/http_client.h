@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -17,6 +18,7 @@
 
 #include "http/response_parser.h"
 #include "reactor/inet_address.h"
+#include "tools/client/tls_channel.h"
 
 namespace httpkv::client {
 
@@ -63,9 +65,11 @@ struct ClientResponse {
 
 class HttpClient {
  public:
-  // Connects to `address` within `timeout`. `host` is the Host header value.
+  // Connects to `address` within `timeout`. `host` is the Host header value (and, with
+  // TLS, the name the server certificate must match).
   static std::optional<HttpClient> Connect(const reactor::InetAddress& address, std::string host,
-                                           std::chrono::milliseconds timeout, std::string* error);
+                                           std::chrono::milliseconds timeout, std::string* error,
+                                           const TlsOptions& tls = {});
 
   // Movable between exchanges (the response parser starts afresh).
   HttpClient(HttpClient&& other) noexcept;
@@ -91,6 +95,8 @@ class HttpClient {
   // Sent as "Authorization: Bearer TOKEN" with every request (--token, HTTPKV_TOKEN).
   void set_bearer_token(std::string token) { bearer_token_ = std::move(token); }
   const std::string& host() const { return host_; }
+  // Non-null on a TLS connection.
+  const TlsChannel* tls() const { return tls_.get(); }
   bool open() const { return fd_ >= 0 && !peer_closed_; }
 
  private:
@@ -106,6 +112,7 @@ class HttpClient {
   void Close();
 
   int fd_ = -1;
+  std::unique_ptr<TlsChannel> tls_;  // destroyed before fd_ is closed (Close)
   std::string host_;
   std::chrono::milliseconds timeout_;
   std::string buf_;  // unconsumed bytes, chunked bodies decoded in place by the parser

@@ -4,6 +4,7 @@
 // export/import reported, 2 usage error, 3 connection, I/O, timeout or protocol error.
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -32,6 +33,7 @@ struct Flags {
   bool reset = false;
   std::string import_file;
   std::string token;  // --token or HTTPKV_TOKEN
+  client::TlsOptions tls;
 };
 
 // What the chosen subcommand does with a 2xx answer.
@@ -63,6 +65,9 @@ void DefineOptions(Cli* cli, Flags* f) {
                  "bearer token for a server with --auth-file (default: $HTTPKV_TOKEN, which "
                  "keeps it out of the process list)")
       ->envname("HTTPKV_TOKEN");
+  app.add_flag("--tls", f->tls.enabled, "speak HTTPS (verifies the server certificate)");
+  app.add_option("--cacert", f->tls.cacert,
+                 "PEM file of CA certificates to verify the server with (default: system store)");
   app.add_flag("-v,--verbose", f->verbose, "print raw request and response bytes to stderr");
   app.add_option("--timeout", f->timeout_s, "seconds allowed for connecting and for each exchange")
       ->check(CLI::Validator(
@@ -143,9 +148,11 @@ int Run(const Cli& cli, const Flags& f) {
     return kExitUsage;
   }
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000) + 1);
+  client::TlsOptions tls = f.tls;
+  tls.enabled = tls.enabled || !tls.cacert.empty();  // --cacert alone means HTTPS too
   auto connect = [&](std::string* err) {
     std::optional<client::HttpClient> c =
-        client::HttpClient::Connect(*address, f.target, timeout, err);
+        client::HttpClient::Connect(*address, f.target, timeout, err, tls);
     if (c && f.verbose) c->set_trace(&std::cerr);
     if (c) c->set_bearer_token(f.token);
     return c;
@@ -177,5 +184,6 @@ int main(int argc, char** argv) {
     std::cerr << "httpkv: " << e.what() << " (see httpkv --help)\n";
     return kExitUsage;
   }
+  std::signal(SIGPIPE, SIG_IGN);  // TLS writes use write(2): a reset peer is an error, not death
   return Run(cli, flags);
 }

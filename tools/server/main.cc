@@ -31,6 +31,7 @@ struct Flags {
   bool repair = false;
   std::string compat;  // "seed" or empty
   std::string protected_mode = "on";
+  std::string tls_ktls = "on";
 };
 
 std::chrono::milliseconds Millis(double seconds) {
@@ -88,6 +89,13 @@ int ParseFlags(int argc, char** argv, Flags* f) {
                  "without --auth-file, answer only loopback clients (others get 403)")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
+  app.add_option(
+      "--tls-cert", f->opts.tls_cert,
+      "PEM certificate chain: serve HTTPS on --listen (with --tls-key; SIGHUP re-reads)");
+  app.add_option("--tls-key", f->opts.tls_key, "PEM private key for --tls-cert");
+  app.add_option("--tls-ktls", f->tls_ktls, "hand TLS sends to the kernel where it offers kTLS")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   app.add_flag("--check", f->check, "verify every record in --data-dir, report damage, exit");
   app.add_flag("--repair", f->repair, "rewrite damaged segments keeping every good record, exit");
   try {
@@ -105,11 +113,16 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   f->opts.fsync = *storage::ParseFsyncPolicy(f->fsync);
   f->opts.compat_seed = f->compat == "seed";
   f->opts.protected_mode = f->protected_mode == "on";
+  f->opts.tls_ktls = f->tls_ktls == "on";
   f->opts.drain_timeout = Millis(f->drain_timeout_s);
   f->opts.timeouts.idle = Millis(f->idle_timeout_s);
   f->opts.timeouts.header = Millis(f->header_timeout_s);
   f->opts.timeouts.body = Millis(f->body_timeout_s);
   f->opts.timeouts.write = Millis(f->write_timeout_s);
+  if (f->opts.tls_cert.empty() != f->opts.tls_key.empty()) {
+    std::fprintf(stderr, "httpkv-server: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
   std::string error;
   if (!httpkv::reactor::InetAddress::Parse(f->opts.listen, &error)) {
     std::fprintf(stderr, "httpkv-server: --listen: %s\n", error.c_str());
@@ -216,6 +229,10 @@ int main(int argc, char** argv) {
   } else if (!warning.empty()) {
     spdlog::warn("{}", warning);
   }
+  if (!server.LoadTls(&error)) {
+    std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
+    return 2;
+  }
   if (!server.Bind(&error)) {  // before the store: a busy port touches no data
     std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
     return 1;
@@ -236,6 +253,15 @@ int main(int argc, char** argv) {
   LogRecovery(*store);
   if (flags.opts.compat_seed)
     spdlog::info("--compat seed: Host \"HOST/PATH\" on / is served as /PATH");
+  if (server.tls()) {
+    spdlog::info("HTTPS: certificate {}; kernel TLS for sends: {}",
+                 server.tls_context().description(),
+                 !flags.opts.tls_ktls ? "off (--tls-ktls off)"
+                 : httpkv::reactor::KernelOffersKtls()
+                     ? "offered by the kernel"
+                     : "not offered by this kernel (no \"tls\" in tcp_available_ulp), "
+                       "OpenSSL writes the records");
+  }
   server.Start(store.get());
   LogAccessPolicy(server, flags.opts);
   spdlog::info("listening on {}", server.address().ToString());
@@ -247,6 +273,14 @@ int main(int argc, char** argv) {
       server.ReopenLogs();
       spdlog::info("SIGHUP: reopened the access log");
       ReloadAuth(server, flags.opts);
+      if (server.tls()) {
+        if (server.ReloadTls(&error)) {
+          spdlog::info("SIGHUP: reloaded the TLS certificate {}",
+                       server.tls_context().description());
+        } else {
+          spdlog::error("SIGHUP: keeping the previous TLS certificate: {}", error);
+        }
+      }
       continue;
     }
     spdlog::info("{}: draining connections", sig == SIGTERM ? "SIGTERM" : "SIGINT");

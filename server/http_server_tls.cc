@@ -1,0 +1,31 @@
+// HttpServer's HTTPS configuration: the TLS context at start-up and on SIGHUP.
+#include <latch>
+
+#include "server/http_server.h"
+
+namespace httpkv::server {
+
+bool HttpServer::LoadTls(std::string* error) {
+  if (!opts_.tls()) return true;
+  reactor::TlsContext ctx =
+      reactor::TlsContext::LoadServer(opts_.tls_cert, opts_.tls_key, error, opts_.tls_ktls);
+  if (!ctx) return false;
+  tls_ = std::move(ctx);
+  return true;
+}
+
+bool HttpServer::ReloadTls(std::string* error) {
+  if (!opts_.tls()) return true;
+  reactor::TlsContext ctx =
+      reactor::TlsContext::LoadServer(opts_.tls_cert, opts_.tls_key, error, opts_.tls_ktls);
+  if (!ctx) return false;
+  tls_ = ctx;
+  // Posted: each loop swaps its own copy. Wait for all of them, so that once this
+  // returns (and the reload is logged) every new connection gets the new certificate.
+  std::latch swapped(static_cast<std::ptrdiff_t>(workers_.size()));
+  for (auto& w : workers_) w->SetTlsContext(ctx, [&swapped] { swapped.count_down(); });
+  swapped.wait();
+  return true;
+}
+
+}  // namespace httpkv::server
