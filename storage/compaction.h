@@ -35,6 +35,7 @@ class CompactionWriter {
     int fd = -1;
     uint64_t size = 0;
     std::string hint;  // encoded hint file contents
+    uint64_t first_seq = 0, last_seq = 0;  // of its first and last record
   };
 
   CompactionWriter(std::string dir, uint64_t segment_bytes, std::function<uint32_t()> next_id)

@@ -123,6 +123,7 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   index_.Upsert(key, IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq},
                 &prev);
   if (existed && old.segment == active_->id) active_has_dead_ = true;
+  PublishSeqLocked(seq);
   // Unsigned wrap-around makes a single fetch_add of (new - old) exact.
   live_bytes_.fetch_add(RecordSize(key.size(), value.size()) -
                         (existed ? RecordSize(key.size(), old.value_size) : 0));
@@ -148,6 +149,7 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
   ++next_seq_;
   index_.Erase(key, &old);
   active_has_dead_ = true;  // the tombstone itself is dead weight
+  PublishSeqLocked(seq);
   live_bytes_.fetch_sub(RecordSize(key.size(), old.value_size));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);
@@ -230,6 +232,15 @@ bool LogStore::SwitchToSpareEarly() {
   return spare_fd_ >= 0;
 }
 
+void LogStore::PublishSeqLocked(uint64_t seq) {
+  Segment& seg = *active_;
+  if (seg.first_seq.load(std::memory_order_relaxed) == 0) {
+    seg.first_seq.store(seq, std::memory_order_release);
+  }
+  seg.last_seq.store(seq, std::memory_order_release);
+  last_seq_.store(seq, std::memory_order_release);
+}
+
 Status LogStore::AfterAppendLocked() {
   // At least half a segment's worth of dead bytes, so a small store is not compacted (and
   // its active segment sealed) after every few overwrites.
@@ -238,7 +249,8 @@ Status LogStore::AfterAppendLocked() {
     case FsyncPolicy::kAlways:
       if (opts_.group_commit) return Status::OK();  // the caller uses SyncAsync
       return SyncLockedSegment(*active_, log_pos_.load(std::memory_order_relaxed),
-                               appends_.load(std::memory_order_relaxed));
+                               appends_.load(std::memory_order_relaxed),
+                               last_seq_.load(std::memory_order_relaxed));
     case FsyncPolicy::kEverySec:
       unsynced_.store(true, std::memory_order_release);  // after the write, never before
       return Status::OK();

@@ -44,6 +44,7 @@
 #include "storage/epoch.h"
 #include "storage/histogram.h"
 #include "storage/key_index.h"
+#include "storage/record.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
 #include "storage/status.h"
@@ -124,6 +125,31 @@ struct Stats {
   HistogramSnapshot writes_per_fsync;
 };
 
+// Change feed (storage/log_store_feed.cc, FORMAT.md "Change feed"). An event views a record
+// inside a segment mapping: valid only during the ChangeSink call.
+struct ChangeEvent {
+  RecordType type = RecordType::kPut;
+  uint64_t seq = 0;
+  std::string_view key;
+  std::string_view value;  // empty for a delete
+};
+// Where a watcher is in the log: every record with seq <= last_seq has been delivered (or
+// filtered out). segment/offset: the next record to look at (segment 0: find it by seq).
+struct FeedCursor {
+  uint64_t last_seq = 0;
+  uint32_t segment = 0;
+  uint64_t offset = 0;
+};
+enum class FeedProgress : uint8_t {
+  kCaughtUp,     // every record with seq <= upper has been visited
+  kMore,         // the budget ran out or the sink asked to stop: call again
+  kHistoryLost,  // compaction dropped records after the cursor (it is behind the horizon)
+  kCorrupt,      // a record on the path failed verification
+};
+// Called for each record past the cursor whose key starts with the prefix; false: stop
+// after this one (e.g. the output is full).
+using ChangeSink = bool (*)(void* ctx, const ChangeEvent& ev);
+
 // SyncAsync's completion: a plain function and the caller's context, so queueing a waiter
 // allocates nothing.
 using SyncDone = void (*)(void* ctx, const Status& status);
@@ -193,6 +219,25 @@ class LogStore {
   // Asks the maintenance thread to compact soon; returns immediately.
   void RequestCompaction();
 
+  // Sequence numbers (FORMAT.md "Change feed"). LastSeq: the seq of the newest write visible
+  // to readers (0: none ever). FeedSeq: the newest the change feed may show — LastSeq, or
+  // with --fsync always the newest that is durable. SeqHorizon: compaction dropped records
+  // with seq <= this, so history is complete only after it.
+  uint64_t LastSeq() const { return last_seq_.load(std::memory_order_acquire); }
+  uint64_t FeedSeq() const {
+    return (opts_.fsync == FsyncPolicy::kAlways ? durable_seq_ : last_seq_)
+        .load(std::memory_order_acquire);
+  }
+  uint64_t SeqHorizon() const { return horizon_.load(); }
+  // A cursor at the end of the log: nothing written so far will be visited.
+  void TailCursor(FeedCursor* c);
+  // Visits, in seq order, records with cursor->last_seq < seq <= upper, at most `budget` of
+  // them (records skipped by the prefix count too), calling sink for those whose key starts
+  // with prefix (their value verified by CRC; others are skipped without reading the value).
+  // Reads only the segment mappings inside a read section: no I/O, no lock, no allocation.
+  FeedProgress ReadChanges(FeedCursor* cursor, uint64_t upper, std::string_view prefix,
+                           size_t budget, ChangeSink sink, void* ctx) const;
+
   Stats stats() const;
   const RecoveryReport& recovery() const { return recovery_; }
   FsyncPolicy fsync_policy() const { return opts_.fsync; }
@@ -235,9 +280,15 @@ class LogStore {
   // fdatasync + accounting (log_store_sync.cc).
   int DoFdatasync(int fd);
   // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
-  Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends);
+  // seq: last_seq_ read together with target.
+  Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends, uint64_t seq);
   Status SyncActive();
-  void AdvanceDurable(uint64_t target);
+  void AdvanceDurable(uint64_t target, uint64_t seq);
+  // Publishes a record just appended to active_ (caller holds write_mu_).
+  void PublishSeqLocked(uint64_t seq);
+  // FEED file: the horizon and last seq, written before compaction commits (FORMAT.md).
+  Status LoadFeedState(uint64_t* horizon, uint64_t* last_seq);
+  Status SaveFeedState(uint64_t horizon, uint64_t last_seq);
   void SyncerLoop();
   void RunSyncGroup(std::unique_lock<std::mutex>& lock);
   void StopSyncer();
@@ -269,6 +320,9 @@ class LogStore {
   bool active_has_dead_ = false;     // guarded by write_mu_: a tombstone or overwritten record
   uint64_t active_capacity_ = 0;     // guarded by write_mu_: active_'s mapping length
 
+  std::atomic<uint64_t> last_seq_{0};     // seq of the latest append (written under write_mu_)
+  std::atomic<uint64_t> durable_seq_{0};  // highest seq covered by an fdatasync
+  std::atomic<uint64_t> horizon_{0};      // compaction dropped records with seq <= this
   std::atomic<uint64_t> log_pos_{0};        // sync token of the latest append
   std::atomic<uint64_t> durable_token_{0};  // highest token covered by an fdatasync
   std::atomic<uint64_t> disk_bytes_{0}, live_bytes_{0}, appends_{0};

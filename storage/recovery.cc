@@ -15,6 +15,9 @@ namespace {
 void Apply(RecordType type, std::string_view key, uint32_t value_len, uint64_t seq,
            uint32_t segment_id, uint64_t offset, KeyIndex* index, RecoveryState* state) {
   if (seq > state->max_seq) state->max_seq = seq;
+  if (state->seg_first == 0) state->seg_first = seq;
+  if (state->seg_last != 0 && seq > state->seg_last + 1) state->seg_gap_top = seq - 1;
+  state->seg_last = seq;
   IndexEntry cur;
   const bool have = index->Find(key, &cur);
   if (have && cur.version >= seq) return;
@@ -46,6 +49,7 @@ Status RecoverSegment(const Segment& segment, std::string_view hint, bool active
                       RecoveryState* state, RecoveryReport* report, uint64_t* end_offset) {
   report->segments++;
   const uint32_t id = segment.id;
+  state->seg_first = state->seg_last = state->seg_gap_top = 0;
   if (!hint.empty()) {
     ForEachHintEntry(hint, [&](const HintEntry& e) {
       Apply(e.type, e.key, e.value_len, e.seq, id, e.offset, index, state);
