@@ -72,7 +72,8 @@ void HttpServer::Start(storage::LogStore* store) {
   auto render = [this](std::string* out) { RenderMetrics(out); };
   for (int fd : listen_fds_) {
     workers_.push_back(
-        std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(), slots_.get()));
+        std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(), slots_.get(),
+                                     &feed_bus_));
   }
   listen_fds_.clear();  // now owned by the workers' listeners
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });

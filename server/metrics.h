@@ -49,6 +49,9 @@ struct WorkerMetrics {
   Counter connections_rejected{0};  // over --max-connections
   Counter timeouts{0};              // closed by a deadline
   Counter send_calls{0};            // send(2) calls of closed connections (added at close)
+  Counter feed_watchers_open{0};    // change-feed watchers now
+  Counter feed_watchers_started{0};
+  Counter feed_watchers_cut{0};  // closed for falling too far behind
 
   void RecordRequest(http::Method m, Route route, int status, std::chrono::nanoseconds latency);
 };

@@ -27,6 +27,11 @@ struct ServerOptions {
   // --compat seed: serve "Host: HOST/PATH" on target "/" as a request for /PATH (see
   // server/host_path.h); without it such a request gets 400 naming the fix.
   bool compat_seed = false;
+  // A watcher whose output is full while it trails the feed by more than this many SEQs is
+  // closed with a final comment (memory stays bounded: the log is the buffer).
+  uint64_t feed_max_lag = 100000;
+  // Comment lines sent to idle watchers (proxies and clients see the stream alive).
+  std::chrono::milliseconds feed_heartbeat{15000};
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

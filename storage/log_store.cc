@@ -364,6 +364,9 @@ Stats LogStore::stats() const {
   st.spares_prepared = spares_prepared_.load(std::memory_order_relaxed);
   st.fsync_latency_ns = fsync_latency_.Snapshot();
   st.writes_per_fsync = writes_per_fsync_.Snapshot();
+  st.last_seq = LastSeq();
+  st.feed_seq = FeedSeq();
+  st.seq_horizon = SeqHorizon();
   Epoch::ReadGuard guard;
   st.segments = table_.load()->segments.size();
   return st;

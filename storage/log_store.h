@@ -123,6 +123,9 @@ struct Stats {
   // Per fdatasync of the log (the active segment, or one being sealed): the appends it made
   // durable that no earlier one had (0 when there was nothing new).
   HistogramSnapshot writes_per_fsync;
+  uint64_t last_seq = 0;     // LastSeq()
+  uint64_t feed_seq = 0;     // FeedSeq()
+  uint64_t seq_horizon = 0;  // SeqHorizon()
 };
 
 // Change feed (storage/log_store_feed.cc, FORMAT.md "Change feed"). An event views a record
