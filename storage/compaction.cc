@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "storage/coding.h"
 #include "storage/crc32c.h"
 #include "storage/segment.h"
 
@@ -15,15 +16,6 @@ namespace {
 
 constexpr uint32_t kMarkerMagic = 0x434B5648;  // "HVKC" on disk
 constexpr size_t kWriteBuffer = 1 << 20;
-
-void AppendU32(std::string* out, uint32_t v) {
-  out->append(reinterpret_cast<char*>(&v), 4);
-}
-uint32_t LoadU32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 bool Exists(const std::string& path) {
   return access(path.c_str(), F_OK) == 0;
@@ -76,27 +68,28 @@ std::string TempName(const std::string& name) {
 
 std::string EncodeCompactMarker(const CompactionPlan& plan) {
   std::string out;
-  AppendU32(&out, kMarkerMagic);
-  AppendU32(&out, static_cast<uint32_t>(plan.inputs.size()));
-  for (uint32_t id : plan.inputs) AppendU32(&out, id);
-  AppendU32(&out, static_cast<uint32_t>(plan.outputs.size()));
-  for (uint32_t id : plan.outputs) AppendU32(&out, id);
-  AppendU32(&out, Crc32c(out.data(), out.size()));
+  PutFixed32(&out, kMarkerMagic);
+  PutFixed32(&out, static_cast<uint32_t>(plan.inputs.size()));
+  for (uint32_t id : plan.inputs) PutFixed32(&out, id);
+  PutFixed32(&out, static_cast<uint32_t>(plan.outputs.size()));
+  for (uint32_t id : plan.outputs) PutFixed32(&out, id);
+  PutFixed32(&out, Crc32c(out.data(), out.size()));
   return out;
 }
 
 Status DecodeCompactMarker(std::string_view data, CompactionPlan* plan) {
   const auto bad = Status::Corruption("bad compaction marker");
   if (data.size() < 16 || data.size() % 4 != 0) return bad;
-  if (Crc32c(data.data(), data.size() - 4) != LoadU32(data.data() + data.size() - 4)) return bad;
-  if (LoadU32(data.data()) != kMarkerMagic) return bad;
+  if (Crc32c(data.data(), data.size() - 4) != DecodeFixed32(data.data() + data.size() - 4))
+    return bad;
+  if (DecodeFixed32(data.data()) != kMarkerMagic) return bad;
   size_t pos = 4;
   auto read_list = [&](std::vector<uint32_t>* ids) {
     if (pos + 4 > data.size() - 4) return false;
-    const uint32_t n = LoadU32(data.data() + pos);
+    const uint32_t n = DecodeFixed32(data.data() + pos);
     pos += 4;
     if (n > (data.size() - 4 - pos) / 4) return false;
-    for (uint32_t i = 0; i < n; ++i, pos += 4) ids->push_back(LoadU32(data.data() + pos));
+    for (uint32_t i = 0; i < n; ++i, pos += 4) ids->push_back(DecodeFixed32(data.data() + pos));
     return true;
   };
   *plan = CompactionPlan{};

@@ -3,7 +3,8 @@
 #include <nmmintrin.h>
 
 #include <array>
-#include <cstring>
+
+#include "storage/coding.h"
 
 namespace httpkv::storage {
 namespace {
@@ -27,9 +28,7 @@ constexpr std::array<std::array<uint32_t, 256>, 8> MakeTables() {
 constexpr auto kTables = MakeTables();
 
 uint64_t LoadLE64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);  // x86-64 is little-endian
-  return v;
+  return DecodeFixed64(reinterpret_cast<const char*>(p));
 }
 
 using ExtendFn = uint32_t (*)(uint32_t, const void*, size_t);

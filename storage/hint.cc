@@ -4,45 +4,30 @@
 #include "storage/record_scanner.h"
 
 namespace httpkv::storage {
-namespace {
-
-template <typename T>
-void Append(std::string* out, T v) {
-  out->append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <typename T>
-T Load(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-}  // namespace
-
 HintBuilder::HintBuilder() {
   buf_.resize(kHintHeaderSize);
 }
 
 void HintBuilder::Add(const RecordView& rec, uint64_t offset) {
-  Append<uint8_t>(&buf_, static_cast<uint8_t>(rec.header.type));
-  Append<uint16_t>(&buf_, rec.header.key_len);
-  Append<uint32_t>(&buf_, rec.header.value_len);
-  Append<uint64_t>(&buf_, offset);
-  Append<uint64_t>(&buf_, rec.header.seq);
+  PutFixed8(&buf_, static_cast<uint8_t>(rec.header.type));
+  PutFixed16(&buf_, rec.header.key_len);
+  PutFixed32(&buf_, rec.header.value_len);
+  PutFixed64(&buf_, offset);
+  PutFixed64(&buf_, rec.header.seq);
   buf_.append(rec.key);
   ++count_;
 }
 
 std::string HintBuilder::Finish(uint32_t segment_id, uint64_t segment_size) {
   std::string header;
-  Append<uint32_t>(&header, kHintMagic);
-  Append<uint32_t>(&header, kFormatVersion);
-  Append<uint32_t>(&header, segment_id);
-  Append<uint32_t>(&header, 0);
-  Append<uint64_t>(&header, segment_size);
-  Append<uint64_t>(&header, count_);
+  PutFixed32(&header, kHintMagic);
+  PutFixed32(&header, kFormatVersion);
+  PutFixed32(&header, segment_id);
+  PutFixed32(&header, 0);
+  PutFixed64(&header, segment_size);
+  PutFixed64(&header, count_);
   buf_.replace(0, kHintHeaderSize, header);
-  Append<uint32_t>(&buf_, Crc32c(buf_.data(), buf_.size()));
+  PutFixed32(&buf_, Crc32c(buf_.data(), buf_.size()));
   std::string out;
   out.swap(buf_);
   buf_.resize(kHintHeaderSize);
@@ -53,24 +38,24 @@ std::string HintBuilder::Finish(uint32_t segment_id, uint64_t segment_size) {
 Status ValidateHint(std::string_view data, uint32_t segment_id, uint64_t segment_size) {
   if (data.size() < kHintHeaderSize + 4) return Status::Corruption("hint file too short");
   const char* p = data.data();
-  if (Crc32c(p, data.size() - 4) != Load<uint32_t>(p + data.size() - 4)) {
+  if (Crc32c(p, data.size() - 4) != DecodeFixed32(p + data.size() - 4)) {
     return Status::Corruption("hint checksum mismatch");
   }
-  if (Load<uint32_t>(p) != kHintMagic || Load<uint32_t>(p + 4) != kFormatVersion) {
+  if (DecodeFixed32(p) != kHintMagic || DecodeFixed32(p + 4) != kFormatVersion) {
     return Status::Corruption("bad hint magic/version");
   }
-  if (Load<uint32_t>(p + 8) != segment_id) return Status::Corruption("hint for another segment");
-  if (Load<uint64_t>(p + 16) != segment_size) {
+  if (DecodeFixed32(p + 8) != segment_id) return Status::Corruption("hint for another segment");
+  if (DecodeFixed64(p + 16) != segment_size) {
     return Status::Corruption("hint is stale (segment size changed)");
   }
   // Walk the entries once so a reader can trust every length.
-  const uint64_t count = Load<uint64_t>(p + 24);
+  const uint64_t count = DecodeFixed64(p + 24);
   const char* q = p + kHintHeaderSize;
   const char* end = p + data.size() - 4;
   uint64_t n = 0;
   while (q + kHintEntryHeaderSize <= end) {
     const auto type = static_cast<uint8_t>(q[0]);
-    const auto key_len = Load<uint16_t>(q + 1);
+    const auto key_len = DecodeFixed16(q + 1);
     if ((type != 1 && type != 2) || key_len == 0) return Status::Corruption("bad hint entry");
     q += kHintEntryHeaderSize + key_len;
     ++n;

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
+#include "storage/coding.h"
 #include "storage/record.h"
 #include "storage/segment.h"
 #include "storage/status.h"
@@ -49,12 +49,11 @@ void ForEachHintEntry(std::string_view data, Fn&& fn) {
   const char* end = data.data() + data.size() - 4;
   while (p + kHintEntryHeaderSize <= end) {
     HintEntry e;
-    uint16_t key_len;
     e.type = static_cast<RecordType>(p[0]);
-    std::memcpy(&key_len, p + 1, 2);
-    std::memcpy(&e.value_len, p + 3, 4);
-    std::memcpy(&e.offset, p + 7, 8);
-    std::memcpy(&e.seq, p + 15, 8);
+    const uint16_t key_len = DecodeFixed16(p + 1);
+    e.value_len = DecodeFixed32(p + 3);
+    e.offset = DecodeFixed64(p + 7);
+    e.seq = DecodeFixed64(p + 15);
     e.key = std::string_view(p + kHintEntryHeaderSize, key_len);
     fn(e);
     p += kHintEntryHeaderSize + key_len;

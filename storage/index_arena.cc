@@ -27,12 +27,11 @@ char* IndexArena::Reserve(size_t bytes, uint32_t* ref) {
 uint32_t IndexArena::Append(std::string_view key, const IndexEntry& e) {
   uint32_t ref;
   char* p = Reserve(EntryBytes(key.size()), &ref);
-  std::memcpy(p, &e.version, 8);
-  std::memcpy(p + 8, &e.offset, 5);  // little-endian: the low 40 bits
-  std::memcpy(p + 13, &e.segment, 4);
-  std::memcpy(p + 17, &e.value_size, 4);
-  const auto len = static_cast<uint16_t>(key.size());
-  std::memcpy(p + 21, &len, 2);
+  EncodeFixed64(p, e.version);
+  EncodeFixed40(p + 8, e.offset);
+  EncodeFixed32(p + 13, e.segment);
+  EncodeFixed32(p + 17, e.value_size);
+  EncodeFixed16(p + 21, static_cast<uint16_t>(key.size()));
   p[kSupersededAt] = 0;
   std::memcpy(p + kEntryHeader, key.data(), key.size());
   return ref;
@@ -49,10 +48,10 @@ uint32_t IndexArena::AppendCopy(const char* entry) {
 
 IndexEntry IndexArena::Decode(const char* entry) {
   IndexEntry e;
-  std::memcpy(&e.version, entry, 8);
-  std::memcpy(&e.offset, entry + 8, 5);
-  std::memcpy(&e.segment, entry + 13, 4);
-  std::memcpy(&e.value_size, entry + 17, 4);
+  e.version = DecodeFixed64(entry);
+  e.offset = DecodeFixed40(entry + 8);
+  e.segment = DecodeFixed32(entry + 13);
+  e.value_size = DecodeFixed32(entry + 17);
   return e;
 }
 

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string_view>
 
+#include "storage/coding.h"
 #include "storage/key_index.h"
 
 namespace httpkv::storage {
@@ -56,9 +57,7 @@ class IndexArena {
   bool Superseded(uint32_t ref) const { return At(ref)[kSupersededAt] != 0; }
 
   static std::string_view KeyOf(const char* entry) {
-    uint16_t len;
-    std::memcpy(&len, entry + 21, 2);
-    return {entry + kEntryHeader, len};
+    return {entry + kEntryHeader, DecodeFixed16(entry + 21)};
   }
   static IndexEntry Decode(const char* entry);
 

@@ -2,24 +2,11 @@
 
 #include <cstring>
 
+#include "storage/coding.h"
 #include "storage/crc32c.h"
 
 namespace httpkv::storage {
 namespace {
-
-// x86-64 and aarch64 Linux are little-endian; memcpy keeps the loads alignment-safe.
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "record codec assumes little-endian");
-
-template <typename T>
-void Put(char* dst, T v) {
-  std::memcpy(dst, &v, sizeof(T));
-}
-template <typename T>
-T Get(const char* src) {
-  T v;
-  std::memcpy(&v, src, sizeof(T));
-  return v;
-}
 
 // Field offsets inside the header.
 constexpr size_t kCrcOff = 0, kTypeOff = 4, kReservedOff = 5, kKeyLenOff = 6, kValueLenOff = 8,
@@ -60,22 +47,22 @@ void EncodeRecord(RecordType type, uint64_t seq, std::string_view key, std::stri
   char* p = out->data();
   p[kTypeOff] = static_cast<char>(type);
   p[kReservedOff] = 0;
-  Put<uint16_t>(p + kKeyLenOff, static_cast<uint16_t>(key.size()));
-  Put<uint32_t>(p + kValueLenOff, static_cast<uint32_t>(value.size()));
-  Put<uint64_t>(p + kSeqOff, seq);
+  EncodeFixed16(p + kKeyLenOff, static_cast<uint16_t>(key.size()));
+  EncodeFixed32(p + kValueLenOff, static_cast<uint32_t>(value.size()));
+  EncodeFixed64(p + kSeqOff, seq);
   std::memcpy(p + kRecordHeaderSize, key.data(), key.size());
   if (!value.empty()) std::memcpy(p + kRecordHeaderSize + key.size(), value.data(), value.size());
   // CRC over the contiguous bytes after the crc field, in one pass.
-  Put<uint32_t>(p + kCrcOff, Crc32c(p + kTypeOff, out->size() - kTypeOff));
+  EncodeFixed32(p + kCrcOff, Crc32c(p + kTypeOff, out->size() - kTypeOff));
 }
 
 DecodeStatus ParseHeader(const char* p, size_t n, RecordHeader* h) {
   if (n < kRecordHeaderSize) return DecodeStatus::kIncomplete;
-  h->crc = Get<uint32_t>(p + kCrcOff);
+  h->crc = DecodeFixed32(p + kCrcOff);
   const auto type = static_cast<uint8_t>(p[kTypeOff]);
-  h->key_len = Get<uint16_t>(p + kKeyLenOff);
-  h->value_len = Get<uint32_t>(p + kValueLenOff);
-  h->seq = Get<uint64_t>(p + kSeqOff);
+  h->key_len = DecodeFixed16(p + kKeyLenOff);
+  h->value_len = DecodeFixed32(p + kValueLenOff);
+  h->seq = DecodeFixed64(p + kSeqOff);
   if (type != 1 && type != 2) return DecodeStatus::kBadHeader;
   h->type = static_cast<RecordType>(type);
   if (p[kReservedOff] != 0 || h->key_len == 0 || h->value_len > kMaxValueSize) {

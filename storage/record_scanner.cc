@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "storage/coding.h"
 #include "storage/segment.h"
 
 namespace httpkv::storage {
@@ -26,9 +27,7 @@ uint64_t UsedLength(std::string_view data) {
   while (n % 8 != 0 && p[n - 1] == 0) --n;
   if (n % 8 == 0) {
     while (n >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p + n - 8, 8);
-      if (w != 0) break;
+      if (DecodeFixed64(p + n - 8) != 0) break;
       n -= 8;
     }
   }
