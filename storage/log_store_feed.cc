@@ -6,8 +6,7 @@
 // segment and offset of the next record to look at; when compaction dropped that segment, or
 // the cursor has just been made for an old seq, the segment is found again by seq and read
 // from its start (records at or before the cursor are skipped, counted in the budget).
-#include <cstring>
-
+#include "storage/coding.h"
 #include "storage/crc32c.h"
 #include "storage/log_store.h"
 
@@ -32,17 +31,6 @@ const Segment* SegmentAfter(const SegmentTable& t, uint64_t after) {
     }
   }
   return best;
-}
-
-template <typename T>
-T Load(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <typename T>
-void Store(std::string* out, T v) {
-  out->append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
 }  // namespace
@@ -112,26 +100,26 @@ Status LogStore::LoadFeedState(uint64_t* horizon, uint64_t* last_seq) {
   Status s = ReadWholeFile(opts_.dir + "/" + kFeedStateFile, &data);
   if (s.IsNotFound()) return Status::OK();  // never compacted by a feed-aware binary
   if (!s.ok()) return s;
-  if (data.size() != kFeedStateSize || Load<uint32_t>(data.data()) != kFeedMagic ||
-      Crc32c(data.data(), kFeedStateSize - 4) != Load<uint32_t>(data.data() + 24)) {
+  if (data.size() != kFeedStateSize || DecodeFixed32(data.data()) != kFeedMagic ||
+      Crc32c(data.data(), kFeedStateSize - 4) != DecodeFixed32(data.data() + 24)) {
     // Written atomically, so this is damage: assume no history survives.
     recovery_.warnings.push_back(std::string(kFeedStateFile) +
                                  ": damaged; the change feed keeps no history before now");
     *horizon = UINT64_MAX;
     return Status::OK();
   }
-  *horizon = Load<uint64_t>(data.data() + 8);
-  *last_seq = Load<uint64_t>(data.data() + 16);
+  *horizon = DecodeFixed64(data.data() + 8);
+  *last_seq = DecodeFixed64(data.data() + 16);
   return Status::OK();
 }
 
 Status LogStore::SaveFeedState(uint64_t horizon, uint64_t last_seq) {
   std::string data;
-  Store<uint32_t>(&data, kFeedMagic);
-  Store<uint32_t>(&data, 0);
-  Store<uint64_t>(&data, horizon);
-  Store<uint64_t>(&data, last_seq);
-  Store<uint32_t>(&data, Crc32c(data.data(), data.size()));
+  PutFixed32(&data, kFeedMagic);
+  PutFixed32(&data, 0);
+  PutFixed64(&data, horizon);
+  PutFixed64(&data, last_seq);
+  PutFixed32(&data, Crc32c(data.data(), data.size()));
   return WriteFileAtomic(opts_.dir, kFeedStateFile, data);
 }
 
