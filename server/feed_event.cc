@@ -18,10 +18,12 @@ void AppendNumber(uint64_t v, std::string* out) {
 
 bool AppendFeedEvent(void* ctx, const storage::ChangeEvent& ev) {
   auto* out = static_cast<std::string*>(ctx);
-  const bool put = ev.type == storage::RecordType::kPut;
+  const bool put = storage::IsPut(ev.type);
   out->append("id: ");
   AppendNumber(ev.seq, out);
-  out->append(put ? "\nevent: put\ndata: {\"key\":" : "\nevent: delete\ndata: {\"key\":");
+  out->append(put                                     ? "\nevent: put\ndata: {\"key\":"
+              : ev.type == storage::RecordType::kExpire ? "\nevent: expire\ndata: {\"key\":"
+                                                        : "\nevent: delete\ndata: {\"key\":");
   AppendJsonString(ev.key, out);  // escapes control characters: never a raw newline
   out->append(",\"seq\":");
   AppendNumber(ev.seq, out);

@@ -76,10 +76,13 @@ void HttpServer::Start(storage::LogStore* store) {
                                      &feed_bus_));
   }
   listen_fds_.clear();  // now owned by the workers' listeners
+  // Expire records are written by the store's own thread: it wakes the watchers too.
+  store->SetChangeListener([](void* bus) { static_cast<FeedBus*>(bus)->Notify(); }, &feed_bus_);
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
 }
 
 void HttpServer::Drain() {
+  if (store_ != nullptr) store_->SetChangeListener(nullptr, nullptr);
   for (auto& w : workers_) w->BeginDrain();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();

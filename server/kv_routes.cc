@@ -6,6 +6,7 @@
 
 #include "http/percent.h"
 #include "server/etag.h"
+#include "server/ttl_query.h"
 
 namespace httpkv::server {
 
@@ -177,6 +178,10 @@ Reply KvRoutes::GetKv(const http::Request& req) {
   Reply r;
   r.etag = scratch_.etag;
   r.x_seq = static_cast<int64_t>(seq);
+  if (meta.expires_at_ms != 0) {  // only values with a TTL read the clock
+    r.expires_in =
+        static_cast<int64_t>(SecondsLeft(meta.expires_at_ms, storage::LogStore::NowMs()));
+  }
   if (!inm.empty() && EtagListMatches(inm, meta.version)) {
     r.status = 304;
     return r;
@@ -219,8 +224,13 @@ Reply KvRoutes::PutKv(const http::Request& req) {
     if (pre == Precondition::kVersionMatches) return PreconditionFailed();  // exists by If-Match
     pre = Precondition::kMustNotExist;
   }
+  uint64_t expires_at = 0;
+  if (std::string_view err = ParseTtlQuery(req.query, &expires_at); !err.empty()) {
+    scratch_.body.assign(err).push_back('\n');
+    return Text(400, scratch_.body);
+  }
   storage::WriteResult res;
-  Status st = store_->Put(scratch_.key, req.body, pre, expected, &res);
+  Status st = store_->Put(scratch_.key, req.body, pre, expected, &res, expires_at);
   if (st.code() == Status::Code::kPreconditionFailed || st.code() == Status::Code::kNotFound) {
     return PreconditionFailed();
   }
@@ -263,9 +273,15 @@ Reply KvRoutes::CreateOrUpdate(const http::Request& req, bool create) {
     scratch_.body.assign(err).push_back('\n');
     return Text(400, scratch_.body);
   }
+  uint64_t expires_at = 0;
+  if (std::string_view err = ParseTtlQuery(req.query, &expires_at); !err.empty()) {
+    scratch_.body.assign(err).push_back('\n');
+    return Text(400, scratch_.body);
+  }
   storage::WriteResult res;
   Status st = store_->Put(key, value,
-                          create ? Precondition::kMustNotExist : Precondition::kMustExist, 0, &res);
+                          create ? Precondition::kMustNotExist : Precondition::kMustExist, 0, &res,
+                          expires_at);
   scratch_.body.clear();
   if (st.code() == Status::Code::kPreconditionFailed) {
     fmt::format_to(std::back_inserter(scratch_.body), "key {} already exists\n", key);

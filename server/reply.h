@@ -38,6 +38,8 @@ struct Reply {
   // A change feed starts (GET /kv/?watch=1): a chunked text/event-stream head; the worker
   // then streams events from KvRoutes::watch() (server/http_worker_feed.cc).
   bool event_stream = false;
+  // X-Expires-In (a value written with ?ttl=; -1: none).
+  int64_t expires_in = -1;
 };
 
 // Serializes a Reply (status line, Date, Allow/Location/ETag, framing, body) into `out`.

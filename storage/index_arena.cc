@@ -30,7 +30,7 @@ uint32_t IndexArena::Append(std::string_view key, const IndexEntry& e) {
   EncodeFixed64(p, e.version);
   EncodeFixed40(p + 8, e.offset);
   EncodeFixed32(p + 13, e.segment);
-  EncodeFixed32(p + 17, e.value_size);
+  EncodeFixed32(p + 17, e.value_size | (e.expires ? kExpiresBit : 0));
   EncodeFixed16(p + 21, static_cast<uint16_t>(key.size()));
   p[kSupersededAt] = 0;
   std::memcpy(p + kEntryHeader, key.data(), key.size());
@@ -46,12 +46,15 @@ uint32_t IndexArena::AppendCopy(const char* entry) {
   return ref;
 }
 
+// value_size < 2^31 for an expiring value (LogStore::Put checks), so its top bit is free.
 IndexEntry IndexArena::Decode(const char* entry) {
   IndexEntry e;
   e.version = DecodeFixed64(entry);
   e.offset = DecodeFixed40(entry + 8);
   e.segment = DecodeFixed32(entry + 13);
-  e.value_size = DecodeFixed32(entry + 17);
+  const uint32_t size_word = DecodeFixed32(entry + 17);
+  e.value_size = size_word & ~kExpiresBit;
+  e.expires = (size_word & kExpiresBit) != 0;
   return e;
 }
 

@@ -86,6 +86,7 @@ enum class Precondition : uint8_t { kNone, kMustExist, kMustNotExist, kVersionMa
 struct ValueMeta {
   uint64_t version = 0;
   uint32_t size = 0;
+  uint64_t expires_at_ms = 0;  // unix ms when the value expires; 0: never
 };
 
 // existed: key was live before this write; version: the new record's seq.
@@ -173,8 +174,11 @@ class LogStore {
   // kMustExist & absent -> NotFound; kMustNotExist & present -> PreconditionFailed
   // (result->existed = true); kVersionMatches & (absent or other version) -> PreconditionFailed.
   // Write errors -> NoSpace/IOError with the log and index unchanged. result may be null.
+  // expires_at_ms (unix ms, 0: never): the value reads as absent from then on, and the
+  // store writes an expire tombstone at that moment (storage/log_store_expiry.cc). A key
+  // whose value expired counts as absent for the preconditions.
   Status Put(std::string_view key, std::string_view value, Precondition pre,
-             uint64_t expected_version, WriteResult* result);
+             uint64_t expected_version, WriteResult* result, uint64_t expires_at_ms = 0);
   // Appends a tombstone; NotFound if absent.
   Status Delete(std::string_view key, WriteResult* result);
   // Verifies the record (lengths, seq, key and CRC: Corruption on mismatch, never a wrong
@@ -191,11 +195,12 @@ class LogStore {
     IndexEntry e;
     std::string_view value;
     if (!index_.Find(key, &e)) return Status::NotFound();
-    if (Status s = ResolveInReadSection(key, &e, &value); !s.ok()) return s;
-    fn(value, ValueMeta{e.version, e.value_size});
+    uint64_t expires_at = 0;
+    if (Status s = ResolveInReadSection(key, &e, &value, &expires_at); !s.ok()) return s;
+    fn(value, ValueMeta{e.version, e.value_size, expires_at});
     return Status::OK();
   }
-  // Index only, no disk I/O.
+  // Index only, no disk I/O (an expiring value: its record's expiry is read from the mapping).
   Status Stat(std::string_view key, ValueMeta* meta) const;
   // fn(key, value) in key byte order until it returns false. Locations are snapshotted in
   // pages under the index mutex and read without it, so writers are never blocked by the
@@ -241,6 +246,13 @@ class LogStore {
   FeedProgress ReadChanges(FeedCursor* cursor, uint64_t upper, std::string_view prefix,
                            size_t budget, ChangeSink sink, void* ctx) const;
 
+  // Called (on the store's expiry thread, under a leaf lock: keep it to a post) after it
+  // wrote expire records, once the feed may show them: fn(ctx). nullptr: none; once
+  // SetChangeListener returns, the previous fn is not running and will not be called.
+  void SetChangeListener(void (*fn)(void*), void* ctx);
+  // Testing seam: the wall clock in unix ms the store uses for expiry.
+  static uint64_t NowMs();
+
   Stats stats() const;
   const RecoveryReport& recovery() const { return recovery_; }
   FsyncPolicy fsync_policy() const { return opts_.fsync; }
@@ -278,7 +290,17 @@ class LogStore {
   void MaybeRequestCompaction(uint64_t min_dead);
   // Inside a read section: finds e's segment (re-reading the index if compaction moved the
   // entry) and verifies the record; *value views the mapping.
-  Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value) const;
+  // *expires_at_ms: the record's expiry (0: none); an expired value is NotFound.
+  Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value,
+                              uint64_t* expires_at_ms) const;
+  // Under write_mu_: the key's live entry (an expired one counts as absent).
+  bool FindLiveLocked(std::string_view key, IndexEntry* e, bool* in_index);
+  // Expiry (log_store_expiry.cc).
+  void QueueExpiry(std::string_view key, uint64_t seq, uint64_t at_ms);
+  void QueueRecoveredExpiries(const std::vector<std::pair<std::string, uint64_t>>& candidates);
+  void ExpiryLoop();
+  void StopExpiry();
+  bool ExpireKey(const std::string& key, uint64_t seq);
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
   // fdatasync + accounting (log_store_sync.cc).
   int DoFdatasync(int fd);
@@ -355,6 +377,19 @@ class LogStore {
   std::mutex spare_mu_;
   int spare_fd_ = -1;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled and durable
   std::atomic<bool> closing_{false};
+  struct ExpiryItem {
+    uint64_t at_ms;
+    uint64_t seq;
+    std::string key;
+    bool operator>(const ExpiryItem& o) const { return at_ms > o.at_ms; }
+  };
+  std::mutex expiry_mu_;
+  std::condition_variable expiry_cv_;
+  std::vector<ExpiryItem> expiry_heap_;  // guarded by expiry_mu_: min-heap by at_ms
+  bool expiry_stop_ = false;             // guarded by expiry_mu_
+  void (*change_fn_)(void*) = nullptr;   // guarded by expiry_mu_
+  void* change_ctx_ = nullptr;           // guarded by expiry_mu_
+  std::thread expirer_;
   bool compaction_broken_ = false;  // guarded by compact_mu_
   std::thread maint_;
 };

@@ -81,7 +81,7 @@ FeedProgress LogStore::ReadChanges(FeedCursor* c, uint64_t upper, std::string_vi
       bool go_on = true;
       if (key.starts_with(prefix)) {
         const std::string_view value(rec + kRecordHeaderSize + h.key_len, h.value_len);
-        if (ComputeRecordCrc(rec, key, value) != h.crc) return FeedProgress::kCorrupt;
+        if (RecordCrc(rec, h) != h.crc) return FeedProgress::kCorrupt;
         go_on = sink(ctx, ChangeEvent{h.type, h.seq, key, value});
       }
       c->last_seq = h.seq;

@@ -106,6 +106,7 @@ Status LogStore::LoadSegments() {
   last_seq_ = last;
   durable_seq_ = last;
   next_seq_ = last + 1;
+  QueueRecoveredExpiries(state.expiring);
   live_bytes_ = state.live_bytes;
   return Status::OK();
 }

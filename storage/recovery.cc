@@ -22,13 +22,15 @@ void Apply(RecordType type, std::string_view key, uint32_t value_len, uint64_t s
   const bool have = index->Find(key, &cur);
   if (have && cur.version >= seq) return;
   auto tomb = state->tombstones.empty() ? state->tombstones.end() : state->tombstones.find(key);
-  if (type == RecordType::kPut) {
+  if (IsPut(type)) {
     if (tomb != state->tombstones.end()) {
       if (tomb->second > seq) return;
       state->tombstones.erase(tomb);
     }
     IndexEntry prev;
-    if (index->Upsert(key, IndexEntry{segment_id, value_len, offset, seq}, &prev)) {
+    const bool expires = type == RecordType::kPutExpiring;
+    if (expires) state->expiring.emplace_back(std::string(key), seq);
+    if (index->Upsert(key, IndexEntry{segment_id, value_len, offset, seq, expires}, &prev)) {
       state->live_bytes -= RecordSize(key.size(), prev.value_size);
     }
     state->live_bytes += RecordSize(key.size(), value_len);
