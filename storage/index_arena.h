@@ -2,7 +2,7 @@
 //
 // An entry is its location and key, packed and 8-byte aligned:
 //   version u64 | offset u40 | segment u32 | value_size u32 | key_len u16 | superseded u8 | key
-// (value_size's bit 31 is IndexEntry::expires)
+// (segment's bit 31 is IndexEntry::expires: segment ids stay below 2^31)
 // (24 bytes + key). It is addressed by a 4-byte reference (its offset in 8-byte units), so one
 // arena holds up to 32 GiB. Entries are immutable once written: an update writes a new entry
 // and the old bytes stay until the whole arena is rebuilt (KeyIndex counts them as garbage).

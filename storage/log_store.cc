@@ -93,9 +93,6 @@ LogStore::~LogStore() {
 Status LogStore::Put(std::string_view key, std::string_view value, Precondition pre,
                      uint64_t expected_version, WriteResult* result, uint64_t expires_at_ms) {
   if (Status s = ValidateKeyValue(key, value); !s.ok()) return s;
-  if (expires_at_ms != 0 && value.size() >= kMaxValueSize) {
-    return Status::InvalidArgument("an expiring value must be smaller than 2^31 bytes");
-  }
   WriteResult local;
   if (result == nullptr) result = &local;
 
