@@ -48,6 +48,12 @@ struct IndexEntry {
   bool operator==(const IndexEntry&) const = default;
 };
 
+// Bytes of the record an entry points at (header, key, value and any expiry trailer; the
+// layout is in storage/record.h, FORMAT.md).
+inline uint64_t EntryRecordSize(size_t key_len, const IndexEntry& e) {
+  return 20 + key_len + uint64_t{e.value_size} + (e.expires ? 8 : 0);
+}
+
 class KeyOrder;
 
 class KeyIndex {

@@ -132,8 +132,9 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   if (expires) QueueExpiry(key, seq, expires_at_ms);
   PublishSeqLocked(seq);
   // Unsigned wrap-around makes a single fetch_add of (new - old) exact.
-  live_bytes_.fetch_add(RecordSize(key.size(), value.size()) -
-                        (in_index ? RecordSize(key.size(), old.value_size) : 0));
+  live_bytes_.fetch_add(RecordSize(key.size(), value.size()) +
+                        (expires ? kExpiryTrailerSize : 0) -
+                        (in_index ? EntryRecordSize(key.size(), old) : 0));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);
   return AfterAppendLocked();
@@ -158,7 +159,7 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
   index_.Erase(key, &old);
   active_has_dead_ = true;  // the tombstone itself is dead weight
   PublishSeqLocked(seq);
-  live_bytes_.fetch_sub(RecordSize(key.size(), old.value_size));
+  live_bytes_.fetch_sub(EntryRecordSize(key.size(), old));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);
   return AfterAppendLocked();

@@ -72,7 +72,7 @@ bool LogStore::ExpireKey(const std::string& key, uint64_t seq) {
   ++next_seq_;
   index_.Erase(key, &e);
   active_has_dead_ = true;
-  live_bytes_.fetch_sub(RecordSize(key.size(), e.value_size));
+  live_bytes_.fetch_sub(EntryRecordSize(key.size(), e));
   PublishSeqLocked(tomb_seq);
   (void)AfterAppendLocked();
   return true;

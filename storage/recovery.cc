@@ -31,13 +31,13 @@ void Apply(RecordType type, std::string_view key, uint32_t value_len, uint64_t s
     const bool expires = type == RecordType::kPutExpiring;
     if (expires) state->expiring.emplace_back(std::string(key), seq);
     if (index->Upsert(key, IndexEntry{segment_id, value_len, offset, seq, expires}, &prev)) {
-      state->live_bytes -= RecordSize(key.size(), prev.value_size);
+      state->live_bytes -= EntryRecordSize(key.size(), prev);
     }
-    state->live_bytes += RecordSize(key.size(), value_len);
+    state->live_bytes += RecordSize(key.size(), value_len) + (expires ? kExpiryTrailerSize : 0);
     return;
   }
   IndexEntry prev;
-  if (index->Erase(key, &prev)) state->live_bytes -= RecordSize(key.size(), prev.value_size);
+  if (index->Erase(key, &prev)) state->live_bytes -= EntryRecordSize(key.size(), prev);
   if (tomb == state->tombstones.end()) {
     state->tombstones.emplace(std::string(key), seq);
   } else if (tomb->second < seq) {

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/check.h"
 #include "storage/log_store.h"
 #include "tests/storage/test_util.h"
 
@@ -132,6 +133,23 @@ TEST(ExpiryTest, RestartKeepsExpiredGoneAndRequeuesLiveOnes) {
   EXPECT_TRUE(store->Get("a", &v, nullptr).IsNotFound());
   ASSERT_TRUE(store->Get("b", &v, nullptr).ok());
   EXPECT_EQ(store->LastSeq(), 3u);
+}
+
+// --check reads version 3 records (and the version 2 ones around them) as valid.
+TEST(ExpiryTest, CheckAcceptsBothRecordVersions) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_TRUE(store->Put("old", "v2 record", Precondition::kNone, 0, nullptr).ok());
+    ASSERT_TRUE(
+        store->Put("ttl", "v3 record", Precondition::kNone, 0, nullptr, LogStore::NowMs() - 1)
+            .ok());
+    ASSERT_TRUE(WaitFor([&] { return store->LastSeq() == 3; }));  // + the expire tombstone
+  }
+  CheckReport report;
+  ASSERT_TRUE(CheckDataDir(dir.path(), &report).ok());
+  EXPECT_EQ(report.records, 3u);
+  EXPECT_EQ(report.damaged_bytes, 0u);
 }
 
 }  // namespace
