@@ -1,5 +1,9 @@
 #include "bench/loadgen/client_conn.h"
 
+#include <charconv>
+
+#include "bench/loadgen/feed_watchers.h"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -130,6 +134,13 @@ bool ClientConn::ParseResponses(reactor::Buffer& in, int64_t now) {
     }
     const int status = resp.status;
     const bool keep_alive = resp.keep_alive;
+    if (AckTable* acks = w_->shared().acks; acks != nullptr && status / 100 == 2) {
+      if (std::string_view seq = resp.Find("X-Seq"); !seq.empty()) {  // writes carry their SEQ
+        uint64_t v = 0;
+        std::from_chars(seq.data(), seq.data() + seq.size(), v);
+        acks->Stamp(v, now);
+      }
+    }
     in.Consume(r.consumed);
     parser_.Reset();
     if (status < 200) continue;  // interim 1xx: the real answer follows

@@ -136,6 +136,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
   app.add_option("--seed", o.seed, "random seed")->capture_default_str();
+  app.add_option("--watchers", o.watchers,
+                 "hold N change-feed watchers open during the load; report event delivery "
+                 "latency (PUT answer -> event)")
+      ->check(CLI::Range(0, 100000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

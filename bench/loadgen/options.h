@@ -30,6 +30,7 @@ struct Options {
   bool progress = false;   // live line on stderr
   bool busy_poll = false;  // workers never sleep in poll (see Spinner)
   uint64_t seed = 1;
+  int watchers = 0;  // change-feed connections held open during the load (feed_watchers.h)
 };
 
 enum class Mode : uint8_t { kPreload, kClosed, kOpen };
