@@ -21,7 +21,7 @@ bool AppendFeedEvent(void* ctx, const storage::ChangeEvent& ev) {
   const bool put = storage::IsPut(ev.type);
   out->append("id: ");
   AppendNumber(ev.seq, out);
-  out->append(put                                     ? "\nevent: put\ndata: {\"key\":"
+  out->append(put                                       ? "\nevent: put\ndata: {\"key\":"
               : ev.type == storage::RecordType::kExpire ? "\nevent: expire\ndata: {\"key\":"
                                                         : "\nevent: delete\ndata: {\"key\":");
   AppendJsonString(ev.key, out);  // escapes control characters: never a raw newline

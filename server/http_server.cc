@@ -71,9 +71,8 @@ void HttpServer::Start(storage::LogStore* store) {
       std::make_unique<ConnectionSlots>(SizeConnectionCap(opts_.max_connections, opts_.threads));
   auto render = [this](std::string* out) { RenderMetrics(out); };
   for (int fd : listen_fds_) {
-    workers_.push_back(
-        std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(), slots_.get(),
-                                     &feed_bus_));
+    workers_.push_back(std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(),
+                                                    slots_.get(), &feed_bus_));
   }
   listen_fds_.clear();  // now owned by the workers' listeners
   // Expire records are written by the store's own thread: it wakes the watchers too.

@@ -55,7 +55,7 @@ class HttpServer {
   storage::LogStore* store_ = nullptr;
   std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<ConnectionSlots> slots_;  // shared by every worker
-  FeedBus feed_bus_;  // before workers_: they register with it
+  FeedBus feed_bus_;                        // before workers_: they register with it
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   std::vector<std::thread> threads_;
 };

@@ -279,9 +279,9 @@ Reply KvRoutes::CreateOrUpdate(const http::Request& req, bool create) {
     return Text(400, scratch_.body);
   }
   storage::WriteResult res;
-  Status st = store_->Put(key, value,
-                          create ? Precondition::kMustNotExist : Precondition::kMustExist, 0, &res,
-                          expires_at);
+  Status st =
+      store_->Put(key, value, create ? Precondition::kMustNotExist : Precondition::kMustExist, 0,
+                  &res, expires_at);
   scratch_.body.clear();
   if (st.code() == Status::Code::kPreconditionFailed) {
     fmt::format_to(std::back_inserter(scratch_.body), "key {} already exists\n", key);

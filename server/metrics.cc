@@ -149,7 +149,9 @@ void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage
   Gauge(out, "httpkv_log_appends_total", "Records appended to the log.", "counter", store.appends);
   Gauge(out, "httpkv_segments", "Log segment files.", "gauge", store.segments);
   Gauge(out, "httpkv_compactions_total", "Completed compactions.", "counter", store.compactions);
-  Gauge(out, "httpkv_fsyncs_total", "fdatasync calls on segments (the log and the preallocated spare).", "counter", store.fsyncs);
+  Gauge(out, "httpkv_fsyncs_total",
+        "fdatasync calls on segments (the log and the preallocated spare).", "counter",
+        store.fsyncs);
   Gauge(out, "httpkv_fsync_errors_total", "Failed fdatasync calls.", "counter", store.fsync_errors);
   fmt::format_to(std::back_inserter(*out),
                  "# HELP httpkv_fsync_seconds_total Time spent in fdatasync.\n"

@@ -34,7 +34,7 @@ class CompactionWriter {
     uint32_t id = 0;
     int fd = -1;
     uint64_t size = 0;
-    std::string hint;  // encoded hint file contents
+    std::string hint;                      // encoded hint file contents
     uint64_t first_seq = 0, last_seq = 0;  // of its first and last record
   };
 

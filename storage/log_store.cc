@@ -125,15 +125,14 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   if (Status s = AppendLocked(&offset); !s.ok()) return s;
   ++next_seq_;
   IndexEntry prev;
-  index_.Upsert(
-      key, IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq, expires},
-      &prev);
+  index_.Upsert(key,
+                IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq, expires},
+                &prev);
   if (in_index && old.segment == active_->id) active_has_dead_ = true;
   if (expires) QueueExpiry(key, seq, expires_at_ms);
   PublishSeqLocked(seq);
   // Unsigned wrap-around makes a single fetch_add of (new - old) exact.
-  live_bytes_.fetch_add(RecordSize(key.size(), value.size()) +
-                        (expires ? kExpiryTrailerSize : 0) -
+  live_bytes_.fetch_add(RecordSize(key.size(), value.size()) + (expires ? kExpiryTrailerSize : 0) -
                         (in_index ? EntryRecordSize(key.size(), old) : 0));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);

@@ -345,9 +345,9 @@ class LogStore {
   bool active_has_dead_ = false;     // guarded by write_mu_: a tombstone or overwritten record
   uint64_t active_capacity_ = 0;     // guarded by write_mu_: active_'s mapping length
 
-  std::atomic<uint64_t> last_seq_{0};     // seq of the latest append (written under write_mu_)
-  std::atomic<uint64_t> durable_seq_{0};  // highest seq covered by an fdatasync
-  std::atomic<uint64_t> horizon_{0};      // compaction dropped records with seq <= this
+  std::atomic<uint64_t> last_seq_{0};       // seq of the latest append (written under write_mu_)
+  std::atomic<uint64_t> durable_seq_{0};    // highest seq covered by an fdatasync
+  std::atomic<uint64_t> horizon_{0};        // compaction dropped records with seq <= this
   std::atomic<uint64_t> log_pos_{0};        // sync token of the latest append
   std::atomic<uint64_t> durable_token_{0};  // highest token covered by an fdatasync
   std::atomic<uint64_t> disk_bytes_{0}, live_bytes_{0}, appends_{0};

@@ -196,8 +196,7 @@ Status LogStore::CompactLocked() {
         [&](const RecordView& rec, uint64_t off) {
           IndexEntry e;
           if (!s.ok() || closing_.load(std::memory_order_relaxed)) return;
-          if (!IsPut(rec.header.type) || !index_.Find(rec.key, &e) ||
-              e.version != rec.header.seq) {
+          if (!IsPut(rec.header.type) || !index_.Find(rec.key, &e) || e.version != rec.header.seq) {
             dropped_max = std::max(dropped_max, rec.header.seq);
             return;  // overwritten, deleted, or a tombstone: dropped
           }

@@ -64,7 +64,8 @@ Status LogStore::LoadSegments() {
     seg->size = end;
     seg->first_seq = state.seg_first;
     seg->last_seq = state.seg_last;
-    if (state.seg_first != 0) ranges.push_back({state.seg_first, state.seg_last, state.seg_gap_top});
+    if (state.seg_first != 0)
+      ranges.push_back({state.seg_first, state.seg_last, state.seg_gap_top});
     // The active segment is mapped whole: appends land inside the mapping.
     const uint64_t capacity = active ? std::max(opts_.segment_bytes, file_size) : end;
     if (Status s = active ? seg->MapForAppend(capacity) : seg->Map(capacity); !s.ok()) return s;

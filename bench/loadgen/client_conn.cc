@@ -1,9 +1,5 @@
 #include "bench/loadgen/client_conn.h"
 
-#include <charconv>
-
-#include "bench/loadgen/feed_watchers.h"
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -11,8 +7,10 @@
 
 #include <bit>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 
+#include "bench/loadgen/feed_watchers.h"
 #include "bench/loadgen/worker.h"
 
 namespace httpkv::bench {

@@ -44,7 +44,8 @@ class FeedStream {
 
   // Sends the request; query without '?', extra header lines end in \r\n.
   void Request(const std::string& query, const std::string& extra_headers = "") {
-    const std::string req = "GET /kv/?" + query + " HTTP/1.1\r\nHost: t\r\n" + extra_headers + "\r\n";
+    const std::string req =
+        "GET /kv/?" + query + " HTTP/1.1\r\nHost: t\r\n" + extra_headers + "\r\n";
     (void)::send(fd_, req.data(), req.size(), MSG_NOSIGNAL);
   }
   // Sends the request and reads the head: status (0 if the connection ended).

@@ -56,10 +56,11 @@ TEST(ExpiryTest, ExpiredValueIsAbsentAndGetsAnExpireRecord) {
   EXPECT_EQ(meta.expires_at_ms, 0u);
   std::vector<std::string> keys;
   ASSERT_TRUE(store
-                  ->Scan({}, [&](std::string_view k, std::string_view) {
-                    keys.emplace_back(k);
-                    return true;
-                  })
+                  ->Scan({},
+                         [&](std::string_view k, std::string_view) {
+                           keys.emplace_back(k);
+                           return true;
+                         })
                   .ok());
   EXPECT_EQ(keys, (std::vector<std::string>{"keep", "plain"}));
   // An expired key is absent for preconditions too.
@@ -92,11 +93,9 @@ TEST(ExpiryTest, ExpiresAtItsTimeWithoutBeingRead) {
 TEST(ExpiryTest, OverwriteCancelsTheExpiry) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(
-      store->Put("t", "v", Precondition::kNone, 0, nullptr, LogStore::NowMs() + 100).ok());
+  ASSERT_TRUE(store->Put("t", "v", Precondition::kNone, 0, nullptr, LogStore::NowMs() + 100).ok());
   ASSERT_TRUE(store->Put("t", "forever", Precondition::kNone, 0, nullptr).ok());
-  ASSERT_TRUE(
-      store->Put("u", "v", Precondition::kNone, 0, nullptr, LogStore::NowMs() + 200).ok());
+  ASSERT_TRUE(store->Put("u", "v", Precondition::kNone, 0, nullptr, LogStore::NowMs() + 200).ok());
   ASSERT_TRUE(WaitFor([&] { return store->LastSeq() == 4; }));  // u expired
   std::string v;
   ASSERT_TRUE(store->Get("t", &v, nullptr).ok());

@@ -154,7 +154,8 @@ int Run(const Cli& cli, const Flags& f) {
     return c;
   };
   if (cli.imp->parsed()) return client::RunImport(connect, f.import_file, std::cout, std::cerr);
-  if (cli.watch->parsed()) return client::RunWatch(*address, f.target, f.watch, std::cout, std::cerr);
+  if (cli.watch->parsed())
+    return client::RunWatch(*address, f.target, f.watch, std::cout, std::cerr);
   std::optional<client::HttpClient> http = connect(&error);
   if (!http) {
     std::cerr << "httpkv: " << error << "\n";

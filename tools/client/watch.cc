@@ -52,8 +52,8 @@ std::string_view HeaderOf(std::string_view head, std::string_view name) {
 
 }  // namespace
 
-int RunWatch(const reactor::InetAddress& address, const std::string& host,
-             const WatchOptions& opts, std::ostream& out, std::ostream& err) {
+int RunWatch(const reactor::InetAddress& address, const std::string& host, const WatchOptions& opts,
+             std::ostream& out, std::ostream& err) {
   const int fd = ::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, address.sockaddr_ptr(), address.length()) != 0) {
     err << "httpkv: cannot connect to " << host << ": " << std::strerror(errno) << "\n";
@@ -105,7 +105,8 @@ int RunWatch(const reactor::InetAddress& address, const std::string& host,
     while ((block_end = text.find("\n\n")) != std::string::npos) {
       const std::string_view block(text.data(), block_end + 2);
       if (block.starts_with(": ")) {
-        if (block != ": keepalive\n\n") err << "httpkv: " << block.substr(2, block.size() - 4) << "\n";
+        if (block != ": keepalive\n\n")
+          err << "httpkv: " << block.substr(2, block.size() - 4) << "\n";
       } else {
         out << block;
         out.flush();

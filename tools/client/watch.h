@@ -19,7 +19,7 @@ struct WatchOptions {
 // Runs until the server ends the stream (0 when it closed it cleanly after a comment, 3 on
 // an I/O error or a malformed stream) or answers with an error status (1, e.g. 410 with the
 // horizon on stderr).
-int RunWatch(const reactor::InetAddress& address, const std::string& host,
-             const WatchOptions& opts, std::ostream& out, std::ostream& err);
+int RunWatch(const reactor::InetAddress& address, const std::string& host, const WatchOptions& opts,
+             std::ostream& out, std::ostream& err);
 
 }  // namespace httpkv::client
