@@ -117,7 +117,8 @@ void HttpWorker::WakeFeed(void* ctx) {
 }
 
 void HttpWorker::OnFeedWake() {
-  feed_member_.wake_pending.exchange(false);  // before FeedSeq is read (feed_bus.h)
+  feed_member_.wake_pending.exchange(false,
+                                     std::memory_order_acq_rel);  // before FeedSeq (feed_bus.h)
   // Pumping may close watchers (OnClose edits watchers_): walk a copy, checked by id.
   feed_batch_.clear();
   for (Connection* c : watchers_) {
