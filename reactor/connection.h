@@ -95,6 +95,9 @@ class Connection final : public IoHandler {
     Flush();
   }
   bool output_held() const { return output_held_; }
+  // For output produced outside OnData (a stream fed by timers or posted tasks): the
+  // handler stopped because output_full(); call OnData again once it has drained.
+  void ResumeOnDrain() { stalled_ = true; }
   // Drops unsent output (it must never reach the peer) and closes.
   void Abort() {
     out_->ConsumeAll();

@@ -114,16 +114,19 @@ void HttpServer::Start(storage::LogStore* store) {
       std::make_unique<ConnectionSlots>(SizeConnectionCap(opts_.max_connections, opts_.threads));
   auto render = [this](std::string* out) { RenderMetrics(out); };
   for (int fd : listen_fds_) {
-    workers_.push_back(
-        std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(), slots_.get()));
+    workers_.push_back(std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(),
+                                                    slots_.get(), &feed_bus_));
     if (tls_) workers_.back()->SetTlsContext(tls_);
   }
   listen_fds_.clear();                             // now owned by the workers' listeners
   for (auto& w : workers_) w->SetTokens(tokens_);  // before the threads start
+  // Expire records are written by the store's own thread: it wakes the watchers too.
+  store->SetChangeListener([](void* bus) { static_cast<FeedBus*>(bus)->Notify(); }, &feed_bus_);
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
 }
 
 void HttpServer::Drain() {
+  if (store_ != nullptr) store_->SetChangeListener(nullptr, nullptr);
   for (auto& w : workers_) w->BeginDrain();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();

@@ -76,6 +76,7 @@ class HttpServer {
   std::unique_ptr<AccessLog> access_log_;
   std::shared_ptr<const TokenSet> tokens_;
   std::unique_ptr<ConnectionSlots> slots_;  // shared by every worker
+  FeedBus feed_bus_;                        // before workers_: they register with it
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   std::vector<std::thread> threads_;
   reactor::TlsContext tls_;  // the context new connections get (empty: plain HTTP)

@@ -18,7 +18,7 @@ using reactor::Connection;
 
 HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
                        KvRoutes::MetricsRenderer metrics, AccessLog* access_log,
-                       ConnectionSlots* slots)
+                       ConnectionSlots* slots, FeedBus* feed_bus)
     : listener_(
           std::make_unique<reactor::Listener>(&loop_, listen_fd, [this](int fd) { OnAccept(fd); })),
       opts_(opts),
@@ -29,7 +29,12 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
       hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways),
       access_log_(access_log),
       auth_on_(!opts->auth_file.empty()),
-      protected_(!auth_on_ && opts->protected_mode) {}
+      protected_(!auth_on_ && opts->protected_mode),
+      feed_bus_(feed_bus) {
+  feed_member_.wake = &HttpWorker::WakeFeed;
+  feed_member_.ctx = this;
+  feed_bus_->Add(&feed_member_);
+}
 
 HttpWorker::~HttpWorker() = default;
 
@@ -71,7 +76,9 @@ void HttpWorker::OnAccept(int fd) {
 }
 
 void HttpWorker::OnClose(Connection& conn) {
-  loop_.Cancel(static_cast<HttpSession*>(conn.context())->timer);
+  auto* s = static_cast<HttpSession*>(conn.context());
+  loop_.Cancel(s->timer);
+  if (s->watch) StopWatching(conn);
   Bump(metrics_.connections_open, static_cast<uint64_t>(-1));
   Bump(metrics_.send_calls, conn.send_calls());
   if (conn.tls()) NoteTlsClose(conn);
@@ -88,11 +95,20 @@ void HttpWorker::OnData(Connection& conn) {
   s.seen_in = conn.bytes_read();
   s.last_read = loop_.now();
   while (!s.closing && !conn.output_full()) {
+    if (s.watch) {  // a watcher sends nothing but events: anything it sends is dropped
+      conn.input().ConsumeAll();
+      PumpWatch(conn, s);
+      break;
+    }
     if (s.streaming) {
       if (!ContinueListing(conn, s)) break;
       continue;
     }
     if (conn.input().empty() || !ServeOne(conn, s)) break;
+  }
+  if (wrote_ && !hold_for_fsync_) {  // under --fsync always: once durable (OnDurable)
+    wrote_ = false;
+    feed_bus_->Notify();
   }
   if (conn.closed()) return;
   NoteRequestProgress(conn, s);
@@ -148,6 +164,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const Reply reply = denied ? denial : routes_.Handle(request_);
   const bool head = request_.method == http::Method::kHead;
   if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
+  if (reply.sync_token != 0) wrote_ = true;
   WriteReply(conn, reply, head, ch);
   routes_.EndRead();  // the body (a view into the store) is copied: end the read section
   const auto latency = RequestLatency(s);
@@ -160,6 +177,10 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   conn.input().Consume(r.consumed);
   s.parser.Reset();
   s.continue_sent = false;
+  if (reply.event_stream && !head) {
+    StartWatch(conn, s);
+    return false;
+  }
   if (reply.stream != nullptr && !head) {
     if (!s.listing) s.listing = std::make_unique<ListingCursor>();
     std::swap(*s.listing, *reply.stream);
@@ -258,6 +279,9 @@ void HttpWorker::DrainNow() {
   // Idle keep-alive connections are closed at a response boundary: now. Busy ones get
   // "Connection: close" on their current response and close after it.
   std::vector<Connection*> idle;
+  for (Connection* c : std::vector<Connection*>(watchers_)) {
+    EndWatch(*c, *static_cast<HttpSession*>(c->context()), "server shutting down");
+  }
   for (auto& [conn, s] : sessions_) {
     if (conn->input().empty() && conn->output().empty() && !s->parser.headers_complete()) {
       idle.push_back(conn);

@@ -24,6 +24,7 @@
 #include "reactor/tls_context.h"
 #include "server/access_log.h"
 #include "server/connection_cap.h"
+#include "server/feed_bus.h"
 #include "server/kv_routes.h"
 #include "server/listing.h"
 #include "server/metrics.h"
@@ -67,12 +68,21 @@ struct HttpSession {
   std::unique_ptr<ListingCursor> listing;
   bool streaming = false;
   bool close_after_stream = false;
+  // Set once the connection is a change-feed watcher (http_worker_feed.cc): it answers
+  // nothing more and streams events from its cursor.
+  struct Watch {
+    std::string prefix;
+    storage::FeedCursor cursor;
+    bool resume_posted = false;  // a continuation of a long history is queued
+  };
+  std::unique_ptr<Watch> watch;
 };
 
 class HttpWorker final : public reactor::ConnectionHandler {
  public:
   HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
-             KvRoutes::MetricsRenderer metrics, AccessLog* access_log, ConnectionSlots* slots);
+             KvRoutes::MetricsRenderer metrics, AccessLog* access_log, ConnectionSlots* slots,
+             FeedBus* feed_bus);
   ~HttpWorker();
 
   // The name Run() gives its thread (Linux: at most 15 characters).
@@ -112,6 +122,16 @@ class HttpWorker final : public reactor::ConnectionHandler {
   Clock::duration RequestLatency(const HttpSession& s) const;
   // Sends the next chunk of a streamed listing. False: stop serving for now.
   bool ContinueListing(reactor::Connection& conn, HttpSession& s);
+  // Change feed (http_worker_feed.cc).
+  void StartWatch(reactor::Connection& conn, HttpSession& s);
+  // Sends what the watcher's cursor has not yet delivered, up to the feed's bound, in
+  // bounded turns; cuts off a watcher that is too far behind with its output full.
+  void PumpWatch(reactor::Connection& conn, HttpSession& s);
+  void EndWatch(reactor::Connection& conn, HttpSession& s, std::string_view reason);
+  void StopWatching(reactor::Connection& conn);
+  void OnFeedWake();
+  void FeedHeartbeat();
+  static void WakeFeed(void* ctx);  // any thread
   void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
                       std::string_view reason, bool head_parsed);
   void CloseWith(reactor::Connection& conn, HttpSession& s, const Reply& reply, bool head_parsed);
@@ -162,6 +182,14 @@ class HttpWorker final : public reactor::ConnectionHandler {
   uint64_t sync_inflight_ = 0;
   uint64_t sync_wanted_ = 0;
   reactor::TlsContext tls_;  // empty: plain HTTP; a copy per worker (SIGHUP swaps it)
+  // Change feed: this worker's watchers, its membership of the process's bus, and scratch.
+  FeedBus* feed_bus_;
+  FeedBus::Member feed_member_;
+  std::vector<reactor::Connection*> watchers_;
+  std::vector<std::pair<reactor::Connection*, uint64_t>> feed_batch_;
+  std::string feed_buf_;
+  bool wrote_ = false;  // a write was served since the last Notify
+  reactor::TimerId feed_heartbeat_ = 0;
   int64_t date_second_ = -1;
   char date_[29];
 };

@@ -66,6 +66,7 @@ void HttpWorker::OnDurable(uint64_t token, const storage::Status& st) {
     conn->ReleaseOutput();
   }
   durable_batch_.clear();
+  if (st.ok()) feed_bus_->Notify();  // the feed shows writes once they are durable
   if (aborted > 0) {
     spdlog::error("fsync failed, dropped {} connections with unsent acknowledgements: {}", aborted,
                   st.ToString());

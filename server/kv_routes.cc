@@ -6,6 +6,7 @@
 
 #include "http/percent.h"
 #include "server/etag.h"
+#include "server/ttl_query.h"
 
 namespace httpkv::server {
 
@@ -134,6 +135,7 @@ std::string_view KvRoutes::DecodeKey(std::string_view raw) {
 }
 
 Reply KvRoutes::HandleKv(const http::Request& req, std::string_view raw_key) {
+  if (raw_key.empty() && req.method == Method::kGet && IsWatchQuery(req.query)) return Watch(req);
   if (std::string_view err = DecodeKey(raw_key); !err.empty()) {
     scratch_.body.assign(err).push_back('\n');
     return Text(400, scratch_.body);
@@ -154,6 +156,7 @@ Reply KvRoutes::GetKv(const http::Request& req) {
   std::string_view value;
   const std::string_view inm = req.Find("If-None-Match");
   const bool head = req.method == Method::kHead;
+  const uint64_t seq = store_->LastSeq();  // before the read: this answer reflects it
   // The body is a view into the segment mapping: the read section stays open until the
   // worker has serialized the reply (EndRead), so the value is copied once, into the output.
   auto read = [&] {
@@ -165,11 +168,20 @@ Reply KvRoutes::GetKv(const http::Request& req) {
   };
   // HEAD and conditional GETs are answered from the index without reading the value.
   Status st = (head || !inm.empty()) ? store_->Stat(scratch_.key, &meta) : read();
-  if (st.code() == Status::Code::kNotFound) return Text(404, "key not found\n");
+  if (st.code() == Status::Code::kNotFound) {
+    Reply r = Text(404, "key not found\n");
+    r.x_seq = static_cast<int64_t>(seq);
+    return r;
+  }
   if (!st.ok()) return StoreError(st);
   FormatEtag(meta.version, &scratch_.etag);
   Reply r;
   r.etag = scratch_.etag;
+  r.x_seq = static_cast<int64_t>(seq);
+  if (meta.expires_at_ms != 0) {  // only values with a TTL read the clock
+    r.expires_in =
+        static_cast<int64_t>(SecondsLeft(meta.expires_at_ms, storage::LogStore::NowMs()));
+  }
   if (!inm.empty() && EtagListMatches(inm, meta.version)) {
     r.status = 304;
     return r;
@@ -212,8 +224,13 @@ Reply KvRoutes::PutKv(const http::Request& req) {
     if (pre == Precondition::kVersionMatches) return PreconditionFailed();  // exists by If-Match
     pre = Precondition::kMustNotExist;
   }
+  uint64_t expires_at = 0;
+  if (std::string_view err = ParseTtlQuery(req.query, &expires_at); !err.empty()) {
+    scratch_.body.assign(err).push_back('\n');
+    return Text(400, scratch_.body);
+  }
   storage::WriteResult res;
-  Status st = store_->Put(scratch_.key, req.body, pre, expected, &res);
+  Status st = store_->Put(scratch_.key, req.body, pre, expected, &res, expires_at);
   if (st.code() == Status::Code::kPreconditionFailed || st.code() == Status::Code::kNotFound) {
     return PreconditionFailed();
   }
@@ -230,6 +247,7 @@ Reply KvRoutes::PutKv(const http::Request& req) {
   }
   r.etag = scratch_.etag;
   r.sync_token = res.sync_token;
+  r.x_seq = static_cast<int64_t>(res.version);
   return r;
 }
 
@@ -241,6 +259,7 @@ Reply KvRoutes::DeleteKv() {
   Reply r;
   r.status = 204;
   r.sync_token = res.sync_token;
+  r.x_seq = static_cast<int64_t>(res.version);
   return r;
 }
 
@@ -254,9 +273,15 @@ Reply KvRoutes::CreateOrUpdate(const http::Request& req, bool create) {
     scratch_.body.assign(err).push_back('\n');
     return Text(400, scratch_.body);
   }
+  uint64_t expires_at = 0;
+  if (std::string_view err = ParseTtlQuery(req.query, &expires_at); !err.empty()) {
+    scratch_.body.assign(err).push_back('\n');
+    return Text(400, scratch_.body);
+  }
   storage::WriteResult res;
-  Status st = store_->Put(key, value,
-                          create ? Precondition::kMustNotExist : Precondition::kMustExist, 0, &res);
+  Status st =
+      store_->Put(key, value, create ? Precondition::kMustNotExist : Precondition::kMustExist, 0,
+                  &res, expires_at);
   scratch_.body.clear();
   if (st.code() == Status::Code::kPreconditionFailed) {
     fmt::format_to(std::back_inserter(scratch_.body), "key {} already exists\n", key);
@@ -276,6 +301,7 @@ Reply KvRoutes::CreateOrUpdate(const http::Request& req, bool create) {
   r.etag = scratch_.etag;
   if (create) r.location = scratch_.location;
   r.sync_token = res.sync_token;
+  r.x_seq = static_cast<int64_t>(res.version);
   return r;
 }
 
@@ -288,12 +314,16 @@ Reply KvRoutes::Listing(const http::Request& req) {
   q.json = req.Find("Accept").find("application/json") != std::string_view::npos;
   if (!cursor_) cursor_ = std::make_unique<ListingCursor>();
   cursor_->Reset(q);
+  // Read before the keys: every write up to it is in the listing (later ones may be too, and
+  // a feed from this SEQ replays them), so list-then-watch misses nothing.
+  const uint64_t seq = store_->LastSeq();
   scratch_.body.clear();
   Status st = RenderListingBatch(*store_, cursor_.get(), kListingBatchBytes, &scratch_.body);
   if (!st.ok()) return StoreError(st);
   Reply r;
   r.content_type = q.json ? "application/json" : kTextPlain;
   r.body = scratch_.body;
+  r.x_seq = static_cast<int64_t>(seq);
   if (!cursor_->done) r.stream = cursor_.get();
   return r;
 }

@@ -31,6 +31,8 @@ class KvRoutes {
   // (the read section must not span blocking or waiting; the next Handle() also ends it).
   Reply Handle(const http::Request& req);
   void EndRead() { read_pin_.reset(); }
+  // After a Reply with event_stream: where the new watcher starts and what it filters.
+  WatchRequest& watch() { return watch_; }
 
   // For Expect: 100-continue — 0 if the body will be read, else the final status to send
   // instead (404, 405, 501), decided from the head alone.
@@ -44,6 +46,8 @@ class KvRoutes {
   Reply DeleteKv();
   Reply CreateOrUpdate(const http::Request& req, bool create);
   Reply Listing(const http::Request& req);
+  // GET /kv/?watch=1&prefix=P&since=SEQ (kv_routes_watch.cc).
+  Reply Watch(const http::Request& req);
   Reply Options(Route route);
   Reply Text(int status, std::string_view body);
   Reply StoreError(const storage::Status& st);
@@ -56,6 +60,7 @@ class KvRoutes {
   MetricsRenderer metrics_;
   RouteScratch scratch_;
   std::unique_ptr<ListingCursor> cursor_;  // the listing being rendered by Handle()
+  WatchRequest watch_;
   // Read section holding the mapping a GET reply's body points into (storage/epoch.h).
   std::optional<storage::Epoch::ReadGuard> read_pin_;
 };
@@ -63,6 +68,9 @@ class KvRoutes {
 // Listings up to this size are answered with Content-Length; larger ones are streamed
 // as chunks of about this size.
 inline constexpr size_t kListingBatchBytes = 64 * 1024;
+
+// True when a GET /kv/ query asks for the change feed (has watch=1).
+bool IsWatchQuery(std::string_view query);
 
 // SPEC key rules (1..1024 bytes, no control characters); empty view if valid.
 std::string_view CheckKey(std::string_view key);

@@ -138,6 +138,20 @@ void RenderPrometheus(const std::vector<const WorkerMetrics*>& ws, const storage
         Sum(ws, &WorkerMetrics::tls_ktls_send));
   Gauge(out, "httpkv_bad_requests_total", "Requests rejected by the parser.", "counter",
         Sum(ws, &WorkerMetrics::parse_errors));
+  Gauge(out, "httpkv_feed_watchers", "Open change-feed watchers.", "gauge",
+        Sum(ws, &WorkerMetrics::feed_watchers_open));
+  Gauge(out, "httpkv_feed_watchers_started_total", "Change-feed watchers started.", "counter",
+        Sum(ws, &WorkerMetrics::feed_watchers_started));
+  Gauge(out, "httpkv_feed_watchers_cut_total",
+        "Change-feed watchers closed for falling too far behind.", "counter",
+        Sum(ws, &WorkerMetrics::feed_watchers_cut));
+  Gauge(out, "httpkv_seq", "SEQ of the newest write.", "gauge", store.last_seq);
+  Gauge(out, "httpkv_feed_seq",
+        "Newest SEQ the change feed may send (durable SEQ under --fsync always).", "gauge",
+        store.feed_seq);
+  Gauge(out, "httpkv_seq_horizon",
+        "Compaction dropped history up to this SEQ; watching from before it gets 410.", "gauge",
+        store.seq_horizon);
   Gauge(out, "httpkv_keys", "Live keys in the store.", "gauge", store.keys);
   Gauge(out, "httpkv_disk_bytes", "Bytes of log segments on disk.", "gauge", store.disk_bytes);
   Gauge(out, "httpkv_live_bytes", "Bytes of records holding current values.", "gauge",

@@ -54,6 +54,9 @@ struct WorkerMetrics {
   Counter tls_handshake_failures{0};  // closed before the handshake completed
   Counter tls_plain_http{0};          // plain HTTP on the TLS port: 400 and closed
   Counter tls_ktls_send{0};           // connections whose sends went through kernel TLS
+  Counter feed_watchers_open{0};      // change-feed watchers now
+  Counter feed_watchers_started{0};
+  Counter feed_watchers_cut{0};  // closed for falling too far behind
 
   void RecordRequest(http::Method m, Route route, int status, std::chrono::nanoseconds latency);
 };

@@ -10,6 +10,16 @@ void SerializeReply(const Reply& reply, bool head, http::ConnectionHeader connec
   if (!reply.location.empty()) w.Header("Location", reply.location);
   if (!reply.etag.empty()) w.Header("ETag", reply.etag);
   if (!reply.www_authenticate.empty()) w.Header("WWW-Authenticate", reply.www_authenticate);
+  if (reply.x_seq >= 0) w.HeaderNumber("X-Seq", static_cast<uint64_t>(reply.x_seq));
+  if (reply.seq_horizon >= 0)
+    w.HeaderNumber("X-Seq-Horizon", static_cast<uint64_t>(reply.seq_horizon));
+  if (reply.expires_in >= 0)
+    w.HeaderNumber("X-Expires-In", static_cast<uint64_t>(reply.expires_in));
+  if (reply.event_stream) {
+    w.Header("Cache-Control", "no-cache");
+    w.FinishChunkedHead(reply.content_type);
+    return;
+  }
   if (reply.status < 200 || reply.status == 204 || reply.status == 304) {
     w.FinishNoBody();
   } else if (reply.stream != nullptr) {

@@ -11,6 +11,7 @@
 #include "http/response_writer.h"
 #include "reactor/buffer.h"
 #include "server/route_table.h"
+#include "storage/log_store.h"
 
 namespace httpkv::server {
 
@@ -31,6 +32,15 @@ struct Reply {
   // Log position of the write this reply acknowledges (0: no write). Under
   // --fsync always the reply is held until the log is durable up to here.
   uint64_t sync_token = 0;
+  // X-Seq (-1: none): the store's SEQ for reads, the write's own SEQ for writes.
+  int64_t x_seq = -1;
+  // X-Seq-Horizon (410 on a watch from before the history compaction kept; -1: none).
+  int64_t seq_horizon = -1;
+  // A change feed starts (GET /kv/?watch=1): a chunked text/event-stream head; the worker
+  // then streams events from KvRoutes::watch() (server/http_worker_feed.cc).
+  bool event_stream = false;
+  // X-Expires-In (a value written with ?ttl=; -1: none).
+  int64_t expires_in = -1;
 };
 
 // Serializes a Reply (status line, Date, Allow/Location/ETag, framing, body) into `out`.
@@ -51,6 +61,12 @@ struct RouteScratch {
   std::string etag;
   std::string location;
   std::string query[3];  // decoded prefix, after, limit
+};
+
+// What a watch request asked for, filled by KvRoutes for the worker.
+struct WatchRequest {
+  std::string prefix;
+  storage::FeedCursor cursor;
 };
 
 }  // namespace httpkv::server

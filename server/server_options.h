@@ -36,6 +36,11 @@ struct ServerOptions {
   std::string tls_key;
   bool tls_ktls = true;  // --tls-ktls: hand sends to kernel TLS where the kernel offers it
   bool tls() const { return !tls_cert.empty(); }
+  // A watcher whose output is full while it trails the feed by more than this many SEQs is
+  // closed with a final comment (memory stays bounded: the log is the buffer).
+  uint64_t feed_max_lag = 100000;
+  // Comment lines sent to idle watchers (proxies and clients see the stream alive).
+  std::chrono::milliseconds feed_heartbeat{15000};
   http::Limits limits() const {
     http::Limits l;
     l.max_body = max_value;

@@ -126,6 +126,8 @@ Status CompactionWriter::Add(std::string_view raw, const RecordView& rec) {
     flushed_ = 0;
   }
   Output& out = outputs_.back();
+  if (out.first_seq == 0) out.first_seq = rec.header.seq;
+  out.last_seq = rec.header.seq;
   hint_.Add(rec, out.size);
   out.size += raw.size();
   buf_.append(raw);

@@ -37,7 +37,8 @@ class CompactionWriter {
     uint32_t id = 0;
     std::unique_ptr<File> file;  // the open NNNNNNNN.log.tmp
     uint64_t size = 0;
-    std::string hint;  // encoded hint file contents
+    std::string hint;                      // encoded hint file contents
+    uint64_t first_seq = 0, last_seq = 0;  // of its first and last record
   };
 
   CompactionWriter(FileSystem* fs, std::string dir, uint64_t segment_bytes,

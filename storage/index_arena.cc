@@ -29,7 +29,7 @@ uint32_t IndexArena::Append(std::string_view key, const IndexEntry& e) {
   char* p = Reserve(EntryBytes(key.size()), &ref);
   EncodeFixed64(p, e.version);
   EncodeFixed40(p + 8, e.offset);
-  EncodeFixed32(p + 13, e.segment);
+  EncodeFixed32(p + 13, e.segment | (e.expires ? kExpiresBit : 0));
   EncodeFixed32(p + 17, e.value_size);
   EncodeFixed16(p + 21, static_cast<uint16_t>(key.size()));
   p[kSupersededAt] = 0;
@@ -46,11 +46,14 @@ uint32_t IndexArena::AppendCopy(const char* entry) {
   return ref;
 }
 
+// Segment ids are < 2^31 (they count segments ever created), so their top bit is free.
 IndexEntry IndexArena::Decode(const char* entry) {
   IndexEntry e;
   e.version = DecodeFixed64(entry);
   e.offset = DecodeFixed40(entry + 8);
-  e.segment = DecodeFixed32(entry + 13);
+  const uint32_t segment_word = DecodeFixed32(entry + 13);
+  e.segment = segment_word & ~kExpiresBit;
+  e.expires = (segment_word & kExpiresBit) != 0;
   e.value_size = DecodeFixed32(entry + 17);
   return e;
 }

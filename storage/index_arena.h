@@ -2,6 +2,7 @@
 //
 // An entry is its location and key, packed and 8-byte aligned:
 //   version u64 | offset u40 | segment u32 | value_size u32 | key_len u16 | superseded u8 | key
+// (segment's bit 31 is IndexEntry::expires: segment ids stay below 2^31)
 // (24 bytes + key). It is addressed by a 4-byte reference (its offset in 8-byte units), so one
 // arena holds up to 32 GiB. Entries are immutable once written: an update writes a new entry
 // and the old bytes stay until the whole arena is rebuilt (KeyIndex counts them as garbage).
@@ -31,6 +32,7 @@ class IndexArena {
   static constexpr size_t kChunkBytes = size_t{1} << 17;
   static constexpr size_t kMaxChunks = size_t{1} << 18;  // 4-byte refs in 8-byte units
   static constexpr size_t kEntryHeader = 24;
+  static constexpr uint32_t kExpiresBit = uint32_t{1} << 31;
 
   explicit IndexArena(size_t max_chunks);
   ~IndexArena();

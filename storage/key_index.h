@@ -37,13 +37,22 @@
 namespace httpkv::storage {
 
 struct IndexEntry {
-  uint32_t segment = 0;     // segment id (file DIR/<segment>.log)
+  uint32_t segment = 0;     // segment id (file DIR/<segment>.log), < 2^31
   uint32_t value_size = 0;  // bytes of value
   uint64_t offset = 0;      // offset of the record header within the segment (< 2^40)
   uint64_t version = 0;     // seq of the record
+  // The record is a kPutExpiring: its expiry is read from the record (a key without a TTL
+  // costs nothing). Packed as bit 31 of the segment id in the arena.
+  bool expires = false;
 
   bool operator==(const IndexEntry&) const = default;
 };
+
+// Bytes of the record an entry points at (header, key, value and any expiry trailer; the
+// layout is in storage/record.h, FORMAT.md).
+inline uint64_t EntryRecordSize(size_t key_len, const IndexEntry& e) {
+  return 20 + key_len + uint64_t{e.value_size} + (e.expires ? 8 : 0);
+}
 
 class KeyOrder;
 

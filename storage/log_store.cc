@@ -64,6 +64,7 @@ Status LogStore::Open(const Options& opts, std::unique_ptr<LogStore>* out) {
 
   store->syncer_ = std::thread([s = store.get()] { s->SyncerLoop(); });
   store->maint_ = std::thread([s = store.get()] { s->MaintenanceLoop(); });
+  store->expirer_ = std::thread([s = store.get()] { s->ExpiryLoop(); });
   *out = std::move(store);
   return Status::OK();
 }
@@ -73,6 +74,7 @@ Status LogStore::OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Seg
 }
 
 LogStore::~LogStore() {
+  StopExpiry();
   StopMaintenance();
   StopSyncer();
   if (active_) (void)SyncActive();  // every policy syncs on close; nobody to report to
@@ -82,14 +84,15 @@ LogStore::~LogStore() {
 }
 
 Status LogStore::Put(std::string_view key, std::string_view value, Precondition pre,
-                     uint64_t expected_version, WriteResult* result) {
+                     uint64_t expected_version, WriteResult* result, uint64_t expires_at_ms) {
   if (Status s = ValidateKeyValue(key, value); !s.ok()) return s;
   WriteResult local;
   if (result == nullptr) result = &local;
 
   std::lock_guard lock(write_mu_);
   IndexEntry old;
-  const bool existed = index_.Find(key, &old);
+  bool in_index = false;
+  const bool existed = FindLiveLocked(key, &old, &in_index);
   *result = WriteResult{existed, 0, 0};
   switch (pre) {
     case Precondition::kNone:
@@ -108,17 +111,22 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   }
 
   const uint64_t seq = next_seq_;
-  EncodeRecord(RecordType::kPut, seq, key, value, &write_buf_);
+  const bool expires = expires_at_ms != 0;
+  EncodeRecord(expires ? RecordType::kPutExpiring : RecordType::kPut, seq, key, value, &write_buf_,
+               expires_at_ms);
   uint64_t offset;
   if (Status s = AppendLocked(&offset); !s.ok()) return s;
   ++next_seq_;
   IndexEntry prev;
-  index_.Upsert(key, IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq},
+  index_.Upsert(key,
+                IndexEntry{active_->id, static_cast<uint32_t>(value.size()), offset, seq, expires},
                 &prev);
-  if (existed && old.segment == active_->id) active_has_dead_ = true;
+  if (in_index && old.segment == active_->id) active_has_dead_ = true;
+  if (expires) QueueExpiry(key, seq, expires_at_ms);
+  PublishSeqLocked(seq);
   // Unsigned wrap-around makes a single fetch_add of (new - old) exact.
-  live_bytes_.fetch_add(RecordSize(key.size(), value.size()) -
-                        (existed ? RecordSize(key.size(), old.value_size) : 0));
+  live_bytes_.fetch_add(RecordSize(key.size(), value.size()) + (expires ? kExpiryTrailerSize : 0) -
+                        (in_index ? EntryRecordSize(key.size(), old) : 0));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);
   return AfterAppendLocked();
@@ -131,8 +139,9 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
 
   std::lock_guard lock(write_mu_);
   IndexEntry old;
-  *result = WriteResult{index_.Find(key, &old), 0, 0};
-  if (!result->existed) return Status::NotFound();
+  bool in_index = false;
+  *result = WriteResult{FindLiveLocked(key, &old, &in_index), 0, 0};
+  if (!result->existed) return Status::NotFound();  // an expired value: its expire record comes
 
   const uint64_t seq = next_seq_;
   EncodeRecord(RecordType::kDelete, seq, key, {}, &write_buf_);
@@ -141,7 +150,8 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
   ++next_seq_;
   index_.Erase(key, &old);
   active_has_dead_ = true;  // the tombstone itself is dead weight
-  live_bytes_.fetch_sub(RecordSize(key.size(), old.value_size));
+  PublishSeqLocked(seq);
+  live_bytes_.fetch_sub(EntryRecordSize(key.size(), old));
   result->version = seq;
   result->sync_token = log_pos_.load(std::memory_order_relaxed);
   return AfterAppendLocked();
@@ -205,6 +215,15 @@ bool LogStore::SwitchToSpareEarly() {
   return spare_ != nullptr;
 }
 
+void LogStore::PublishSeqLocked(uint64_t seq) {
+  Segment& seg = *active_;
+  if (seg.first_seq.load(std::memory_order_relaxed) == 0) {
+    seg.first_seq.store(seq, std::memory_order_release);
+  }
+  seg.last_seq.store(seq, std::memory_order_release);
+  last_seq_.store(seq, std::memory_order_release);
+}
+
 Status LogStore::AfterAppendLocked() {
   // At least half a segment's worth of dead bytes, so a small store is not compacted (and
   // its active segment sealed) after every few overwrites.
@@ -213,7 +232,8 @@ Status LogStore::AfterAppendLocked() {
     case FsyncPolicy::kAlways:
       if (opts_.group_commit) return Status::OK();  // the caller uses SyncAsync
       return SyncLockedSegment(*active_, log_pos_.load(std::memory_order_relaxed),
-                               appends_.load(std::memory_order_relaxed));
+                               appends_.load(std::memory_order_relaxed),
+                               last_seq_.load(std::memory_order_relaxed));
     case FsyncPolicy::kEverySec:
       unsynced_.store(true, std::memory_order_release);  // after the write, never before
       return Status::OK();
@@ -227,15 +247,17 @@ Status LogStore::AfterAppendLocked() {
 // (type, lengths, seq, key bytes) is checked along with the CRC. If compaction dropped e's
 // segment meanwhile, the index entry has moved: re-read it and retry. NotFound if the key
 // vanished in between.
-Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e,
-                                      std::string_view* value) const {
+Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value,
+                                      uint64_t* expires_at_ms) const {
+  *expires_at_ms = 0;
   for (int attempt = 0; attempt < kMaxResolveAttempts; ++attempt) {
     const Segment* seg = table_.load()->Find(e->segment);
     if (seg == nullptr) {
       if (!index_.Find(key, e)) return Status::NotFound();
       continue;
     }
-    const uint64_t record_len = kRecordHeaderSize + key.size() + e->value_size;
+    const uint64_t record_len =
+        kRecordHeaderSize + key.size() + e->value_size + (e->expires ? kExpiryTrailerSize : 0);
     const char* map = seg->map();
     // Within the records (never the active segment's unwritten pages past EOF, which would
     // fault), and within the mapping.
@@ -245,10 +267,14 @@ Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e,
       RecordHeader h;
       const std::string_view disk_key(rec + kRecordHeaderSize, key.size());
       const std::string_view disk_value(rec + kRecordHeaderSize + key.size(), e->value_size);
-      if (ParseHeader(rec, kRecordHeaderSize, &h) == DecodeStatus::kOk &&
-          h.type == RecordType::kPut && h.key_len == key.size() && h.value_len == e->value_size &&
-          h.seq == e->version && disk_key == key &&
-          ComputeRecordCrc(rec, disk_key, disk_value) == h.crc) {
+      const RecordType want = e->expires ? RecordType::kPutExpiring : RecordType::kPut;
+      if (ParseHeader(rec, kRecordHeaderSize, &h) == DecodeStatus::kOk && h.type == want &&
+          h.key_len == key.size() && h.value_len == e->value_size && h.seq == e->version &&
+          disk_key == key && RecordCrc(rec, h) == h.crc) {
+        if (e->expires) {  // only keys with a TTL pay for this
+          *expires_at_ms = RecordExpiry(rec, h);
+          if (*expires_at_ms <= NowMs()) return Status::NotFound();
+        }
         *value = disk_value;
         return Status::OK();
       }
@@ -262,7 +288,8 @@ Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e,
 Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const {
   Epoch::ReadGuard guard;
   std::string_view view;
-  Status s = ResolveInReadSection(key, e, &view);
+  uint64_t expires_at;
+  Status s = ResolveInReadSection(key, e, &view, &expires_at);
   if (s.ok()) {
     value->assign(view);
   } else {
@@ -283,7 +310,13 @@ Status LogStore::Get(std::string_view key, std::string* value, ValueMeta* meta) 
 Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
   IndexEntry e;
   if (!index_.Find(key, &e)) return Status::NotFound();
-  if (meta != nullptr) *meta = ValueMeta{e.version, e.value_size};
+  uint64_t expires_at = 0;
+  if (e.expires) {
+    Epoch::ReadGuard guard;
+    std::string_view value;
+    if (Status s = ResolveInReadSection(key, &e, &value, &expires_at); !s.ok()) return s;
+  }
+  if (meta != nullptr) *meta = ValueMeta{e.version, e.value_size, expires_at};
   return Status::OK();
 }
 
@@ -327,6 +360,9 @@ Stats LogStore::stats() const {
   st.spares_prepared = spares_prepared_.load(std::memory_order_relaxed);
   st.fsync_latency_ns = sync_meter_.latency_ns.Snapshot();
   st.writes_per_fsync = writes_per_fsync_.Snapshot();
+  st.last_seq = LastSeq();
+  st.feed_seq = FeedSeq();
+  st.seq_horizon = SeqHorizon();
   Epoch::ReadGuard guard;
   st.segments = table_.load()->segments.size();
   return st;

@@ -44,6 +44,7 @@
 #include "storage/histogram.h"
 #include "storage/key_index.h"
 #include "storage/metered_fs.h"
+#include "storage/record.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
 #include "storage/status.h"
@@ -81,6 +82,7 @@ enum class Precondition : uint8_t { kNone, kMustExist, kMustNotExist, kVersionMa
 struct ValueMeta {
   uint64_t version = 0;
   uint32_t size = 0;
+  uint64_t expires_at_ms = 0;  // unix ms when the value expires; 0: never
 };
 
 // existed: key was live before this write; version: the new record's seq.
@@ -120,7 +122,35 @@ struct Stats {
   // Per fdatasync of the log (the active segment, or one being sealed): the appends it made
   // durable that no earlier one had (0 when there was nothing new).
   HistogramSnapshot writes_per_fsync;
+  uint64_t last_seq = 0;     // LastSeq()
+  uint64_t feed_seq = 0;     // FeedSeq()
+  uint64_t seq_horizon = 0;  // SeqHorizon()
 };
+
+// Change feed (storage/log_store_feed.cc, FORMAT.md "Change feed"). An event views a record
+// inside a segment mapping: valid only during the ChangeSink call.
+struct ChangeEvent {
+  RecordType type = RecordType::kPut;
+  uint64_t seq = 0;
+  std::string_view key;
+  std::string_view value;  // empty for a delete
+};
+// Where a watcher is in the log: every record with seq <= last_seq has been delivered (or
+// filtered out). segment/offset: the next record to look at (segment 0: find it by seq).
+struct FeedCursor {
+  uint64_t last_seq = 0;
+  uint32_t segment = 0;
+  uint64_t offset = 0;
+};
+enum class FeedProgress : uint8_t {
+  kCaughtUp,     // every record with seq <= upper has been visited
+  kMore,         // the budget ran out or the sink asked to stop: call again
+  kHistoryLost,  // compaction dropped records after the cursor (it is behind the horizon)
+  kCorrupt,      // a record on the path failed verification
+};
+// Called for each record past the cursor whose key starts with the prefix; false: stop
+// after this one (e.g. the output is full).
+using ChangeSink = bool (*)(void* ctx, const ChangeEvent& ev);
 
 // SyncAsync's completion: a plain function and the caller's context, so queueing a waiter
 // allocates nothing.
@@ -142,8 +172,11 @@ class LogStore {
   // readable). kMustExist & absent -> NotFound; kMustNotExist & present -> PreconditionFailed
   // (result->existed = true); kVersionMatches & (absent or other version) -> PreconditionFailed.
   // Write errors -> NoSpace/IOError with the log and index unchanged. result may be null.
+  // expires_at_ms (unix ms, 0: never): the value reads as absent from then on, and the
+  // store writes an expire tombstone at that moment (storage/log_store_expiry.cc). A key
+  // whose value expired counts as absent for the preconditions.
   Status Put(std::string_view key, std::string_view value, Precondition pre,
-             uint64_t expected_version, WriteResult* result);
+             uint64_t expected_version, WriteResult* result, uint64_t expires_at_ms = 0);
   // Appends a tombstone; NotFound if absent.
   Status Delete(std::string_view key, WriteResult* result);
   // Verifies the record (lengths, seq, key and CRC: Corruption on mismatch, never a wrong
@@ -160,11 +193,12 @@ class LogStore {
     IndexEntry e;
     std::string_view value;
     if (!index_.Find(key, &e)) return Status::NotFound();
-    if (Status s = ResolveInReadSection(key, &e, &value); !s.ok()) return s;
-    fn(value, ValueMeta{e.version, e.value_size});
+    uint64_t expires_at = 0;
+    if (Status s = ResolveInReadSection(key, &e, &value, &expires_at); !s.ok()) return s;
+    fn(value, ValueMeta{e.version, e.value_size, expires_at});
     return Status::OK();
   }
-  // Index only, no disk I/O.
+  // Index only, no disk I/O (an expiring value: its record's expiry is read from the mapping).
   Status Stat(std::string_view key, ValueMeta* meta) const;
   // fn(key, value) in key byte order until it returns false. Locations are snapshotted in
   // pages under the index mutex and read without it, so writers are never blocked by the
@@ -190,6 +224,32 @@ class LogStore {
   Status Compact();
   // Asks the maintenance thread to compact soon; returns immediately.
   void RequestCompaction();
+
+  // Sequence numbers (FORMAT.md "Change feed"). LastSeq: the seq of the newest write visible
+  // to readers (0: none ever). FeedSeq: the newest the change feed may show — LastSeq, or
+  // with --fsync always the newest that is durable. SeqHorizon: compaction dropped records
+  // with seq <= this, so history is complete only after it.
+  uint64_t LastSeq() const { return last_seq_.load(std::memory_order_acquire); }
+  uint64_t FeedSeq() const {
+    return (opts_.fsync == FsyncPolicy::kAlways ? durable_seq_ : last_seq_)
+        .load(std::memory_order_acquire);
+  }
+  uint64_t SeqHorizon() const { return horizon_.load(); }
+  // A cursor at the end of the log: nothing written so far will be visited.
+  void TailCursor(FeedCursor* c);
+  // Visits, in seq order, records with cursor->last_seq < seq <= upper, at most `budget` of
+  // them (records skipped by the prefix count too), calling sink for those whose key starts
+  // with prefix (their value verified by CRC; others are skipped without reading the value).
+  // Reads only the segment mappings inside a read section: no I/O, no lock, no allocation.
+  FeedProgress ReadChanges(FeedCursor* cursor, uint64_t upper, std::string_view prefix,
+                           size_t budget, ChangeSink sink, void* ctx) const;
+
+  // Called (on the store's expiry thread, under a leaf lock: keep it to a post) after it
+  // wrote expire records, once the feed may show them: fn(ctx). nullptr: none; once
+  // SetChangeListener returns, the previous fn is not running and will not be called.
+  void SetChangeListener(void (*fn)(void*), void* ctx);
+  // Testing seam: the wall clock in unix ms the store uses for expiry.
+  static uint64_t NowMs();
 
   Stats stats() const;
   const RecoveryReport& recovery() const { return recovery_; }
@@ -228,13 +288,29 @@ class LogStore {
   void MaybeRequestCompaction(uint64_t min_dead);
   // Inside a read section: finds e's segment (re-reading the index if compaction moved the
   // entry) and verifies the record; *value views the mapping.
-  Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value) const;
+  // *expires_at_ms: the record's expiry (0: none); an expired value is NotFound.
+  Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value,
+                              uint64_t* expires_at_ms) const;
+  // Under write_mu_: the key's live entry (an expired one counts as absent).
+  bool FindLiveLocked(std::string_view key, IndexEntry* e, bool* in_index);
+  // Expiry (log_store_expiry.cc).
+  void QueueExpiry(std::string_view key, uint64_t seq, uint64_t at_ms);
+  void QueueRecoveredExpiries(const std::vector<std::pair<std::string, uint64_t>>& candidates);
+  void ExpiryLoop();
+  void StopExpiry();
+  bool ExpireKey(const std::string& key, uint64_t seq);
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
   // Log syncs and group commit (log_store_sync.cc); fdatasyncs are counted by fs_.
   // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
-  Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends);
+  // seq: last_seq_ read together with target.
+  Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends, uint64_t seq);
   Status SyncActive();
-  void AdvanceDurable(uint64_t target);
+  void AdvanceDurable(uint64_t target, uint64_t seq);
+  // Publishes a record just appended to active_ (caller holds write_mu_).
+  void PublishSeqLocked(uint64_t seq);
+  // FEED file: the horizon and last seq, written before compaction commits (FORMAT.md).
+  Status LoadFeedState(uint64_t* horizon, uint64_t* last_seq);
+  Status SaveFeedState(uint64_t horizon, uint64_t last_seq);
   void SyncerLoop();
   void RunSyncGroup(std::unique_lock<std::mutex>& lock);
   void StopSyncer();
@@ -268,6 +344,9 @@ class LogStore {
   bool active_has_dead_ = false;     // guarded by write_mu_: a tombstone or overwritten record
   uint64_t active_capacity_ = 0;     // guarded by write_mu_: active_'s mapping length
 
+  std::atomic<uint64_t> last_seq_{0};       // seq of the latest append (written under write_mu_)
+  std::atomic<uint64_t> durable_seq_{0};    // highest seq covered by an fdatasync
+  std::atomic<uint64_t> horizon_{0};        // compaction dropped records with seq <= this
   std::atomic<uint64_t> log_pos_{0};        // sync token of the latest append
   std::atomic<uint64_t> durable_token_{0};  // highest token covered by an fdatasync
   std::atomic<uint64_t> disk_bytes_{0}, live_bytes_{0}, appends_{0};
@@ -296,6 +375,19 @@ class LogStore {
   std::mutex spare_mu_;
   std::unique_ptr<File> spare_;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled, durable
   std::atomic<bool> closing_{false};
+  struct ExpiryItem {
+    uint64_t at_ms;
+    uint64_t seq;
+    std::string key;
+    bool operator>(const ExpiryItem& o) const { return at_ms > o.at_ms; }
+  };
+  std::mutex expiry_mu_;
+  std::condition_variable expiry_cv_;
+  std::vector<ExpiryItem> expiry_heap_;  // guarded by expiry_mu_: min-heap by at_ms
+  bool expiry_stop_ = false;             // guarded by expiry_mu_
+  void (*change_fn_)(void*) = nullptr;   // guarded by expiry_mu_
+  void* change_ctx_ = nullptr;           // guarded by expiry_mu_
+  std::thread expirer_;
   bool compaction_broken_ = false;  // guarded by compact_mu_
   std::thread maint_;
 };

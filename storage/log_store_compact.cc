@@ -178,6 +178,7 @@ Status LogStore::CompactLocked() {
   CompactionWriter writer(&fs_, opts_.dir, opts_.segment_bytes,
                           [this] { return next_segment_id_.fetch_add(1); });
   Status s;
+  uint64_t dropped_max = 0;  // the change feed's history ends here (FORMAT.md "Change feed")
   for (Input& in : inputs) {
     std::vector<DamagedRange> damage;
     const std::string_view data = in.map.view();
@@ -186,8 +187,8 @@ Status LogStore::CompactLocked() {
         [&](const RecordView& rec, uint64_t off) {
           IndexEntry e;
           if (!s.ok() || closing_.load(std::memory_order_relaxed)) return;
-          if (rec.header.type != RecordType::kPut || !index_.Find(rec.key, &e) ||
-              e.version != rec.header.seq) {
+          if (!IsPut(rec.header.type) || !index_.Find(rec.key, &e) || e.version != rec.header.seq) {
+            dropped_max = std::max(dropped_max, rec.header.seq);
             return;  // overwritten, deleted, or a tombstone: dropped
           }
           s = writer.Add(data.substr(off, rec.header.record_size()), rec);
@@ -198,6 +199,12 @@ Status LogStore::CompactLocked() {
   }
   if (s.ok()) s = writer.FinishData();
   if (s.ok()) s = writer.WriteHints();
+  // Before the commit and before readers can see an output: the feed must never claim a
+  // history that is gone. A compaction that fails after this only leaves it conservative.
+  if (s.ok() && dropped_max > horizon_.load()) {
+    s = SaveFeedState(dropped_max, LastSeq());
+    if (s.ok()) horizon_.store(dropped_max);
+  }
   CompactionPlan plan;
   for (const Input& in : inputs) plan.inputs.push_back(in.seg->id);
   for (const auto& o : writer.outputs()) plan.outputs.push_back(o.id);
@@ -233,6 +240,8 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
   for (auto& o : outputs) {
     auto seg = std::make_shared<Segment>(o.id, std::move(o.file), o.size);
     seg->has_hint = true;
+    seg->first_seq = o.first_seq;
+    seg->last_seq = o.last_seq;
     if (Status s = seg->Map(o.size); !s.ok()) return s;
     installed.push_back(std::move(seg));
     out_bytes += o.size;

@@ -23,6 +23,10 @@ Status LogStore::LoadSegments() {
   }
   RecoveryState state;
   std::string hint;
+  struct SeqRange {
+    uint64_t first, last, gap_top;
+  };
+  std::vector<SeqRange> ranges;
   auto table = std::make_unique<SegmentTable>();
   for (uint32_t id : ls.segments) {
     const bool active = active_id == id;
@@ -55,6 +59,10 @@ Status LogStore::LoadSegments() {
       if (!s.ok()) return s;
     }
     seg->size = end;
+    seg->first_seq = state.seg_first;
+    seg->last_seq = state.seg_last;
+    if (state.seg_first != 0)
+      ranges.push_back({state.seg_first, state.seg_last, state.seg_gap_top});
     // The active segment is mapped whole: appends land inside the mapping.
     const uint64_t capacity = active ? std::max(opts_.segment_bytes, file_size) : end;
     if (Status s = active ? seg->MapForAppend(capacity) : seg->Map(capacity); !s.ok()) return s;
@@ -78,7 +86,25 @@ Status LogStore::LoadSegments() {
     }
   }
   recovery_.live_keys = index_.size();
-  next_seq_ = state.max_seq + 1;
+  // Seqs are dense (one per append), so a missing one was dropped by compaction (or lost
+  // to damage): history is complete only after the largest missing seq. The FEED file
+  // keeps what compaction knew, including seqs past every remaining record.
+  uint64_t horizon = 0, saved_last = 0;
+  if (Status s = LoadFeedState(&horizon, &saved_last); !s.ok()) return s;
+  std::sort(ranges.begin(), ranges.end(),
+            [](const SeqRange& a, const SeqRange& b) { return a.first < b.first; });
+  uint64_t prev_last = 0;
+  for (const SeqRange& r : ranges) {
+    if (r.first > prev_last + 1) horizon = std::max(horizon, r.first - 1);
+    horizon = std::max(horizon, r.gap_top);
+    prev_last = std::max(prev_last, r.last);
+  }
+  const uint64_t last = std::max(state.max_seq, saved_last);
+  horizon_ = std::min(horizon, last);
+  last_seq_ = last;
+  durable_seq_ = last;
+  next_seq_ = last + 1;
+  QueueRecoveredExpiries(state.expiring);
   live_bytes_ = state.live_bytes;
   return Status::OK();
 }
@@ -153,7 +179,10 @@ void LogStore::FreeRetiredTables() {
 Status LogStore::RollOverLocked(uint64_t need) {
   active_->SealMapping();
   if (Status s = active_->file->Truncate(end_offset_); !s.ok()) return s;
-  if (Status s = SyncLockedSegment(*active_, log_pos_.load(), appends_.load()); !s.ok()) return s;
+  if (Status s = SyncLockedSegment(*active_, log_pos_.load(), appends_.load(), last_seq_.load());
+      !s.ok()) {
+    return s;
+  }
   const uint64_t capacity = std::max(opts_.segment_bytes, need);
   if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1), capacity); !s.ok()) return s;
   {

@@ -10,7 +10,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 }  // namespace
 
-void LogStore::AdvanceDurable(uint64_t target) {
+void LogStore::AdvanceDurable(uint64_t target, uint64_t seq) {
+  // The seq first: whoever sees the token durable may look for the feed's bound.
+  uint64_t cur_seq = durable_seq_.load(std::memory_order_relaxed);
+  while (cur_seq < seq &&
+         !durable_seq_.compare_exchange_weak(cur_seq, seq, std::memory_order_acq_rel)) {
+  }
   uint64_t cur = durable_token_.load(std::memory_order_relaxed);
   while (cur < target &&
          !durable_token_.compare_exchange_weak(cur, target, std::memory_order_acq_rel)) {
@@ -19,9 +24,10 @@ void LogStore::AdvanceDurable(uint64_t target) {
 
 // target: the token of the last append to seg before this sync started; appends: appends_
 // at that moment.
-Status LogStore::SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends) {
+Status LogStore::SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends,
+                                   uint64_t seq) {
   if (Status s = seg.file->Sync(); !s.ok()) return s;
-  AdvanceDurable(target);
+  AdvanceDurable(target, seq);
   uint64_t prev = synced_appends_.load(std::memory_order_relaxed);
   while (prev < appends && !synced_appends_.compare_exchange_weak(prev, appends)) {
   }
@@ -33,14 +39,15 @@ Status LogStore::SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t
 // to the token captured together with it.
 Status LogStore::SyncActive() {
   std::shared_ptr<Segment> seg;
-  uint64_t target, appends;
+  uint64_t target, appends, seq;
   {
     std::lock_guard lock(write_mu_);
     seg = active_;
     target = log_pos_.load(std::memory_order_relaxed);
     appends = appends_.load(std::memory_order_relaxed);
+    seq = last_seq_.load(std::memory_order_relaxed);
   }
-  return SyncLockedSegment(*seg, target, appends);
+  return SyncLockedSegment(*seg, target, appends, seq);
 }
 
 Status LogStore::Sync() {
@@ -70,14 +77,15 @@ void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   unsynced_.store(false, std::memory_order_relaxed);
   std::shared_ptr<Segment> seg;
-  uint64_t target, appends;
+  uint64_t target, appends, seq;
   {
     std::lock_guard wlock(write_mu_);
     seg = active_;
     target = log_pos_.load(std::memory_order_relaxed);
     appends = appends_.load(std::memory_order_relaxed);
+    seq = last_seq_.load(std::memory_order_relaxed);
   }
-  Status s = SyncLockedSegment(*seg, target, appends);
+  Status s = SyncLockedSegment(*seg, target, appends, seq);
   if (!s.ok()) unsynced_.store(true, std::memory_order_relaxed);
   lock.lock();
   ready_.clear();

@@ -42,8 +42,9 @@ uint32_t ComputeRecordCrc(const char* raw_header, std::string_view key, std::str
 }
 
 void EncodeRecord(RecordType type, uint64_t seq, std::string_view key, std::string_view value,
-                  std::string* out) {
-  out->resize(RecordSize(key.size(), value.size()));
+                  std::string* out, uint64_t expires_at_ms) {
+  const size_t trailer = type == RecordType::kPutExpiring ? kExpiryTrailerSize : 0;
+  out->resize(RecordSize(key.size(), value.size()) + trailer);
   char* p = out->data();
   p[kTypeOff] = static_cast<char>(type);
   p[kReservedOff] = 0;
@@ -52,6 +53,7 @@ void EncodeRecord(RecordType type, uint64_t seq, std::string_view key, std::stri
   EncodeFixed64(p + kSeqOff, seq);
   std::memcpy(p + kRecordHeaderSize, key.data(), key.size());
   if (!value.empty()) std::memcpy(p + kRecordHeaderSize + key.size(), value.data(), value.size());
+  if (trailer != 0) EncodeFixed64(p + kRecordHeaderSize + key.size() + value.size(), expires_at_ms);
   // CRC over the contiguous bytes after the crc field, in one pass.
   EncodeFixed32(p + kCrcOff, Crc32c(p + kTypeOff, out->size() - kTypeOff));
 }
@@ -63,13 +65,21 @@ DecodeStatus ParseHeader(const char* p, size_t n, RecordHeader* h) {
   h->key_len = DecodeFixed16(p + kKeyLenOff);
   h->value_len = DecodeFixed32(p + kValueLenOff);
   h->seq = DecodeFixed64(p + kSeqOff);
-  if (type != 1 && type != 2) return DecodeStatus::kBadHeader;
+  if (type < 1 || type > 4) return DecodeStatus::kBadHeader;
   h->type = static_cast<RecordType>(type);
   if (p[kReservedOff] != 0 || h->key_len == 0 || h->value_len > kMaxValueSize) {
     return DecodeStatus::kBadHeader;
   }
-  if (h->type == RecordType::kDelete && h->value_len != 0) return DecodeStatus::kBadHeader;
+  if (!IsPut(h->type) && h->value_len != 0) return DecodeStatus::kBadHeader;
   return DecodeStatus::kOk;
+}
+
+uint64_t RecordExpiry(const char* rec, const RecordHeader& h) {
+  return DecodeFixed64(rec + kRecordHeaderSize + h.key_len + h.value_len);
+}
+
+uint32_t RecordCrc(const char* rec, const RecordHeader& h) {
+  return Crc32c(rec + kTypeOff, h.record_size() - kTypeOff);
 }
 
 DecodeStatus DecodeRecord(std::string_view buf, RecordView* out) {

@@ -1,6 +1,7 @@
 // Record codec for the append-only log (layout documented in storage/FORMAT.md).
 //
 //   crc32c u32 | type u8 | reserved u8 (0) | key_len u16 | value_len u32 | seq u64 | key | value
+//   [| expires_at_ms u64]   (type 3 only: a put that expires)
 //
 // All integers little-endian. The CRC covers every byte after the crc field.
 #pragma once
@@ -14,12 +15,20 @@
 
 namespace httpkv::storage {
 
-inline constexpr uint32_t kFormatVersion = 2;  // v1 dirs (one segment, no hints) stay readable
+// v3 adds record types 3 and 4 (expiry); v1 and v2 dirs stay readable unchanged.
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr size_t kRecordHeaderSize = 20;
 inline constexpr size_t kMaxKeySize = 65535;
 inline constexpr uint64_t kMaxValueSize = uint64_t{1} << 31;
 
-enum class RecordType : uint8_t { kPut = 1, kDelete = 2 };
+// kPutExpiring: a put followed by its absolute expiry (unix ms) after the value.
+// kExpire: the tombstone the store writes when such a value expires (a delete, for the feed
+// an "expire" event).
+enum class RecordType : uint8_t { kPut = 1, kDelete = 2, kPutExpiring = 3, kExpire = 4 };
+inline constexpr size_t kExpiryTrailerSize = 8;
+inline bool IsPut(RecordType t) {
+  return t == RecordType::kPut || t == RecordType::kPutExpiring;
+}
 
 struct RecordHeader {
   uint32_t crc = 0;
@@ -28,7 +37,12 @@ struct RecordHeader {
   uint32_t value_len = 0;
   uint64_t seq = 0;
 
-  uint64_t record_size() const { return kRecordHeaderSize + key_len + uint64_t{value_len}; }
+  uint64_t trailer_size() const {
+    return type == RecordType::kPutExpiring ? kExpiryTrailerSize : 0;
+  }
+  uint64_t record_size() const {
+    return kRecordHeaderSize + key_len + uint64_t{value_len} + trailer_size();
+  }
 };
 
 // A decoded record; key/value point into the buffer that was decoded.
@@ -54,8 +68,14 @@ inline uint64_t RecordSize(size_t key_len, uint64_t value_len) {
 Status ValidateKeyValue(std::string_view key, std::string_view value);
 
 // Replaces *out with the encoded record, reusing its capacity. Key/value must be valid.
+// expires_at_ms: only for kPutExpiring.
 void EncodeRecord(RecordType type, uint64_t seq, std::string_view key, std::string_view value,
-                  std::string* out);
+                  std::string* out, uint64_t expires_at_ms = 0);
+
+// The expiry of a kPutExpiring record whose header h was parsed at rec (record in memory).
+uint64_t RecordExpiry(const char* rec, const RecordHeader& h);
+// CRC of the whole record at rec (header h already parsed, record_size() bytes present).
+uint32_t RecordCrc(const char* rec, const RecordHeader& h);
 
 // Parses and sanity-checks the 20-byte header at p (n bytes available). Does not check
 // the CRC and does not require the key/value to be present.

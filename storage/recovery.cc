@@ -10,24 +10,29 @@ namespace {
 void Apply(RecordType type, std::string_view key, uint32_t value_len, uint64_t seq,
            uint32_t segment_id, uint64_t offset, KeyIndex* index, RecoveryState* state) {
   if (seq > state->max_seq) state->max_seq = seq;
+  if (state->seg_first == 0) state->seg_first = seq;
+  if (state->seg_last != 0 && seq > state->seg_last + 1) state->seg_gap_top = seq - 1;
+  state->seg_last = seq;
   IndexEntry cur;
   const bool have = index->Find(key, &cur);
   if (have && cur.version >= seq) return;
   auto tomb = state->tombstones.empty() ? state->tombstones.end() : state->tombstones.find(key);
-  if (type == RecordType::kPut) {
+  if (IsPut(type)) {
     if (tomb != state->tombstones.end()) {
       if (tomb->second > seq) return;
       state->tombstones.erase(tomb);
     }
     IndexEntry prev;
-    if (index->Upsert(key, IndexEntry{segment_id, value_len, offset, seq}, &prev)) {
-      state->live_bytes -= RecordSize(key.size(), prev.value_size);
+    const bool expires = type == RecordType::kPutExpiring;
+    if (expires) state->expiring.emplace_back(std::string(key), seq);
+    if (index->Upsert(key, IndexEntry{segment_id, value_len, offset, seq, expires}, &prev)) {
+      state->live_bytes -= EntryRecordSize(key.size(), prev);
     }
-    state->live_bytes += RecordSize(key.size(), value_len);
+    state->live_bytes += RecordSize(key.size(), value_len) + (expires ? kExpiryTrailerSize : 0);
     return;
   }
   IndexEntry prev;
-  if (index->Erase(key, &prev)) state->live_bytes -= RecordSize(key.size(), prev.value_size);
+  if (index->Erase(key, &prev)) state->live_bytes -= EntryRecordSize(key.size(), prev);
   if (tomb == state->tombstones.end()) {
     state->tombstones.emplace(std::string(key), seq);
   } else if (tomb->second < seq) {
@@ -41,6 +46,7 @@ Status RecoverSegment(const Segment& segment, std::string_view hint, bool active
                       RecoveryState* state, RecoveryReport* report, uint64_t* end_offset) {
   report->segments++;
   const uint32_t id = segment.id;
+  state->seg_first = state->seg_last = state->seg_gap_top = 0;
   if (!hint.empty()) {
     ForEachHintEntry(hint, [&](const HintEntry& e) {
       Apply(e.type, e.key, e.value_len, e.seq, id, e.offset, index, state);

@@ -44,6 +44,11 @@ struct RecoveryState {
   uint64_t live_bytes = 0;  // sum of record sizes of live index entries
   // Seq of the newest tombstone per deleted key, so an older put met later cannot revive it.
   std::unordered_map<std::string, uint64_t, TransparentHash, std::equal_to<>> tombstones;
+  // Of the segment last applied: its first and last record seq (0: none) and the largest
+  // seq missing between two of its records (0: none), for the change feed's horizon.
+  uint64_t seg_first = 0, seg_last = 0, seg_gap_top = 0;
+  // (key, seq) of every expiring put applied; those still live are queued for expiry.
+  std::vector<std::pair<std::string, uint64_t>> expiring;
 };
 
 // Applies segment to index: from hint (already validated) when non-empty, else by scanning.

@@ -70,6 +70,12 @@ struct Segment {
   const std::string name;      // "NNNNNNNN.log"
   std::atomic<uint64_t> size;  // end of the valid records (the file may hold a zero tail)
   std::atomic<bool> has_hint{false};
+  // Seq of the first and the last record (0: none yet). Records within a segment are in
+  // increasing seq order and segments hold disjoint seq ranges, so the change feed walks
+  // segments by first_seq (storage/log_store_feed.cc). last_seq is stored (release) after
+  // size, by the writer, for the active segment.
+  std::atomic<uint64_t> first_seq{0};
+  std::atomic<uint64_t> last_seq{0};
 
  private:
   MappedRegion map_;

@@ -7,8 +7,10 @@
 
 #include <bit>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 
+#include "bench/loadgen/feed_watchers.h"
 #include "bench/loadgen/worker.h"
 
 namespace httpkv::bench {
@@ -140,6 +142,13 @@ bool ClientConn::ParseResponses(reactor::Buffer& in, int64_t now) {
     }
     const int status = resp.status;
     const bool keep_alive = resp.keep_alive;
+    if (AckTable* acks = w_->shared().acks; acks != nullptr && status / 100 == 2) {
+      if (std::string_view seq = resp.Find("X-Seq"); !seq.empty()) {  // writes carry their SEQ
+        uint64_t v = 0;
+        std::from_chars(seq.data(), seq.data() + seq.size(), v);
+        acks->Stamp(v, now);
+      }
+    }
     in.Consume(r.consumed);
     parser_.Reset();
     if (status < 200) continue;  // interim 1xx: the real answer follows

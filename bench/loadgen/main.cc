@@ -155,6 +155,10 @@ int Main(int argc, char** argv) {
   app.add_option("--cacert", o.cacert, "PEM CA file for --tls (default: system store)");
   app.add_flag("--new-connection", o.new_connection,
                "open a new connection for every request (with --tls: a handshake each)");
+  app.add_option("--watchers", o.watchers,
+                 "hold N change-feed watchers open during the load; report event delivery "
+                 "latency (PUT answer -> event)")
+      ->check(CLI::Range(0, 100000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

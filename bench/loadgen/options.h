@@ -40,6 +40,7 @@ struct Options {
   // --new-connection: every request on a fresh connection (Connection: close), so that
   // with --tls each request pays a full handshake (handshakes per second).
   bool new_connection = false;
+  int watchers = 0;  // change-feed connections held open during the load (feed_watchers.h)
 };
 
 enum class Mode : uint8_t { kPreload, kClosed, kOpen };

@@ -83,6 +83,13 @@ void PrintSummary(std::FILE* out, const Options& opt, const RunResult& r) {
     PrintLatencyRow(out, kOpNames[i], st.ops[i].requests, r.duration_s, st.ops[i].latency);
   }
   if (opt.rate > 0) fmt::print(out, "  latency counted from intended send times (open loop)\n");
+  if (opt.watchers > 0) {
+    const FeedResult& f = r.feed;
+    fmt::print(out, "  feed: {} watchers, {} events received, {} watchers closed\n", f.watchers,
+               f.events, f.closed);
+    PrintLatencyRow(out, "event", f.events, r.duration_s, f.latency);
+    fmt::print(out, "  event latency: PUT answer received -> event received (warm-up included)\n");
+  }
 }
 
 std::string ToJson(const Options& opt, const RunResult& r) {
@@ -99,6 +106,11 @@ std::string ToJson(const Options& opt, const RunResult& r) {
     first = false;
   }
   s += "\n  },\n";
+  if (opt.watchers > 0) {
+    s += fmt::format(
+        "  \"feed\": {{\"watchers\": {}, \"events\": {}, \"closed\": {}, \"latency_us\": {}}},\n",
+        r.feed.watchers, r.feed.events, r.feed.closed, LatencyJson(r.feed.latency));
+  }
   s += fmt::format(
       "  \"reconnects\": {}, \"error_kinds\": {{\"connect\": {}, \"io\": {}, \"parse\": {}}},\n",
       st.reconnects, st.connect_errors, st.io_errors, st.parse_errors);

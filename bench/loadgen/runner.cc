@@ -137,6 +137,18 @@ int RunBenchmark(const Options& opt, RunResult* result, std::FILE* log,
     Preload(opt, shared, result, log, stop);
     if (stop && stop->load()) return 0;
   }
+  // --watchers: held open from before the measured phase (since=now) to its end.
+  std::unique_ptr<AckTable> acks;
+  std::unique_ptr<FeedWatchers> watchers;
+  if (opt.watchers > 0) {
+    acks = std::make_unique<AckTable>();
+    shared.acks = acks.get();
+    watchers = std::make_unique<FeedWatchers>(opt, shared.acks);
+    if (std::string err; !watchers->Start(&err)) {
+      result->error = err;
+      return 1;
+    }
+  }
   Plan& plan = shared.plan;
   const bool open = opt.rate > 0;
   plan.mode = open ? Mode::kOpen : Mode::kClosed;
@@ -155,6 +167,10 @@ int RunBenchmark(const Options& opt, RunResult* result, std::FILE* log,
     end_ns = std::max(end_ns, w->end_ns());
   }
   result->duration_s = static_cast<double>(end_ns - plan.measure_start_ns) / 1e9;
+  if (watchers) {
+    watchers->Stop();
+    result->feed = watchers->result();
+  }
   if (result->stats.connects == 0) {
     result->error = "target " + opt.target + " refused every connection";
     return 1;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/loadgen/feed_watchers.h"
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/stats.h"
 
@@ -17,6 +18,7 @@ struct RunResult {
   uint64_t preloaded = 0;  // keys PUT during preload (0: no preload)
   double preload_s = 0;
   std::string error;  // one line when the run could not happen
+  FeedResult feed;    // --watchers
 };
 
 // Returns 0 on success, 1 if the target cannot be reached (every connect refused).

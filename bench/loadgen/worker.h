@@ -28,6 +28,7 @@ struct Shared {
   const RequestMix* mix = nullptr;
   const KeyChooser* keys = nullptr;
   Plan plan;
+  class AckTable* acks = nullptr;  // --watchers: PUT answers' X-Seq are stamped here
 };
 
 // Keeps the loop from sleeping: an eventfd that stays readable makes every poll return

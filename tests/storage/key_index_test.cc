@@ -57,8 +57,10 @@ TEST(KeyIndexTest, MatchesStdMapUnderRandomOps) {
   std::mt19937_64 rng(42);
   for (int op = 0; op < 200000; ++op) {
     const std::string key = "k" + std::to_string(rng() % 5000) + std::string(rng() % 40, 'x');
-    const IndexEntry e{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()),
-                       rng() & ((uint64_t{1} << 40) - 1), static_cast<uint64_t>(op)};
+    // Segment ids are < 2^31 (bit 31 of the packed id holds `expires`).
+    const IndexEntry e{static_cast<uint32_t>(rng() >> 33), static_cast<uint32_t>(rng()),
+                       rng() & ((uint64_t{1} << 40) - 1), static_cast<uint64_t>(op),
+                       (rng() & 1) != 0};
     IndexEntry prev;
     const bool had = model.contains(key);
     switch (rng() % 4) {
@@ -142,7 +144,7 @@ TEST(KeyIndexTest, OrderedCollectMatchesModelManySeeds) {
     const size_t key_space_len = 2 + seed % 4;
     for (int op = 0; op < 4000; ++op) {
       const std::string key = EdgeByteKey(rng, key_space_len);
-      const IndexEntry e{static_cast<uint32_t>(rng()), static_cast<uint32_t>(op),
+      const IndexEntry e{static_cast<uint32_t>(rng() >> 33), static_cast<uint32_t>(op),
                          rng() & ((uint64_t{1} << 40) - 1), static_cast<uint64_t>(op + 1)};
       IndexEntry prev;
       const auto it = model.find(key);

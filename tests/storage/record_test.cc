@@ -71,12 +71,33 @@ TEST(RecordTest, FlippedBitsAreDetected) {
   }
 }
 
+TEST(RecordTest, ExpiringPutCarriesItsExpiryAfterTheValue) {
+  std::string buf;
+  EncodeRecord(RecordType::kPutExpiring, 7, "key", "value", &buf, 1234567890123);
+  ASSERT_EQ(buf.size(), kRecordHeaderSize + 3 + 5 + kExpiryTrailerSize);
+  RecordView rec;
+  ASSERT_EQ(DecodeRecord(buf, &rec), DecodeStatus::kOk);
+  EXPECT_EQ(rec.header.type, RecordType::kPutExpiring);
+  EXPECT_EQ(rec.key, "key");
+  EXPECT_EQ(rec.value, "value");
+  EXPECT_EQ(RecordExpiry(buf.data(), rec.header), 1234567890123u);
+  EXPECT_EQ(RecordCrc(buf.data(), rec.header), rec.header.crc);
+  buf.back() ^= 1;  // the trailer is covered by the CRC
+  EXPECT_EQ(DecodeRecord(buf, &rec), DecodeStatus::kChecksumMismatch);
+  // An expire tombstone is shaped like a delete: no value allowed.
+  EncodeRecord(RecordType::kExpire, 8, "key", {}, &buf);
+  ASSERT_EQ(DecodeRecord(buf, &rec), DecodeStatus::kOk);
+  EXPECT_EQ(rec.header.type, RecordType::kExpire);
+  buf[8] = 1;  // value_len 1
+  EXPECT_EQ(ParseHeader(buf.data(), buf.size(), &rec.header), DecodeStatus::kBadHeader);
+}
+
 TEST(RecordTest, BadHeaders) {
   std::string buf;
   EncodeRecord(RecordType::kPut, 1, "k", "v", &buf);
   RecordHeader h;
   std::string t = buf;
-  t[4] = 3;  // unknown type
+  t[4] = 5;  // unknown type
   EXPECT_EQ(ParseHeader(t.data(), t.size(), &h), DecodeStatus::kBadHeader);
   t = buf;
   t[5] = 1;  // reserved must be zero

@@ -15,6 +15,7 @@
 #include "tools/client/http_client.h"
 #include "tools/client/pair_file.h"
 #include "tools/client/scenario.h"
+#include "tools/client/watch.h"
 
 namespace {
 
@@ -34,6 +35,8 @@ struct Flags {
   std::string import_file;
   std::string token;  // --token or HTTPKV_TOKEN
   client::TlsOptions tls;
+  std::optional<uint64_t> ttl;
+  client::WatchOptions watch;
 };
 
 // What the chosen subcommand does with a 2xx answer.
@@ -55,6 +58,7 @@ struct Cli {
   CLI::App* scenario = nullptr;
   CLI::App* exp = nullptr;
   CLI::App* imp = nullptr;
+  CLI::App* watch = nullptr;
 };
 
 void DefineOptions(Cli* cli, Flags* f) {
@@ -82,6 +86,11 @@ void DefineOptions(Cli* cli, Flags* f) {
   cli->put = app.add_subcommand("put", "PUT /kv/KEY with VALUE as the raw body");
   cli->put->add_option("KEY", f->key)->required();
   cli->put->add_option("VALUE", f->value)->required();
+  cli->put->add_option("--ttl", f->ttl, "expire the value after S seconds")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{315360000}));
+  cli->watch = app.add_subcommand("watch", "follow the change feed; prints events as they come");
+  cli->watch->add_option("--prefix", f->watch.prefix, "only keys starting with P");
+  cli->watch->add_option("--since", f->watch.since, "start after SEQ (default: now)");
   cli->del = app.add_subcommand("delete", "DELETE /kv/KEY");
   cli->del->add_option("KEY", f->key)->required();
   cli->list = app.add_subcommand("list", "GET / (the key:value listing)");
@@ -105,7 +114,11 @@ void DefineOptions(Cli* cli, Flags* f) {
 // The request of a single (non-scenario) subcommand.
 Command BuildCommand(const Cli& cli, const Flags& f) {
   if (cli.get->parsed()) return {client::GetKeyRequest(f.key), OnSuccess::kWriteBody};
-  if (cli.put->parsed()) return {client::PutKeyRequest(f.key, f.value)};
+  if (cli.put->parsed()) {
+    client::ClientRequest req = client::PutKeyRequest(f.key, f.value);
+    if (f.ttl) req.target += "?ttl=" + std::to_string(*f.ttl);
+    return {req};
+  }
   if (cli.del->parsed()) return {client::DeleteKeyRequest(f.key)};
   if (cli.list->parsed()) return {client::ListRequest(f.list), OnSuccess::kWriteBody};
   if (cli.create->parsed()) return {client::PairRequest("POST", "/create", f.pair)};
@@ -158,6 +171,8 @@ int Run(const Cli& cli, const Flags& f) {
     return c;
   };
   if (cli.imp->parsed()) return client::RunImport(connect, f.import_file, std::cout, std::cerr);
+  if (cli.watch->parsed())
+    return client::RunWatch(*address, f.target, f.watch, std::cout, std::cerr);
   std::optional<client::HttpClient> http = connect(&error);
   if (!http) {
     std::cerr << "httpkv: " << error << "\n";

@@ -75,6 +75,11 @@ int ParseFlags(int argc, char** argv, Flags* f) {
                  "open connections (whole process) beyond this get 503 and are closed; "
                  "default: RLIMIT_NOFILE soft limit minus a reserve (logged)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}));
+  app.add_option("--feed-max-lag", f->opts.feed_max_lag,
+                 "a watcher whose output is full while it trails the log by more than this "
+                 "many SEQs is closed")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--segment-mib", f->segment_mib, "log segment size before rolling over (MiB)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4096}))
       ->capture_default_str();

@@ -1,0 +1,126 @@
+// LogStore's change feed: sequence numbers, the history horizon and reading the log in seq
+// order straight out of the segment mappings (FORMAT.md "Change feed").
+//
+// Every segment holds records in increasing seq order and segments hold disjoint seq ranges,
+// so the log in seq order is: segments by first_seq, each in file order. A cursor names the
+// segment and offset of the next record to look at; when compaction dropped that segment, or
+// the cursor has just been made for an old seq, the segment is found again by seq and read
+// from its start (records at or before the cursor are skipped, counted in the budget).
+#include "storage/coding.h"
+#include "storage/crc32c.h"
+#include "storage/log_store.h"
+
+namespace httpkv::storage {
+namespace {
+
+constexpr char kFeedStateFile[] = "FEED";
+constexpr uint32_t kFeedMagic = 0x464B5648;  // "HVKF" on disk
+constexpr size_t kFeedStateSize = 28;        // magic, reserved, horizon, last_seq, crc
+
+// The segment holding the first record with seq > after: among segments with such records,
+// the one with the smallest first_seq. nullptr when there is none yet.
+const Segment* SegmentAfter(const SegmentTable& t, uint64_t after) {
+  const Segment* best = nullptr;
+  uint64_t best_first = UINT64_MAX;
+  for (const auto& seg : t.segments) {
+    if (seg->last_seq.load(std::memory_order_acquire) <= after) continue;
+    const uint64_t first = seg->first_seq.load(std::memory_order_acquire);
+    if (first < best_first) {
+      best_first = first;
+      best = seg.get();
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void LogStore::TailCursor(FeedCursor* c) {
+  std::lock_guard lock(write_mu_);
+  c->last_seq = last_seq_.load(std::memory_order_relaxed);
+  c->segment = active_->id;
+  c->offset = end_offset_;
+}
+
+FeedProgress LogStore::ReadChanges(FeedCursor* c, uint64_t upper, std::string_view prefix,
+                                   size_t budget, ChangeSink sink, void* ctx) const {
+  Epoch::ReadGuard guard;
+  // The table before the horizon: compaction raises the horizon before it publishes outputs.
+  const SegmentTable& table = *table_.load();
+  size_t visited = 0;
+  const Segment* seg = c->segment != 0 ? table.Find(c->segment) : nullptr;
+  while (c->last_seq < upper) {
+    if (visited >= budget) return FeedProgress::kMore;
+    if (seg == nullptr) {  // not positioned yet, or compaction dropped the segment
+      if (horizon_.load() > c->last_seq) return FeedProgress::kHistoryLost;
+      seg = SegmentAfter(table, c->last_seq);
+      if (seg == nullptr) return FeedProgress::kCaughtUp;
+      c->segment = seg->id;
+      c->offset = 0;
+    }
+    const uint64_t size = std::min(seg->map_len(), seg->size.load(std::memory_order_acquire));
+    if (c->offset >= size) {
+      const Segment* next = SegmentAfter(table, c->last_seq);
+      if (next == nullptr || next == seg) return FeedProgress::kCaughtUp;
+      if (horizon_.load() > c->last_seq) return FeedProgress::kHistoryLost;
+      seg = next;
+      c->segment = seg->id;
+      c->offset = 0;
+      continue;
+    }
+    const char* rec = seg->map() + c->offset;
+    RecordHeader h;
+    if (ParseHeader(rec, size - c->offset, &h) != DecodeStatus::kOk ||
+        h.record_size() > size - c->offset) {
+      return FeedProgress::kCorrupt;
+    }
+    if (h.seq > upper) return FeedProgress::kCaughtUp;  // appended, not yet visible to the feed
+    ++visited;
+    if (h.seq > c->last_seq) {
+      const std::string_view key(rec + kRecordHeaderSize, h.key_len);
+      bool go_on = true;
+      if (key.starts_with(prefix)) {
+        const std::string_view value(rec + kRecordHeaderSize + h.key_len, h.value_len);
+        if (RecordCrc(rec, h) != h.crc) return FeedProgress::kCorrupt;
+        go_on = sink(ctx, ChangeEvent{h.type, h.seq, key, value});
+      }
+      c->last_seq = h.seq;
+      c->offset += h.record_size();
+      if (!go_on) return c->last_seq < upper ? FeedProgress::kMore : FeedProgress::kCaughtUp;
+      continue;
+    }
+    c->offset += h.record_size();
+  }
+  return FeedProgress::kCaughtUp;
+}
+
+Status LogStore::LoadFeedState(uint64_t* horizon, uint64_t* last_seq) {
+  *horizon = *last_seq = 0;
+  std::string data;
+  Status s = ReadWholeFile(&fs_, opts_.dir + "/" + kFeedStateFile, &data);
+  if (s.IsNotFound()) return Status::OK();  // never compacted by a feed-aware binary
+  if (!s.ok()) return s;
+  if (data.size() != kFeedStateSize || DecodeFixed32(data.data()) != kFeedMagic ||
+      Crc32c(data.data(), kFeedStateSize - 4) != DecodeFixed32(data.data() + 24)) {
+    // Written atomically, so this is damage: assume no history survives.
+    recovery_.warnings.push_back(std::string(kFeedStateFile) +
+                                 ": damaged; the change feed keeps no history before now");
+    *horizon = UINT64_MAX;
+    return Status::OK();
+  }
+  *horizon = DecodeFixed64(data.data() + 8);
+  *last_seq = DecodeFixed64(data.data() + 16);
+  return Status::OK();
+}
+
+Status LogStore::SaveFeedState(uint64_t horizon, uint64_t last_seq) {
+  std::string data;
+  PutFixed32(&data, kFeedMagic);
+  PutFixed32(&data, 0);
+  PutFixed64(&data, horizon);
+  PutFixed64(&data, last_seq);
+  PutFixed32(&data, Crc32c(data.data(), data.size()));
+  return WriteFileAtomic(&fs_, opts_.dir, kFeedStateFile, data);
+}
+
+}  // namespace httpkv::storage

@@ -1,0 +1,177 @@
+// The change feed under load and its edges: a slow watcher is cut off with a final comment
+// (memory stays bounded), 1,000 watchers each get every event, --fsync always sends an event
+// only once the write is durable, and expiry (reads, listings, events, restart, compaction).
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/feed_stream.h"
+#include "tests/storage/fault_fs.h"
+#include "tests/e2e/test_server.h"
+
+namespace httpkv::e2e {
+namespace {
+
+TEST(FeedLoadTest, SlowWatcherIsCutOffWithFinalCommentNotBuffered) {
+  TempDir dir;
+  server::ServerOptions opts = InProcessServer::Options(dir.path());
+  opts.feed_max_lag = 50;
+  InProcessServer srv(opts);
+  ASSERT_TRUE(srv.ok());
+  FeedStream slow(srv.port(), /*rcvbuf=*/4096);
+  ASSERT_EQ(slow.Open("watch=1"), 200);
+  // The watcher reads nothing while 32 MiB of values are written.
+  const std::string value(64 * 1024, 'v');
+  RawClient writer(srv.port());
+  uint64_t written = 0;
+  for (int i = 0; i < 512; ++i) {
+    writer.Send(BuildRequest("PUT", "/kv/k" + std::to_string(i % 64), value));
+    ASSERT_EQ(writer.Read().status / 100, 2);
+    written += value.size();
+  }
+  // Now read: events up to where the server stopped, then the reason, then the end.
+  FeedEvent ev;
+  uint64_t events = 0;
+  while ((ev = slow.Next()).ok && ev.comment.empty()) ++events;
+  EXPECT_EQ(ev.comment, "closed: watcher too slow");
+  EXPECT_LT(events, 512u);
+  EXPECT_FALSE(slow.Next().ok);  // the last chunk, then the server closes
+  EXPECT_TRUE(slow.ended());
+  // What the server held for it is bounded by its output buffer (1 MiB) plus the kernel's
+  // socket buffers, far from the 32 MiB written.
+  EXPECT_LT(slow.bytes_read(), written / 4);
+  Reply m = Request(srv.port(), "GET", "/metrics");
+  EXPECT_NE(m.body.find("httpkv_feed_watchers_cut_total 1\n"), std::string::npos);
+}
+
+TEST(FeedLoadTest, AThousandWatchersEachGetEveryEvent) {
+  TempDir dir;
+  InProcessServer srv(dir.path());
+  ASSERT_TRUE(srv.ok());
+  std::vector<std::unique_ptr<FeedStream>> ws;
+  for (int i = 0; i < 1000; ++i) {
+    ws.push_back(std::make_unique<FeedStream>(srv.port()));
+    ws.back()->Request("watch=1&since=0");
+  }
+  for (auto& w : ws) ASSERT_EQ(w->ReadHead(), 200);
+  Reply m = Request(srv.port(), "GET", "/metrics");
+  EXPECT_NE(m.body.find("httpkv_feed_watchers 1000\n"), std::string::npos);
+  for (int i = 0; i < 3; ++i) Request(srv.port(), "PUT", "/kv/k" + std::to_string(i), "v");
+  for (auto& w : ws) {
+    for (uint64_t seq = 1; seq <= 3; ++seq) {
+      FeedEvent ev = w->NextEvent();
+      ASSERT_TRUE(ev.ok);
+      ASSERT_EQ(ev.id, seq);
+    }
+  }
+}
+
+// --fsync always: a write's event waits for the fdatasync that makes it durable.
+TEST(FeedLoadTest, FsyncAlwaysSendsOnlyDurableWrites) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false, holding = false;
+  storage::Options so;
+  so.dir = dir.path();
+  so.fsync = storage::FsyncPolicy::kAlways;
+  so.group_commit = true;
+  storage::testing::FaultFileSystem fs;  // its hook holds the log's fdatasync while `hold` is set
+  fs.SetHook([&](storage::testing::FsOp op, const std::string&) {
+    if (op != storage::testing::FsOp::kSync) return storage::Status::OK();
+    std::unique_lock lock(mu);
+    if (hold) {
+      holding = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return !hold; });
+    }
+    return storage::Status::OK();
+  });
+  so.fs = &fs;
+  std::unique_ptr<storage::LogStore> store;
+  ASSERT_TRUE(storage::LogStore::Open(so, &store).ok());
+  server::HttpServer srv(InProcessServer::Options(dir.path(), 2, storage::FsyncPolicy::kAlways));
+  std::string error;
+  ASSERT_TRUE(srv.Bind(&error)) << error;
+  srv.Start(store.get());
+  const uint16_t port = srv.address().port();
+  FeedStream w(port);
+  ASSERT_EQ(w.Open("watch=1&since=0"), 200);
+  {
+    std::lock_guard lock(mu);
+    hold = true;
+  }
+  RawClient writer(port);
+  writer.Send(BuildRequest("PUT", "/kv/d", "durable"));
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return holding; });  // the sync covering the write is in progress
+  }
+  EXPECT_EQ(store->LastSeq(), 1u);
+  EXPECT_EQ(store->FeedSeq(), 0u);
+  // Not durable: neither the acknowledgement nor the event may have been sent.
+  pollfd p[2] = {{w.fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+  EXPECT_EQ(::poll(p, 1, 100), 0);
+  {
+    std::lock_guard lock(mu);
+    hold = false;
+  }
+  cv.notify_all();
+  EXPECT_EQ(writer.Read().status, 201);
+  FeedEvent ev = w.NextEvent();
+  ASSERT_TRUE(ev.ok);
+  EXPECT_EQ(ev.id, 1u);
+  EXPECT_GE(store->FeedSeq(), 1u);
+  srv.Drain();
+}
+
+TEST(FeedLoadTest, ExpiryReadsListingsEventsRestartAndCompaction) {
+  TempDir dir;
+  uint64_t expire_seq = 0;
+  {
+    InProcessServer srv(dir.path());
+    ASSERT_TRUE(srv.ok());
+    EXPECT_EQ(Request(srv.port(), "PUT", "/kv/t?ttl=0", "v").status, 400);
+    EXPECT_EQ(Request(srv.port(), "PUT", "/kv/t?ttl=-1", "v").status, 400);
+    EXPECT_EQ(Request(srv.port(), "PUT", "/kv/t?ttl=1x", "v").status, 400);
+    EXPECT_EQ(Request(srv.port(), "PUT", "/kv/t?ttl=99999999999999999999999", "v").status, 400);
+    EXPECT_EQ(Request(srv.port(), "POST", "/create?ttl=", "c:1").status, 400);
+    FeedStream w(srv.port());
+    ASSERT_EQ(w.Open("watch=1"), 200);
+    ASSERT_EQ(Request(srv.port(), "PUT", "/kv/t?ttl=1", "v").status, 201);
+    ASSERT_EQ(Request(srv.port(), "POST", "/create?ttl=3600", "c:1").status, 201);
+    ASSERT_EQ(Request(srv.port(), "PUT", "/kv/plain", "p").status, 201);
+    Reply r = Request(srv.port(), "GET", "/kv/t");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.Header("X-Expires-In"), "1");
+    EXPECT_EQ(Request(srv.port(), "HEAD", "/kv/c").Header("X-Expires-In"), "3600");
+    EXPECT_EQ(Request(srv.port(), "GET", "/kv/plain").Header("X-Expires-In"), "");
+    FeedEvent put_t = w.NextEvent(), put_c = w.NextEvent(), put_p = w.NextEvent();
+    EXPECT_EQ(put_t.event, "put");
+    // The expiry arrives by itself, about a second later, without anyone reading the key.
+    FeedEvent ex = w.NextEvent();
+    ASSERT_TRUE(ex.ok);
+    EXPECT_EQ(ex.event, "expire");
+    EXPECT_EQ(ex.data, R"({"key":"t","seq":)" + std::to_string(ex.id) + "}");
+    expire_seq = ex.id;
+    EXPECT_EQ(Request(srv.port(), "GET", "/kv/t").status, 404);
+    EXPECT_EQ(Request(srv.port(), "GET", "/").body, "c:1\nplain:p\n");
+    EXPECT_EQ(Request(srv.port(), "PUT", "/update", "t:x").status, 404);
+  }
+  InProcessServer srv(dir.path());
+  ASSERT_TRUE(srv.ok());
+  EXPECT_EQ(Request(srv.port(), "GET", "/kv/t").status, 404);
+  ASSERT_TRUE(srv.store()->Compact().ok());
+  EXPECT_GE(srv.store()->SeqHorizon(), expire_seq);  // the put and its tombstone are gone
+  EXPECT_EQ(srv.store()->stats().dead_bytes, 0u);
+  EXPECT_EQ(Request(srv.port(), "GET", "/").body, "c:1\nplain:p\n");
+}
+
+}  // namespace
+}  // namespace httpkv::e2e
