@@ -56,6 +56,30 @@ std::string TakeOpenSslError() {
   return buf;
 }
 
+SSL_CTX* NewClientSslCtx(const std::string& cacert, std::string* error) {
+  ERR_clear_error();
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (ctx == nullptr) {
+    *error = "cannot create a TLS context: " + TakeOpenSslError();
+    return nullptr;
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  static constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn);
+  const int loaded = cacert.empty() ? SSL_CTX_set_default_verify_paths(ctx)
+                                    : SSL_CTX_load_verify_locations(ctx, cacert.c_str(), nullptr);
+  if (loaded != 1) {
+    *error = "cannot load CA certificates " + (cacert.empty() ? "(system store)" : cacert) + ": " +
+             TakeOpenSslError();
+    SSL_CTX_free(ctx);
+    return nullptr;
+  }
+  return ctx;
+}
+
 TlsContext TlsContext::LoadServer(const std::string& cert_file, const std::string& key_file,
                                   std::string* error, bool ktls) {
   ERR_clear_error();

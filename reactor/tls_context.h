@@ -52,4 +52,9 @@ bool KernelOffersKtls();
 // The first OpenSSL error queued on this thread as text (and clears the queue).
 std::string TakeOpenSslError();
 
+// The client side of the same policy, shared by `httpkv` and `httpkv-bench`: TLS 1.2 and
+// 1.3, ALPN http/1.1, the peer verified against `cacert` (PEM; empty: the system store),
+// partial writes. nullptr with a one-line *error naming the CA file.
+SSL_CTX* NewClientSslCtx(const std::string& cacert, std::string* error);
+
 }  // namespace httpkv::reactor

@@ -10,12 +10,11 @@
 #include <cstring>
 
 #include "reactor/inet_address.h"
+#include "reactor/tls_context.h"
 
 namespace httpkv::client {
 
 namespace {
-
-constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 std::string OpenSslError() {
   const unsigned long e = ERR_get_error();
@@ -56,23 +55,8 @@ bool IsIpLiteral(const std::string& host) {
 std::unique_ptr<TlsChannel> TlsChannel::Open(int fd, const TlsOptions& opts, std::string_view host,
                                              Deadline deadline, std::string* error) {
   ERR_clear_error();
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (ctx == nullptr) {
-    *error = "TLS: " + OpenSslError();
-    return nullptr;
-  }
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  const int loaded = opts.cacert.empty()
-                         ? SSL_CTX_set_default_verify_paths(ctx)
-                         : SSL_CTX_load_verify_locations(ctx, opts.cacert.c_str(), nullptr);
-  if (loaded != 1) {
-    *error = "cannot load CA certificates " + opts.cacert + ": " + OpenSslError();
-    SSL_CTX_free(ctx);
-    return nullptr;
-  }
+  SSL_CTX* ctx = reactor::NewClientSslCtx(opts.cacert, error);
+  if (ctx == nullptr) return nullptr;
   SSL* ssl = SSL_new(ctx);
   if (ssl == nullptr) {
     *error = "TLS: " + OpenSslError();
@@ -88,7 +72,6 @@ std::unique_ptr<TlsChannel> TlsChannel::Open(int fd, const TlsOptions& opts, std
     SSL_set_tlsext_host_name(ssl, name.c_str());
     SSL_set1_host(ssl, name.c_str());
   }
-  SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn);
   SSL_set_fd(ssl, fd);
   for (;;) {
     const int r = SSL_connect(ssl);
