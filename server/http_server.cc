@@ -126,12 +126,14 @@ void HttpServer::Start(storage::LogStore* store) {
 }
 
 void HttpServer::Drain() {
+  // Once: the destructor drains again, and by then the caller may have closed the store.
   if (store_ != nullptr) store_->SetChangeListener(nullptr, nullptr);
   for (auto& w : workers_) w->BeginDrain();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  store_ = nullptr;  // the workers (and /metrics) are done with it
 }
 
 void HttpServer::ReopenLogs() {
