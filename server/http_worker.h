@@ -130,6 +130,9 @@ class HttpWorker final : public reactor::ConnectionHandler {
   void EndWatch(reactor::Connection& conn, HttpSession& s, std::string_view reason);
   void StopWatching(reactor::Connection& conn);
   void OnFeedWake();
+  // One ReadChanges for a watcher, rendered into feed_buf_; during a wake-up, watchers at the
+  // same cursor with the same prefix reuse the first one's rendering (FeedMemo).
+  storage::FeedProgress ReadFeed(HttpSession::Watch& w, uint64_t upper);
   void FeedHeartbeat();
   static void WakeFeed(void* ctx);  // any thread
   void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
@@ -188,6 +191,18 @@ class HttpWorker final : public reactor::ConnectionHandler {
   std::vector<reactor::Connection*> watchers_;
   std::vector<std::pair<reactor::Connection*, uint64_t>> feed_batch_;
   std::string feed_buf_;
+  // Valid only inside one OnFeedWake (the log below `upper` does not change meanwhile):
+  // watchers that are level with each other get the same bytes, rendered once.
+  struct FeedMemo {
+    bool valid = false;
+    storage::FeedCursor before, after;
+    uint64_t upper = 0;
+    std::string prefix;
+    std::string bytes;
+    storage::FeedProgress progress = storage::FeedProgress::kCaughtUp;
+  };
+  FeedMemo feed_memo_;
+  bool feed_memo_on_ = false;
   bool wrote_ = false;  // a write was served since the last Notify
   reactor::TimerId feed_heartbeat_ = 0;
   int64_t date_second_ = -1;

@@ -62,9 +62,7 @@ void HttpWorker::PumpWatch(Connection& conn, HttpSession& s) {
       }
       return;
     }
-    feed_buf_.clear();
-    const storage::FeedProgress p = store_->ReadChanges(&w.cursor, upper, w.prefix, kBudgetPerRead,
-                                                        &AppendFeedEvent, &feed_buf_);
+    const storage::FeedProgress p = ReadFeed(w, upper);
     if (!feed_buf_.empty()) {
       const size_t before = conn.output().readable_bytes();
       http::ResponseWriter(&conn.output()).Chunk(feed_buf_);
@@ -88,6 +86,32 @@ void HttpWorker::PumpWatch(Connection& conn, HttpSession& s) {
     return EndWatch(conn, s, "closed: watcher too slow");
   }
   conn.ResumeOnDrain();  // OnData -> PumpWatch once it drained
+}
+
+storage::FeedProgress HttpWorker::ReadFeed(HttpSession::Watch& w, uint64_t upper) {
+  FeedMemo& m = feed_memo_;
+  const storage::FeedCursor& c = w.cursor;
+  if (feed_memo_on_ && m.valid && m.upper == upper && m.prefix == w.prefix &&
+      m.before.last_seq == c.last_seq && m.before.segment == c.segment &&
+      m.before.offset == c.offset) {
+    feed_buf_.assign(m.bytes);
+    w.cursor = m.after;
+    return m.progress;
+  }
+  feed_buf_.clear();
+  const storage::FeedCursor before = w.cursor;
+  const storage::FeedProgress p =
+      store_->ReadChanges(&w.cursor, upper, w.prefix, kBudgetPerRead, &AppendFeedEvent, &feed_buf_);
+  if (feed_memo_on_) {
+    m.valid = true;
+    m.before = before;
+    m.after = w.cursor;
+    m.upper = upper;
+    m.prefix.assign(w.prefix);
+    m.bytes.assign(feed_buf_);
+    m.progress = p;
+  }
+  return p;
 }
 
 void HttpWorker::EndWatch(Connection& conn, HttpSession& s, std::string_view reason) {
@@ -124,12 +148,15 @@ void HttpWorker::OnFeedWake() {
   for (Connection* c : watchers_) {
     feed_batch_.push_back({c, static_cast<HttpSession*>(c->context())->id});
   }
+  feed_memo_.valid = false;
+  feed_memo_on_ = true;
   for (const auto& [c, id] : feed_batch_) {
     auto it = sessions_.find(c);
     if (it == sessions_.end() || it->second->id != id || c->closed()) continue;
     PumpWatch(*c, *it->second);  // a blocked one only checks its lag
     c->Flush();
   }
+  feed_memo_on_ = false;
 }
 
 void HttpWorker::FeedHeartbeat() {

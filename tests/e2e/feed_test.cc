@@ -70,6 +70,41 @@ TEST(FeedTest, DefaultSinceIsNowAndPrefixFilters) {
   EXPECT_EQ(Key(b), "x/old");
 }
 
+// One reactor thread, so every watcher is woken by the same wake-up, which renders a batch once
+// for watchers that are level with each other: a watcher with another prefix or another cursor
+// must still get exactly its own events.
+TEST(FeedTest, WatchersOnOneThreadGetTheirOwnEventsWhateverTheirNeighbours) {
+  TempDir dir;
+  InProcessServer srv(dir.path(), 1);
+  ASSERT_TRUE(srv.ok());
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/x1", "1").status, 201);
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/y1", "2").status, 201);
+  FeedStream all(srv.port()), level(srv.port()), only_x(srv.port()), later(srv.port());
+  ASSERT_EQ(all.Open("watch=1&since=0"), 200);
+  ASSERT_EQ(level.Open("watch=1&since=0"), 200);
+  ASSERT_EQ(only_x.Open("watch=1&since=0&prefix=x"), 200);
+  ASSERT_EQ(later.Open("watch=1&since=2"), 200);
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/x2", "3").status, 201);
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/y2", "4").status, 201);
+  auto ids = [](FeedStream& w, int n) {
+    std::vector<uint64_t> got;
+    for (int i = 0; i < n; ++i) {
+      FeedEvent ev = w.NextEvent();
+      if (!ev.ok) break;
+      got.push_back(ev.id);
+    }
+    return got;
+  };
+  EXPECT_EQ(ids(all, 4), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(ids(level, 4), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(ids(only_x, 2), (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(ids(later, 2), (std::vector<uint64_t>{3, 4}));
+  // Nothing more is queued for the filtered ones: the next event each sees is the next write.
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/x3", "5").status, 201);
+  EXPECT_EQ(ids(only_x, 1), (std::vector<uint64_t>{5}));
+  EXPECT_EQ(ids(later, 1), (std::vector<uint64_t>{5}));
+}
+
 TEST(FeedTest, ResumeAcrossRestartWithLastEventIdHasNoGapNoRepeat) {
   TempDir dir;
   uint64_t last = 0;
