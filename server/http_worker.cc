@@ -145,16 +145,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
     return false;
   }
   if (r.kind == ParseResult::kNeedMore) {
-    if (fresh_head && request_.expect_continue && !s.continue_sent) {
-      // RFC 9110 10.1.1: ask for the body only if we are going to read it.
-      if (int early = KvRoutes::EarlyStatus(request_); early != 0) {
-        RejectAndClose(conn, s, early, "request rejected before its body was sent",
-                       /*head_parsed=*/true);
-        return false;
-      }
-      http::ResponseWriter::WriteContinue(&conn.output());
-      s.continue_sent = true;
-    }
+    if (fresh_head) AwaitBody(conn, s);
     return false;
   }
   const bool keep_alive = request_.keep_alive && !draining_;
@@ -177,6 +168,23 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   conn.input().Consume(r.consumed);
   s.parser.Reset();
   s.continue_sent = false;
+  return AfterReply(conn, s, reply, head, keep_alive);
+}
+
+void HttpWorker::AwaitBody(Connection& conn, HttpSession& s) {
+  if (!request_.expect_continue || s.continue_sent) return;
+  // RFC 9110 10.1.1: ask for the body only if we are going to read it.
+  if (int early = KvRoutes::EarlyStatus(request_); early != 0) {
+    RejectAndClose(conn, s, early, "request rejected before its body was sent",
+                   /*head_parsed=*/true);
+    return;
+  }
+  http::ResponseWriter::WriteContinue(&conn.output());
+  s.continue_sent = true;
+}
+
+bool HttpWorker::AfterReply(Connection& conn, HttpSession& s, const Reply& reply, bool head,
+                            bool keep_alive) {
   if (reply.event_stream && !head) {
     StartWatch(conn, s);
     return false;

@@ -112,6 +112,12 @@ class HttpWorker final : public reactor::ConnectionHandler {
   void OnAccept(int fd);
   // Parses and answers one request from the front of the input. False: stop for now.
   bool ServeOne(reactor::Connection& conn, HttpSession& s);
+  // A head without its body yet: answers Expect: 100-continue (or refuses the body early).
+  void AwaitBody(reactor::Connection& conn, HttpSession& s);
+  // After the answer is written: start a watch or a streamed listing, or close. ServeOne's
+  // result.
+  bool AfterReply(reactor::Connection& conn, HttpSession& s, const Reply& reply, bool head,
+                  bool keep_alive);
   void WriteReply(reactor::Connection& conn, const Reply& reply, bool head,
                   http::ConnectionHeader connection);
   // The Date header for this wake-up (formatted once per second of the loop's clock).
