@@ -47,10 +47,10 @@ std::string Describe(SSL_CTX* ctx) {
 
 }  // namespace
 
-std::string TakeOpenSslError() {
+std::string TakeOpenSslError(std::string_view if_none) {
   const unsigned long e = ERR_get_error();
   ERR_clear_error();
-  if (e == 0) return "unknown OpenSSL error";
+  if (e == 0) return std::string(if_none);
   char buf[256];
   ERR_error_string_n(e, buf, sizeof buf);
   return buf;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -49,8 +50,9 @@ class TlsContext {
 // (Linux: /proc/sys/net/ipv4/tcp_available_ulp lists "tls" once the module is loaded).
 bool KernelOffersKtls();
 
-// The first OpenSSL error queued on this thread as text (and clears the queue).
-std::string TakeOpenSslError();
+// The first OpenSSL error queued on this thread as text (and clears the queue); `if_none`
+// when nothing is queued (e.g. the peer closed mid-handshake).
+std::string TakeOpenSslError(std::string_view if_none = "unknown OpenSSL error");
 
 // The client side of the same policy, shared by `httpkv` and `httpkv-bench`: TLS 1.2 and
 // 1.3, ALPN http/1.1, the peer verified against `cacert` (PEM; empty: the system store),

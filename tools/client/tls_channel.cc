@@ -17,12 +17,7 @@ namespace httpkv::client {
 namespace {
 
 std::string OpenSslError() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "connection closed during the TLS handshake";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
+  return reactor::TakeOpenSslError("connection closed during the TLS handshake");
 }
 
 int RemainingMs(TlsChannel::Deadline deadline) {
