@@ -4,13 +4,7 @@ answer head, keeps them open and idle, and reports the server's RSS growth per w
 (from /proc/PID/status). Usage: idle_watchers.py PID HOST:PORT N"""
 import resource, socket, sys
 
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+from idle_connections import rss_kib  # same folder: the script's directory is on sys.path
 
 
 def open_watcher(host, port):
