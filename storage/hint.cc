@@ -56,7 +56,9 @@ Status ValidateHint(std::string_view data, uint32_t segment_id, uint64_t segment
   while (q + kHintEntryHeaderSize <= end) {
     const auto type = static_cast<uint8_t>(q[0]);
     const auto key_len = DecodeFixed16(q + 1);
-    if (type < 1 || type > 4 || key_len == 0) return Status::Corruption("bad hint entry");
+    if (type < 1 || type > 5 || (key_len == 0) != (type == 5)) {
+      return Status::Corruption("bad hint entry");
+    }
     q += kHintEntryHeaderSize + key_len;
     ++n;
   }

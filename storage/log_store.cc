@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/compaction.h"
+#include "storage/discard.h"
 #include "storage/hint.h"
 #include "storage/record.h"
 
@@ -57,6 +58,14 @@ Status LogStore::Open(const Options& opts, std::unique_ptr<LogStore>* out) {
   if (Status s = DirLock::Acquire(opts.dir, &store->lock_); !s.ok()) return s;
   std::vector<std::string> notes;
   if (Status s = ResolveCompactionLeftovers(&store->fs_, opts.dir, &notes); !s.ok()) return s;
+  if (Status s = ApplyPendingDiscard(&store->fs_, opts.dir, &notes); !s.ok()) return s;
+  if (Status s = LoadTermHistory(&store->fs_, opts.dir, &store->history_); !s.ok()) {
+    if (!s.IsCorruption()) return s;
+    // Written atomically, so this is damage. It only names where terms began: a member that
+    // lost it agrees with its primary on less and takes a copy of the rest.
+    notes.push_back(std::string(kHistoryFile) + ": " + s.ToString() + "; starting without it");
+    store->history_.clear();
+  }
   const auto start = Clock::now();
   if (Status s = store->LoadSegments(); !s.ok()) return s;
   store->recovery_.warnings.insert(store->recovery_.warnings.begin(), notes.begin(), notes.end());

@@ -48,6 +48,7 @@
 #include "storage/recovery.h"
 #include "storage/segment.h"
 #include "storage/status.h"
+#include "storage/term_history.h"
 
 namespace httpkv::storage {
 
@@ -244,6 +245,38 @@ class LogStore {
   FeedProgress ReadChanges(FeedCursor* cursor, uint64_t upper, std::string_view prefix,
                            size_t budget, ChangeSink sink, void* ctx) const;
 
+  // Replication (storage/log_store_replica.cc, FORMAT.md "Replication").
+  // ReadLog: like ReadChanges, but copies whole records (term markers included, as they are
+  // in the log) into *out until it holds max_bytes or more; a primary ships them to its
+  // replicas. History counts as lost only past max(cursor, floor): a full copy passes the
+  // horizon it started at.
+  FeedProgress ReadLog(FeedCursor* cursor, uint64_t upper, uint64_t floor, size_t max_bytes,
+                       std::string* out) const;
+  struct ApplyResult {
+    uint64_t records = 0;
+    uint64_t last_seq = 0;    // LastSeq() afterwards
+    uint64_t sync_token = 0;  // as WriteResult's, for the last record applied
+  };
+  // A replica appends records from its primary's log (ReadLog's bytes) under their own
+  // seqs, each verified (CRC) and past LastSeq() (InvalidArgument otherwise; a gap, as in a
+  // full copy, raises the horizon). Keys change as if the primary's writes had been made
+  // here; a term marker also extends the term history. Durability as Put's, once per call.
+  Status ApplyReplicated(std::string_view records, ApplyResult* result);
+  // The primary's log had nothing more up to `seq` (compaction dropped its newest records):
+  // numbering goes on after it here too, and the feed has no history up to it (FEED is
+  // written first). No-op when seq <= LastSeq().
+  Status AdvanceTo(uint64_t seq);
+  // A new primary starts `term` (larger than every term so far): HISTORY gets (term, seq),
+  // durably, then a term marker record with that seq is appended. *seq may be null.
+  Status BeginTerm(uint64_t term, uint64_t* seq);
+  TermHistory term_history() const;
+  uint64_t CurrentTerm() const;  // the newest term in the history (0: none)
+  // Cuts the log back to keep_through at the next Open (storage/discard.h).
+  Status ScheduleDiscard(uint64_t keep_through);
+  // A replica does not write expire records (its primary's arrive in the stream); values
+  // still read as absent once expired. On by default.
+  void SetExpiryWrites(bool on) { expiry_writes_.store(on, std::memory_order_release); }
+
   // Called (on the store's expiry thread, under a leaf lock: keep it to a post) after it
   // wrote expire records, once the feed may show them: fn(ctx). nullptr: none; once
   // SetChangeListener returns, the previous fn is not running and will not be called.
@@ -306,6 +339,14 @@ class LogStore {
   Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends, uint64_t seq);
   Status SyncActive();
   void AdvanceDurable(uint64_t target, uint64_t seq);
+  // Walks the log in seq order for ReadChanges and ReadLog (log_store_feed.cc).
+  enum class WalkStep : uint8_t { kNext, kStop, kBad };
+  template <class Visit>
+  FeedProgress WalkLog(FeedCursor* c, uint64_t upper, uint64_t floor, size_t budget,
+                       Visit&& visit) const;
+  // ApplyReplicated's index update for a record (raw: its first byte) appended at offset
+  // (caller holds write_mu_).
+  void IndexReplicatedLocked(const RecordView& rec, const char* raw, uint64_t offset);
   // Publishes a record just appended to active_ (caller holds write_mu_).
   void PublishSeqLocked(uint64_t seq);
   // FEED file: the horizon and last seq, written before compaction commits (FORMAT.md).
@@ -389,6 +430,9 @@ class LogStore {
   void* change_ctx_ = nullptr;           // guarded by expiry_mu_
   std::thread expirer_;
   bool compaction_broken_ = false;  // guarded by compact_mu_
+  std::atomic<bool> expiry_writes_{true};
+  mutable std::mutex history_mu_;  // a leaf; taken under write_mu_ by BeginTerm and Apply
+  TermHistory history_;            // guarded by history_mu_
   std::thread maint_;
 };
 

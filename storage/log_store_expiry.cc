@@ -62,6 +62,7 @@ void LogStore::QueueRecoveredExpiries(
 }
 
 bool LogStore::ExpireKey(const std::string& key, uint64_t seq) {
+  if (!expiry_writes_.load(std::memory_order_acquire)) return false;  // a replica: retried
   std::lock_guard lock(write_mu_);
   IndexEntry e;
   if (!index_.Find(key, &e) || e.version != seq) return false;  // overwritten or deleted since

@@ -6,16 +6,13 @@
 // segment and offset of the next record to look at; when compaction dropped that segment, or
 // the cursor has just been made for an old seq, the segment is found again by seq and read
 // from its start (records at or before the cursor are skipped, counted in the budget).
-#include "storage/coding.h"
-#include "storage/crc32c.h"
+#include <algorithm>
+
+#include "storage/feed_state.h"
 #include "storage/log_store.h"
 
 namespace httpkv::storage {
 namespace {
-
-constexpr char kFeedStateFile[] = "FEED";
-constexpr uint32_t kFeedMagic = 0x464B5648;  // "HVKF" on disk
-constexpr size_t kFeedStateSize = 28;        // magic, reserved, horizon, last_seq, crc
 
 // The segment holding the first record with seq > after: among segments with such records,
 // the one with the smallest first_seq. nullptr when there is none yet.
@@ -42,17 +39,23 @@ void LogStore::TailCursor(FeedCursor* c) {
   c->offset = end_offset_;
 }
 
-FeedProgress LogStore::ReadChanges(FeedCursor* c, uint64_t upper, std::string_view prefix,
-                                   size_t budget, ChangeSink sink, void* ctx) const {
+// Visits the records with cursor->last_seq < seq <= upper in seq order (see the file
+// comment): visit(const RecordHeader&, const char* rec) -> kNext, kStop (after this one)
+// or kBad (the record failed verification). History is lost when compaction dropped records
+// after max(cursor, floor).
+template <class Visit>
+FeedProgress LogStore::WalkLog(FeedCursor* c, uint64_t upper, uint64_t floor, size_t budget,
+                               Visit&& visit) const {
   Epoch::ReadGuard guard;
   // The table before the horizon: compaction raises the horizon before it publishes outputs.
   const SegmentTable& table = *table_.load();
   size_t visited = 0;
   const Segment* seg = c->segment != 0 ? table.Find(c->segment) : nullptr;
+  auto lost = [&] { return horizon_.load() > std::max(c->last_seq, floor); };
   while (c->last_seq < upper) {
     if (visited >= budget) return FeedProgress::kMore;
     if (seg == nullptr) {  // not positioned yet, or compaction dropped the segment
-      if (horizon_.load() > c->last_seq) return FeedProgress::kHistoryLost;
+      if (lost()) return FeedProgress::kHistoryLost;
       seg = SegmentAfter(table, c->last_seq);
       if (seg == nullptr) return FeedProgress::kCaughtUp;
       c->segment = seg->id;
@@ -62,7 +65,7 @@ FeedProgress LogStore::ReadChanges(FeedCursor* c, uint64_t upper, std::string_vi
     if (c->offset >= size) {
       const Segment* next = SegmentAfter(table, c->last_seq);
       if (next == nullptr || next == seg) return FeedProgress::kCaughtUp;
-      if (horizon_.load() > c->last_seq) return FeedProgress::kHistoryLost;
+      if (lost()) return FeedProgress::kHistoryLost;
       seg = next;
       c->segment = seg->id;
       c->offset = 0;
@@ -77,16 +80,13 @@ FeedProgress LogStore::ReadChanges(FeedCursor* c, uint64_t upper, std::string_vi
     if (h.seq > upper) return FeedProgress::kCaughtUp;  // appended, not yet visible to the feed
     ++visited;
     if (h.seq > c->last_seq) {
-      const std::string_view key(rec + kRecordHeaderSize, h.key_len);
-      bool go_on = true;
-      if (key.starts_with(prefix)) {
-        const std::string_view value(rec + kRecordHeaderSize + h.key_len, h.value_len);
-        if (RecordCrc(rec, h) != h.crc) return FeedProgress::kCorrupt;
-        go_on = sink(ctx, ChangeEvent{h.type, h.seq, key, value});
-      }
+      const WalkStep step = visit(h, rec);
+      if (step == WalkStep::kBad) return FeedProgress::kCorrupt;
       c->last_seq = h.seq;
       c->offset += h.record_size();
-      if (!go_on) return c->last_seq < upper ? FeedProgress::kMore : FeedProgress::kCaughtUp;
+      if (step == WalkStep::kStop) {
+        return c->last_seq < upper ? FeedProgress::kMore : FeedProgress::kCaughtUp;
+      }
       continue;
     }
     c->offset += h.record_size();
@@ -94,33 +94,49 @@ FeedProgress LogStore::ReadChanges(FeedCursor* c, uint64_t upper, std::string_vi
   return FeedProgress::kCaughtUp;
 }
 
+FeedProgress LogStore::ReadChanges(FeedCursor* c, uint64_t upper, std::string_view prefix,
+                                   size_t budget, ChangeSink sink, void* ctx) const {
+  return WalkLog(c, upper, 0, budget, [&](const RecordHeader& h, const char* rec) {
+    // Term markers are not events; other records only when their key has the prefix.
+    const std::string_view key(rec + kRecordHeaderSize, h.key_len);
+    if (h.type == RecordType::kTerm || !key.starts_with(prefix)) return WalkStep::kNext;
+    const std::string_view value(rec + kRecordHeaderSize + h.key_len, h.value_len);
+    if (RecordCrc(rec, h) != h.crc) return WalkStep::kBad;
+    return sink(ctx, ChangeEvent{h.type, h.seq, key, value}) ? WalkStep::kNext : WalkStep::kStop;
+  });
+}
+
+FeedProgress LogStore::ReadLog(FeedCursor* c, uint64_t upper, uint64_t floor, size_t max_bytes,
+                               std::string* out) const {
+  // Budget in records as well, so a run of tiny records cannot hold the read section long.
+  return WalkLog(c, upper, floor, max_bytes / kRecordHeaderSize + 1,
+                 [&](const RecordHeader& h, const char* rec) {
+                   if (RecordCrc(rec, h) != h.crc) return WalkStep::kBad;
+                   out->append(rec, h.record_size());
+                   return out->size() < max_bytes ? WalkStep::kNext : WalkStep::kStop;
+                 });
+}
+
 Status LogStore::LoadFeedState(uint64_t* horizon, uint64_t* last_seq) {
   *horizon = *last_seq = 0;
-  std::string data;
-  Status s = ReadWholeFile(&fs_, opts_.dir + "/" + kFeedStateFile, &data);
+  FeedState state;
+  Status s = ReadFeedState(&fs_, opts_.dir, &state);
   if (s.IsNotFound()) return Status::OK();  // never compacted by a feed-aware binary
-  if (!s.ok()) return s;
-  if (data.size() != kFeedStateSize || DecodeFixed32(data.data()) != kFeedMagic ||
-      Crc32c(data.data(), kFeedStateSize - 4) != DecodeFixed32(data.data() + 24)) {
+  if (s.IsCorruption()) {
     // Written atomically, so this is damage: assume no history survives.
     recovery_.warnings.push_back(std::string(kFeedStateFile) +
                                  ": damaged; the change feed keeps no history before now");
     *horizon = UINT64_MAX;
     return Status::OK();
   }
-  *horizon = DecodeFixed64(data.data() + 8);
-  *last_seq = DecodeFixed64(data.data() + 16);
+  if (!s.ok()) return s;
+  *horizon = state.horizon;
+  *last_seq = state.last_seq;
   return Status::OK();
 }
 
 Status LogStore::SaveFeedState(uint64_t horizon, uint64_t last_seq) {
-  std::string data;
-  PutFixed32(&data, kFeedMagic);
-  PutFixed32(&data, 0);
-  PutFixed64(&data, horizon);
-  PutFixed64(&data, last_seq);
-  PutFixed32(&data, Crc32c(data.data(), data.size()));
-  return WriteFileAtomic(&fs_, opts_.dir, kFeedStateFile, data);
+  return WriteFeedState(&fs_, opts_.dir, FeedState{horizon, last_seq});
 }
 
 }  // namespace httpkv::storage

@@ -65,13 +65,25 @@ DecodeStatus ParseHeader(const char* p, size_t n, RecordHeader* h) {
   h->key_len = DecodeFixed16(p + kKeyLenOff);
   h->value_len = DecodeFixed32(p + kValueLenOff);
   h->seq = DecodeFixed64(p + kSeqOff);
-  if (type < 1 || type > 4) return DecodeStatus::kBadHeader;
+  if (type < 1 || type > 5) return DecodeStatus::kBadHeader;
   h->type = static_cast<RecordType>(type);
+  if (h->type == RecordType::kTerm) {  // no key, the term as its value
+    const bool ok = p[kReservedOff] == 0 && h->key_len == 0 && h->value_len == kTermValueSize;
+    return ok ? DecodeStatus::kOk : DecodeStatus::kBadHeader;
+  }
   if (p[kReservedOff] != 0 || h->key_len == 0 || h->value_len > kMaxValueSize) {
     return DecodeStatus::kBadHeader;
   }
   if (!IsPut(h->type) && h->value_len != 0) return DecodeStatus::kBadHeader;
   return DecodeStatus::kOk;
+}
+
+uint64_t TermOfRecord(std::string_view value) { return DecodeFixed64(value.data()); }
+
+void EncodeTermRecord(uint64_t seq, uint64_t term, std::string* out) {
+  char value[kTermValueSize];
+  EncodeFixed64(value, term);
+  EncodeRecord(RecordType::kTerm, seq, {}, std::string_view(value, sizeof value), out);
 }
 
 uint64_t RecordExpiry(const char* rec, const RecordHeader& h) {

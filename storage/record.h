@@ -15,8 +15,9 @@
 
 namespace httpkv::storage {
 
-// v3 adds record types 3 and 4 (expiry); v1 and v2 dirs stay readable unchanged.
-inline constexpr uint32_t kFormatVersion = 3;
+// v3 adds record types 3 and 4 (expiry); v4 adds type 5 (term marker, replication). Older
+// dirs stay readable unchanged.
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr size_t kRecordHeaderSize = 20;
 inline constexpr size_t kMaxKeySize = 65535;
 inline constexpr uint64_t kMaxValueSize = uint64_t{1} << 31;
@@ -24,7 +25,17 @@ inline constexpr uint64_t kMaxValueSize = uint64_t{1} << 31;
 // kPutExpiring: a put followed by its absolute expiry (unix ms) after the value.
 // kExpire: the tombstone the store writes when such a value expires (a delete, for the feed
 // an "expire" event).
-enum class RecordType : uint8_t { kPut = 1, kDelete = 2, kPutExpiring = 3, kExpire = 4 };
+// kTerm: a replication term begins (FORMAT.md "Replication"): no key, an 8-byte value holding
+// the term. It changes no key and is not a change-feed event; replicas learn of a new term
+// from it in the stream.
+enum class RecordType : uint8_t {
+  kPut = 1,
+  kDelete = 2,
+  kPutExpiring = 3,
+  kExpire = 4,
+  kTerm = 5
+};
+inline constexpr size_t kTermValueSize = 8;
 inline constexpr size_t kExpiryTrailerSize = 8;
 inline bool IsPut(RecordType t) {
   return t == RecordType::kPut || t == RecordType::kPutExpiring;
@@ -66,6 +77,11 @@ inline uint64_t RecordSize(size_t key_len, uint64_t value_len) {
 
 // InvalidArgument unless 1 <= key.size() <= kMaxKeySize and value.size() <= kMaxValueSize.
 Status ValidateKeyValue(std::string_view key, std::string_view value);
+
+// The term a kTerm record's value holds (value.size() == kTermValueSize).
+uint64_t TermOfRecord(std::string_view value);
+// Encodes the kTerm record that starts `term` at `seq`.
+void EncodeTermRecord(uint64_t seq, uint64_t term, std::string* out);
 
 // Replaces *out with the encoded record, reusing its capacity. Key/value must be valid.
 // expires_at_ms: only for kPutExpiring.

@@ -13,6 +13,7 @@ void Apply(RecordType type, std::string_view key, uint32_t value_len, uint64_t s
   if (state->seg_first == 0) state->seg_first = seq;
   if (state->seg_last != 0 && seq > state->seg_last + 1) state->seg_gap_top = seq - 1;
   state->seg_last = seq;
+  if (type == RecordType::kTerm) return;  // changes no key (HISTORY holds the terms)
   IndexEntry cur;
   const bool have = index->Find(key, &cur);
   if (have && cur.version >= seq) return;

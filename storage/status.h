@@ -52,6 +52,7 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
+  bool IsCorruption() const { return code_ == Code::kCorruption; }
   std::string_view message() const { return msg_ ? std::string_view(*msg_) : std::string_view(); }
   // "OK", or "<CodeName>: <message>" (just the code name if the message is empty).
   std::string ToString() const;
