@@ -233,6 +233,13 @@ bool GatewayConnection::ReadChunkedBody(size_t pos, Clock::time_point deadline, 
   return true;
 }
 
+std::string_view GatewayAnswer::Header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (IEquals(n, name)) return v;
+  }
+  return {};
+}
+
 bool GatewayConnection::ReadAnswer(Clock::time_point deadline, GatewayAnswer* answer,
                                    bool* close_after, std::string* error) {
   size_t eol = 0;
@@ -251,6 +258,7 @@ bool GatewayConnection::ReadAnswer(Clock::time_point deadline, GatewayAnswer* an
     return false;
   }
   *close_after = status_line.starts_with("HTTP/1.0");
+  answer->headers.clear();
   bool chunked = false;
   bool has_length = false;
   size_t length = 0;
@@ -274,6 +282,7 @@ bool GatewayConnection::ReadAnswer(Clock::time_point deadline, GatewayAnswer* an
     }
     std::string_view name = line.substr(0, colon);
     std::string_view value = Trim(line.substr(colon + 1));
+    answer->headers.emplace_back(name, value);
     if (IEquals(name, "Content-Length")) {
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
       if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() ||

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "server/etcd/endpoint.h"
 
@@ -15,7 +17,10 @@ namespace httpkv::etcd {
 
 struct GatewayAnswer {
   int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
+  // The first header of that name (case-insensitive); empty when absent.
+  std::string_view Header(std::string_view name) const;
 };
 
 class GatewayConnection {

@@ -159,8 +159,7 @@ TEST(ReplicationStore, FullCopyPastTheHorizonSkipsWhatCompactionDropped) {
   auto replica = OpenOrDie(rd.path());
   FeedCursor c;
   std::string out;
-  EXPECT_EQ(primary->ReadLog(&c, primary->LastSeq(), 0, 1 << 20, &out),
-            FeedProgress::kHistoryLost);
+  EXPECT_EQ(primary->ReadLog(&c, primary->LastSeq(), 0, 1 << 20, &out), FeedProgress::kHistoryLost);
   Ship(*primary, replica.get(), horizon);
   EXPECT_EQ(Contents(*replica), Contents(*primary));
   EXPECT_EQ(replica->LastSeq(), primary->LastSeq());
@@ -184,11 +183,13 @@ struct Diverged {
     o.compact_dead_ratio = 1;  // no automatic compaction: it would make the cut keep nothing
     auto s = OpenWith(o);
     ASSERT_TRUE(s->BeginTerm(3, nullptr).ok());
-    for (int i = 0; i < 100; ++i) Put(s.get(), "k" + std::to_string(i % 10), "old" + std::to_string(i));
+    for (int i = 0; i < 100; ++i)
+      Put(s.get(), "k" + std::to_string(i % 10), "old" + std::to_string(i));
     common = Contents(*s);
     common_last = s->LastSeq();
     ASSERT_TRUE(s->BeginTerm(5, nullptr).ok());
-    for (int i = 0; i < 200; ++i) Put(s.get(), "k" + std::to_string(i % 15), "new" + std::to_string(i));
+    for (int i = 0; i < 200; ++i)
+      Put(s.get(), "k" + std::to_string(i % 15), "new" + std::to_string(i));
     ASSERT_TRUE(s->Delete("k2", nullptr).ok());
     ASSERT_TRUE(s->ScheduleDiscard(common_last).ok());
   }
@@ -227,7 +228,8 @@ TEST(ReplicationStore, DiscardBeforeACompactionKeepsNothing) {
   EXPECT_EQ(s->LastSeq(), 0u);
   EXPECT_TRUE(Contents(*s).empty());
   bool noted = false;
-  for (const auto& w : s->recovery().warnings) noted |= w.find("keeping nothing") != std::string::npos;
+  for (const auto& w : s->recovery().warnings)
+    noted |= w.find("keeping nothing") != std::string::npos;
   EXPECT_TRUE(noted);
 }
 
@@ -286,7 +288,8 @@ TEST(TermHistoryTest, FormatAndParseRoundTrip) {
   EXPECT_EQ(back, h);
   EXPECT_TRUE(ParseTermHistory("", &back));
   EXPECT_TRUE(back.empty());
-  for (const char* bad : {"1", "1:", ":1", "1:0", "5:10,3:20", "5:10,6:9", "1:1,", "a:1", "1:1;2:2"}) {
+  for (const char* bad :
+       {"1", "1:", ":1", "1:0", "5:10,3:20", "5:10,6:9", "1:1,", "a:1", "1:1;2:2"}) {
     EXPECT_FALSE(ParseTermHistory(bad, &back)) << bad;
   }
   TermHistory decoded;
