@@ -26,7 +26,6 @@ Status RequestDiscard(FileSystem* fs, const std::string& dir, uint64_t keep_thro
 // after it. If a compaction ran after the cut point (FEED's last seq is past it), a record the
 // kept log needs may have been dropped: then the whole log is deleted instead and the member
 // takes a full copy. Appends one note per action.
-Status ApplyPendingDiscard(FileSystem* fs, const std::string& dir,
-                           std::vector<std::string>* notes);
+Status ApplyPendingDiscard(FileSystem* fs, const std::string& dir, std::vector<std::string>* notes);
 
 }  // namespace httpkv::storage

@@ -21,8 +21,7 @@ Status LogStore::ApplyReplicated(std::string_view records, ApplyResult* result) 
     const uint64_t seq = rec.header.seq;
     if (seq < next_seq_) {
       return Status::InvalidArgument("replicated seq " + std::to_string(seq) +
-                                     " is not past the log's end " +
-                                     std::to_string(next_seq_ - 1));
+                                     " is not past the log's end " + std::to_string(next_seq_ - 1));
     }
     const size_t size = rec.header.record_size();
     write_buf_.assign(records.data(), size);
