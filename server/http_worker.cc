@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "http/http_date.h"
-#include "server/host_path.h"
-#include "server/peer_policy.h"
+#include "server/auth/peer_policy.h"
+#include "server/routes/host_path.h"
 
 namespace httpkv::server {
 
@@ -128,7 +128,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const bool fresh_head =
       r.kind == ParseResult::kComplete || (!head_seen && s.parser.headers_complete());
   if (fresh_head && !request_.host_path.empty()) {
-    // The original client's "Host: HOST/PATH" (server/host_path.h), decided on the head.
+    // The original client's "Host: HOST/PATH" (server/routes/host_path.h), decided on the head.
     if (!opts_->compat_seed) {
       Bump(metrics_.parse_errors);
       RejectAndClose(conn, s, 400, HostPathReason(request_), /*head_parsed=*/true);

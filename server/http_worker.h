@@ -23,13 +23,13 @@
 #include "reactor/listener.h"
 #include "reactor/tls_context.h"
 #include "server/access_log.h"
+#include "server/auth/token_set.h"
+#include "server/base/metrics.h"
+#include "server/base/server_options.h"
 #include "server/connection_cap.h"
-#include "server/feed_bus.h"
-#include "server/kv_routes.h"
-#include "server/listing.h"
-#include "server/metrics.h"
-#include "server/server_options.h"
-#include "server/token_set.h"
+#include "server/feed/feed_bus.h"
+#include "server/routes/kv_routes.h"
+#include "server/routes/listing.h"
 
 namespace httpkv::server {
 
@@ -44,7 +44,7 @@ struct HttpSession {
   ConnectionSlots* slots;
   std::unique_ptr<reactor::Connection> conn;
   uint64_t id = 0;  // unique per worker: tells a recycled Connection address apart
-  // Deadlines (see deadline.h): one timer per connection, firing at timer_at; moved
+  // Deadlines (see server/base/deadline.h): one timer per connection, firing at timer_at; moved
   // when it fires, or earlier when a head or body deadline comes before it.
   reactor::TimerId timer = 0;
   Clock::time_point timer_at;
@@ -62,7 +62,8 @@ struct HttpSession {
   bool closing = false;           // answer nothing more; close once output is written
   // The peer's address for the access log, formatted once at accept (log on only).
   char peer[AccessLog::kPeerChars] = "-";
-  // Protected mode (peer_policy.h): the peer is not loopback; its first request gets 403.
+  // Protected mode (server/auth/peer_policy.h): the peer is not loopback; its first request gets
+  // 403.
   bool refused_peer = false;
   // A chunked listing still being sent; requests behind it wait (pipelining order).
   std::unique_ptr<ListingCursor> listing;

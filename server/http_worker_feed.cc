@@ -13,7 +13,7 @@
 
 #include <algorithm>
 
-#include "server/feed_event.h"
+#include "server/feed/feed_event.h"
 #include "server/http_worker.h"
 
 namespace httpkv::server {
@@ -36,7 +36,7 @@ void HttpWorker::StartWatch(Connection& conn, HttpSession& s) {
   s.timer = 0;
   conn.input().ConsumeAll();
   watchers_.push_back(&conn);
-  feed_bus_->Watching(&feed_member_, +1);  // before reading FeedSeq (feed_bus.h)
+  feed_bus_->Watching(&feed_member_, +1);  // before reading FeedSeq (server/feed/feed_bus.h)
   if (feed_heartbeat_ == 0) {
     feed_heartbeat_ = loop_.RunEvery(opts_->feed_heartbeat, [this] { FeedHeartbeat(); });
   }
@@ -141,8 +141,9 @@ void HttpWorker::WakeFeed(void* ctx) {
 }
 
 void HttpWorker::OnFeedWake() {
-  feed_member_.wake_pending.exchange(false,
-                                     std::memory_order_acq_rel);  // before FeedSeq (feed_bus.h)
+  feed_member_.wake_pending.exchange(
+      false,
+      std::memory_order_acq_rel);  // before FeedSeq (server/feed/feed_bus.h)
   // Pumping may close watchers (OnClose edits watchers_): walk a copy, checked by id.
   feed_batch_.clear();
   for (Connection* c : watchers_) {

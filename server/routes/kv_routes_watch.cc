@@ -7,7 +7,7 @@
 #include <iterator>
 
 #include "http/percent.h"
-#include "server/kv_routes.h"
+#include "server/routes/kv_routes.h"
 
 namespace httpkv::server {
 namespace {

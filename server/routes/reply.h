@@ -10,7 +10,7 @@
 
 #include "http/response_writer.h"
 #include "reactor/buffer.h"
-#include "server/route_table.h"
+#include "server/base/route_table.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {
