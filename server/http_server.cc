@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "reactor/listener.h"
-#include "server/token_file.h"
+#include "server/auth/token_file.h"
 
 namespace httpkv::server {
 

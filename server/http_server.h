@@ -15,10 +15,10 @@
 #include "reactor/inet_address.h"
 #include "reactor/tls_context.h"
 #include "server/access_log.h"
+#include "server/auth/token_set.h"
+#include "server/base/server_options.h"
 #include "server/connection_cap.h"
 #include "server/http_worker.h"
-#include "server/server_options.h"
-#include "server/token_set.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {
@@ -30,7 +30,7 @@ class HttpServer {
 
   // Opens --access-log if set. False with a one-line *error.
   bool OpenAccessLog(std::string* error);
-  // --auth-file: reads and parses the token file (server/token_file.h). True if there is
+  // --auth-file: reads and parses the token file (server/auth/token_file.h). True if there is
   // none. False with a one-line *error; *warning for a file other users can read.
   bool LoadAuthFile(std::string* error, std::string* warning);
   // SIGHUP: re-reads the token file; on success every worker serves with the new tokens

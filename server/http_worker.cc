@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "http/http_date.h"
-#include "server/host_path.h"
-#include "server/peer_policy.h"
+#include "server/auth/peer_policy.h"
+#include "server/routes/host_path.h"
 
 namespace httpkv::server {
 
@@ -25,16 +25,14 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
       limits_(opts->limits()),
       store_(store),
       routes_(store, opts, std::move(metrics)),
+      feed_(&loop_, store, opts, feed_bus, &metrics_),
+      durability_(opts->fsync == storage::FsyncPolicy::kAlways, &loop_, store, feed_bus,
+                  &HttpWorker::FindHold, this),
       slots_(slots),
-      hold_for_fsync_(opts->fsync == storage::FsyncPolicy::kAlways),
       access_log_(access_log),
       auth_on_(!opts->auth_file.empty()),
       protected_(!auth_on_ && opts->protected_mode),
-      feed_bus_(feed_bus) {
-  feed_member_.wake = &HttpWorker::WakeFeed;
-  feed_member_.ctx = this;
-  feed_bus_->Add(&feed_member_);
-}
+      feed_bus_(feed_bus) {}
 
 HttpWorker::~HttpWorker() = default;
 
@@ -78,7 +76,7 @@ void HttpWorker::OnAccept(int fd) {
 void HttpWorker::OnClose(Connection& conn) {
   auto* s = static_cast<HttpSession*>(conn.context());
   loop_.Cancel(s->timer);
-  if (s->watch) StopWatching(conn);
+  if (s->watching) feed_.OnClose(conn);
   Bump(metrics_.connections_open, static_cast<uint64_t>(-1));
   Bump(metrics_.send_calls, conn.send_calls());
   if (conn.tls()) NoteTlsClose(conn);
@@ -95,9 +93,8 @@ void HttpWorker::OnData(Connection& conn) {
   s.seen_in = conn.bytes_read();
   s.last_read = loop_.now();
   while (!s.closing && !conn.output_full()) {
-    if (s.watch) {  // a watcher sends nothing but events: anything it sends is dropped
-      conn.input().ConsumeAll();
-      PumpWatch(conn, s);
+    if (s.watching) {  // a watcher sends nothing but events: anything it sends is dropped
+      feed_.OnData(conn);
       break;
     }
     if (s.streaming) {
@@ -106,13 +103,13 @@ void HttpWorker::OnData(Connection& conn) {
     }
     if (conn.input().empty() || !ServeOne(conn, s)) break;
   }
-  if (wrote_ && !hold_for_fsync_) {  // under --fsync always: once durable (OnDurable)
+  if (wrote_ && !durability_.on()) {  // under --fsync always: once durable (DurabilityGate)
     wrote_ = false;
     feed_bus_->Notify();
   }
   if (conn.closed()) return;
   NoteRequestProgress(conn, s);
-  if (s.pending_token > s.inflight_token) AwaitDurability(conn, s);
+  durability_.AfterBatch(conn, s.id, s.durable);
 }
 
 bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
@@ -128,7 +125,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   const bool fresh_head =
       r.kind == ParseResult::kComplete || (!head_seen && s.parser.headers_complete());
   if (fresh_head && !request_.host_path.empty()) {
-    // The original client's "Host: HOST/PATH" (server/host_path.h), decided on the head.
+    // The original client's "Host: HOST/PATH" (server/routes/host_path.h), decided on the head.
     if (!opts_->compat_seed) {
       Bump(metrics_.parse_errors);
       RejectAndClose(conn, s, 400, HostPathReason(request_), /*head_parsed=*/true);
@@ -154,7 +151,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
                                                             : ConnectionHeader::kNone;
   const Reply reply = denied ? denial : routes_.Handle(request_);
   const bool head = request_.method == http::Method::kHead;
-  if (hold_for_fsync_ && reply.sync_token > s.pending_token) s.pending_token = reply.sync_token;
+  durability_.Note(s.durable, reply.sync_token);
   if (reply.sync_token != 0) wrote_ = true;
   WriteReply(conn, reply, head, ch);
   routes_.EndRead();  // the body (a view into the store) is copied: end the read section
@@ -202,6 +199,21 @@ bool HttpWorker::AfterReply(Connection& conn, HttpSession& s, const Reply& reply
     return false;
   }
   return true;
+}
+
+void HttpWorker::StartWatch(Connection& conn, HttpSession& s) {
+  // A watcher is neither idle nor a request in progress: no deadline (heartbeats and the
+  // lag cut-off take care of it).
+  loop_.Cancel(s.timer);
+  s.timer = 0;
+  s.watching = true;
+  feed_.Start(conn, s.id, routes_.watch());
+}
+
+DurabilityGate::Hold* HttpWorker::FindHold(void* ctx, Connection* conn, uint64_t id) {
+  auto& sessions = static_cast<HttpWorker*>(ctx)->sessions_;
+  auto it = sessions.find(conn);
+  return it == sessions.end() || it->second->id != id ? nullptr : &it->second->durable;
 }
 
 void HttpWorker::WriteReply(Connection& conn, const Reply& reply, bool head,
@@ -287,9 +299,7 @@ void HttpWorker::DrainNow() {
   // Idle keep-alive connections are closed at a response boundary: now. Busy ones get
   // "Connection: close" on their current response and close after it.
   std::vector<Connection*> idle;
-  for (Connection* c : std::vector<Connection*>(watchers_)) {
-    EndWatch(*c, *static_cast<HttpSession*>(c->context()), "server shutting down");
-  }
+  feed_.EndAll("server shutting down");
   for (auto& [conn, s] : sessions_) {
     if (conn->input().empty() && conn->output().empty() && !s->parser.headers_complete()) {
       idle.push_back(conn);

@@ -23,13 +23,15 @@
 #include "reactor/listener.h"
 #include "reactor/tls_context.h"
 #include "server/access_log.h"
+#include "server/auth/token_set.h"
+#include "server/base/metrics.h"
+#include "server/base/server_options.h"
 #include "server/connection_cap.h"
-#include "server/feed_bus.h"
-#include "server/kv_routes.h"
-#include "server/listing.h"
-#include "server/metrics.h"
-#include "server/server_options.h"
-#include "server/token_set.h"
+#include "server/durability_gate.h"
+#include "server/feed/feed_bus.h"
+#include "server/feed/feed_watchers.h"
+#include "server/routes/kv_routes.h"
+#include "server/routes/listing.h"
 
 namespace httpkv::server {
 
@@ -44,7 +46,7 @@ struct HttpSession {
   ConnectionSlots* slots;
   std::unique_ptr<reactor::Connection> conn;
   uint64_t id = 0;  // unique per worker: tells a recycled Connection address apart
-  // Deadlines (see deadline.h): one timer per connection, firing at timer_at; moved
+  // Deadlines (see server/base/deadline.h): one timer per connection, firing at timer_at; moved
   // when it fires, or earlier when a head or body deadline comes before it.
   reactor::TimerId timer = 0;
   Clock::time_point timer_at;
@@ -53,29 +55,23 @@ struct HttpSession {
   // zero while no request is in progress.
   Clock::time_point request_start;
   uint64_t seen_written = 0;
-  // --fsync always: output is held until the log is durable up to pending_token.
-  uint64_t pending_token = 0;
-  uint64_t inflight_token = 0;
-  bool awaiting_durable = false;  // listed in HttpWorker::awaiting_durable_
-  uint64_t seen_in = 0;           // bytes already counted in metrics
-  bool continue_sent = false;     // 100 Continue already sent for the current request
-  bool closing = false;           // answer nothing more; close once output is written
+  // --fsync always: output is held until the log is durable (server/durability_gate.h).
+  DurabilityGate::Hold durable;
+  uint64_t seen_in = 0;        // bytes already counted in metrics
+  bool continue_sent = false;  // 100 Continue already sent for the current request
+  bool closing = false;        // answer nothing more; close once output is written
   // The peer's address for the access log, formatted once at accept (log on only).
   char peer[AccessLog::kPeerChars] = "-";
-  // Protected mode (peer_policy.h): the peer is not loopback; its first request gets 403.
+  // Protected mode (server/auth/peer_policy.h): the peer is not loopback; its first request gets
+  // 403.
   bool refused_peer = false;
   // A chunked listing still being sent; requests behind it wait (pipelining order).
   std::unique_ptr<ListingCursor> listing;
   bool streaming = false;
   bool close_after_stream = false;
-  // Set once the connection is a change-feed watcher (http_worker_feed.cc): it answers
-  // nothing more and streams events from its cursor.
-  struct Watch {
-    std::string prefix;
-    storage::FeedCursor cursor;
-    bool resume_posted = false;  // a continuation of a long history is queued
-  };
-  std::unique_ptr<Watch> watch;
+  // Handed to FeedWatchers (server/feed/feed_watchers.h): a change-feed watcher answers
+  // nothing more and streams events.
+  bool watching = false;
 };
 
 class HttpWorker final : public reactor::ConnectionHandler {
@@ -128,19 +124,8 @@ class HttpWorker final : public reactor::ConnectionHandler {
   Clock::duration RequestLatency(const HttpSession& s) const;
   // Sends the next chunk of a streamed listing. False: stop serving for now.
   bool ContinueListing(reactor::Connection& conn, HttpSession& s);
-  // Change feed (http_worker_feed.cc).
+  // The connection becomes a change-feed watcher: no deadline, FeedWatchers streams.
   void StartWatch(reactor::Connection& conn, HttpSession& s);
-  // Sends what the watcher's cursor has not yet delivered, up to the feed's bound, in
-  // bounded turns; cuts off a watcher that is too far behind with its output full.
-  void PumpWatch(reactor::Connection& conn, HttpSession& s);
-  void EndWatch(reactor::Connection& conn, HttpSession& s, std::string_view reason);
-  void StopWatching(reactor::Connection& conn);
-  void OnFeedWake();
-  // One ReadChanges for a watcher, rendered into feed_buf_; during a wake-up, watchers at the
-  // same cursor with the same prefix reuse the first one's rendering (FeedMemo).
-  storage::FeedProgress ReadFeed(HttpSession::Watch& w, uint64_t upper);
-  void FeedHeartbeat();
-  static void WakeFeed(void* ctx);  // any thread
   void RejectAndClose(reactor::Connection& conn, HttpSession& s, int status,
                       std::string_view reason, bool head_parsed);
   void CloseWith(reactor::Connection& conn, HttpSession& s, const Reply& reply, bool head_parsed);
@@ -160,11 +145,8 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // TLS (http_worker_tls.cc): starts the handshake on a new connection; false: closed.
   bool StartTls(reactor::Connection& conn);
   void NoteTlsClose(const reactor::Connection& conn);
-  // Group commit (http_worker_durability.cc): hold acknowledgements until durable.
-  void AwaitDurability(reactor::Connection& conn, HttpSession& s);
-  void StartSync();
-  void OnDurable(uint64_t token, const storage::Status& st);
-  static void OnSyncDone(void* ctx, const storage::Status& st);  // store's sync thread
+  // DurabilityGate's lookup of a live session's Hold.
+  static DurabilityGate::Hold* FindHold(void* ctx, reactor::Connection* conn, uint64_t id);
 
   reactor::EventLoop loop_;
   std::unique_ptr<reactor::Listener> listener_;
@@ -173,44 +155,21 @@ class HttpWorker final : public reactor::ConnectionHandler {
   storage::LogStore* store_;
   KvRoutes routes_;
   WorkerMetrics metrics_;
-  http::Request request_;    // scratch: filled by the parser for the request being served
-  std::string listing_buf_;  // scratch: one rendered listing batch
+  FeedWatchers feed_;          // this worker's change-feed watchers
+  DurabilityGate durability_;  // --fsync always: acknowledgements held until durable
+  http::Request request_;      // scratch: filled by the parser for the request being served
+  std::string listing_buf_;    // scratch: one rendered listing batch
   std::unordered_map<reactor::Connection*, std::unique_ptr<HttpSession>> sessions_;
   bool draining_ = false;
   uint64_t next_session_id_ = 1;
   ConnectionSlots* slots_;  // the process-wide --max-connections
-  const bool hold_for_fsync_;
-  AccessLog* access_log_;  // nullptr: no access log
-  const bool auth_on_;     // --auth-file given: tokens_ decide (nullptr: nothing passes)
-  const bool protected_;   // protected mode: non-loopback peers are refused
+  AccessLog* access_log_;   // nullptr: no access log
+  const bool auth_on_;      // --auth-file given: tokens_ decide (nullptr: nothing passes)
+  const bool protected_;    // protected mode: non-loopback peers are refused
   std::shared_ptr<const TokenSet> tokens_;  // read and replaced on this thread only
-  // --fsync always: connections holding acknowledgements (connection, session id), and
-  // the one SyncAsync in flight (its token, 0 if none) for the highest token wanted.
-  std::vector<std::pair<reactor::Connection*, uint64_t>> awaiting_durable_;
-  std::vector<std::pair<reactor::Connection*, uint64_t>> durable_batch_;
-  uint64_t sync_inflight_ = 0;
-  uint64_t sync_wanted_ = 0;
   reactor::TlsContext tls_;  // empty: plain HTTP; a copy per worker (SIGHUP swaps it)
-  // Change feed: this worker's watchers, its membership of the process's bus, and scratch.
-  FeedBus* feed_bus_;
-  FeedBus::Member feed_member_;
-  std::vector<reactor::Connection*> watchers_;
-  std::vector<std::pair<reactor::Connection*, uint64_t>> feed_batch_;
-  std::string feed_buf_;
-  // Valid only inside one OnFeedWake (the log below `upper` does not change meanwhile):
-  // watchers that are level with each other get the same bytes, rendered once.
-  struct FeedMemo {
-    bool valid = false;
-    storage::FeedCursor before, after;
-    uint64_t upper = 0;
-    std::string prefix;
-    std::string bytes;
-    storage::FeedProgress progress = storage::FeedProgress::kCaughtUp;
-  };
-  FeedMemo feed_memo_;
-  bool feed_memo_on_ = false;
-  bool wrote_ = false;  // a write was served since the last Notify
-  reactor::TimerId feed_heartbeat_ = 0;
+  FeedBus* feed_bus_;        // notified after a read batch that wrote
+  bool wrote_ = false;       // a write was served since the last Notify
   int64_t date_second_ = -1;
   char date_[29];
 };

@@ -1,11 +1,11 @@
 // HttpWorker: who may be served (SPEC "Security"). Protected mode refuses non-loopback
-// peers (decided at accept, peer_policy.h); with --auth-file each request's route and
-// method need a token with the scope (access_check.h). The token set is this thread's
+// peers (decided at accept, server/auth/peer_policy.h); with --auth-file each request's route and
+// method need a token with the scope (server/auth/access_check.h). The token set is this thread's
 // own reference: a reload posts the new set to the loop, so no request ever reads memory
 // another reactor thread writes, and lookups take no lock and allocate nothing.
-#include "server/access_check.h"
+#include "server/auth/access_check.h"
+#include "server/auth/peer_policy.h"
 #include "server/http_worker.h"
-#include "server/peer_policy.h"
 
 namespace httpkv::server {
 

@@ -49,7 +49,7 @@ ConnProgress HttpWorker::ProgressOf(Connection& conn, const HttpSession& s, Cloc
 
 // Called after OnData: a request that just started (bytes of it are buffered, or its
 // head is parsed and its body awaited) fixes its start now, and a head or body deadline
-// earlier than the armed timer moves the timer (deadline.h).
+// earlier than the armed timer moves the timer (server/base/deadline.h).
 void HttpWorker::NoteRequestProgress(Connection& conn, HttpSession& s) {
   const Clock::time_point now = loop_.now();
   const bool in_request = !conn.input().empty() || s.parser.headers_complete();

@@ -1,4 +1,4 @@
-// TokenSet::Find timing (server/token_set.h): the comparison must take the same time however
+// TokenSet::Find timing (server/auth/token_set.h): the comparison must take the same time however
 // much of the presented token is right. Each case presents a 32-byte token to a set of
 // `tokens` stored 32-byte tokens, one of which shares the first `right` bytes with it
 // (right = 32: the token is known). Equal times across `right` (and between a hit and a
@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "server/token_set.h"
+#include "server/auth/token_set.h"
 
 namespace httpkv::server {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "server/kv_routes.h"
+#include "server/routes/kv_routes.h"
 #include "tests/e2e/test_server.h"
 
 namespace httpkv::e2e {

@@ -157,7 +157,7 @@ size_t WaitUntilRead(uint16_t port, size_t sent) {
 // another connection's head fills the scratch request, then B's body arrives in parts.
 TEST(Interleaving, ABodyArrivingLaterIsJudgedByItsOwnHead) {
   const std::pair<std::string, int> others[] = {
-      // A Host holding a path: 400 (server/host_path.h).
+      // A Host holding a path: 400 (server/routes/host_path.h).
       {"POST / HTTP/1.1\r\nHost: 127.0.0.1/create\r\nContent-Length: 0\r\n\r\n", 400},
       // Expect on a route that does not exist: 404 instead of 100 Continue.
       {"PUT /nowhere HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n",

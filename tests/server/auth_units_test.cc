@@ -11,10 +11,10 @@
 #include <fstream>
 #include <string>
 
-#include "server/access_check.h"
-#include "server/peer_policy.h"
-#include "server/token_file.h"
-#include "server/token_set.h"
+#include "server/auth/access_check.h"
+#include "server/auth/peer_policy.h"
+#include "server/auth/token_file.h"
+#include "server/auth/token_set.h"
 
 namespace httpkv::server {
 namespace {

@@ -1,5 +1,5 @@
 // CheckDeadline with made-up time points (a fake clock): which timeout applies when.
-#include "server/deadline.h"
+#include "server/base/deadline.h"
 
 #include <gtest/gtest.h>
 

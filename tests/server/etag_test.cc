@@ -1,4 +1,4 @@
-#include "server/etag.h"
+#include "server/routes/etag.h"
 
 #include <gtest/gtest.h>
 

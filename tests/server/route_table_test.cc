@@ -1,4 +1,4 @@
-#include "server/route_table.h"
+#include "server/base/route_table.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "http/request.h"
-#include "server/deadline.h"
+#include "server/base/deadline.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {
@@ -25,10 +25,10 @@ struct ServerOptions {
   uint64_t max_connections = 0;
   std::string access_log;  // file for one line per request; empty: none
   // --compat seed: serve "Host: HOST/PATH" on target "/" as a request for /PATH (see
-  // server/host_path.h); without it such a request gets 400 naming the fix.
+  // server/routes/host_path.h); without it such a request gets 400 naming the fix.
   bool compat_seed = false;
-  // --auth-file: bearer tokens and scopes (server/token_file.h); empty: none, and then
-  // protected mode (server/peer_policy.h) unless protected_mode is false.
+  // --auth-file: bearer tokens and scopes (server/auth/token_file.h); empty: none, and then
+  // protected mode (server/auth/peer_policy.h) unless protected_mode is false.
   std::string auth_file;
   bool protected_mode = true;  // --protected-mode on|off; only matters without auth_file
   // --tls-cert / --tls-key (PEM): serve HTTPS on --listen (both or neither).

@@ -1,6 +1,6 @@
 // Access check for --auth-file (SPEC "Security"), made AFTER routing: the router
-// (route_table.h) resolves the request to the route it will actually dispatch, that route
-// and the method decide the scope needed, and only then is the token looked at. Scope is
+// (server/base/route_table.h) resolves the request to the route it will actually dispatch, that
+// route and the method decide the scope needed, and only then is the token looked at. Scope is
 // therefore never decided on a path string that a handler might read differently:
 // "/admin%2Fcompact", "//admin/compact" or "/ADMIN/compact" are no admin route (the
 // router matches exactly, without decoding), and "/kv/../admin/compact" is the key
@@ -21,9 +21,9 @@
 #include <string_view>
 
 #include "http/request.h"
-#include "server/reply.h"
-#include "server/route_table.h"
-#include "server/token_set.h"
+#include "server/auth/token_set.h"
+#include "server/base/route_table.h"
+#include "server/routes/reply.h"
 
 namespace httpkv::server {
 

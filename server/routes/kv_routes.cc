@@ -1,12 +1,12 @@
-#include "server/kv_routes.h"
+#include "server/routes/kv_routes.h"
 
 #include <fmt/format.h>
 
 #include <iterator>
 
 #include "http/percent.h"
-#include "server/etag.h"
-#include "server/ttl_query.h"
+#include "server/routes/etag.h"
+#include "server/routes/ttl_query.h"
 
 namespace httpkv::server {
 

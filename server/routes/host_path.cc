@@ -1,4 +1,4 @@
-#include "server/host_path.h"
+#include "server/routes/host_path.h"
 
 #include <fmt/format.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/reply.h"
+#include "server/routes/reply.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {

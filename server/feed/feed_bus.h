@@ -1,10 +1,10 @@
 // FeedBus: tells the reactor threads that hold change-feed watchers that the feed moved.
 //
-// Each HttpWorker is a Member. A worker that wrote (or, under --fsync always, saw its writes
-// become durable) calls Notify() once per read batch: with no watchers anywhere that is one
-// atomic RMW; otherwise each member with watchers gets at most one pending wake-up (a Post to its
-// loop), however many writes happen before it runs. The woken worker reads the new records
-// from the log itself (storage::LogStore::ReadChanges): nothing is copied per watcher.
+// Each HttpWorker's FeedWatchers is a Member. A worker that wrote (or, under --fsync always, saw
+// its writes become durable) calls Notify() once per read batch: with no watchers anywhere that is
+// one atomic RMW; otherwise each member with watchers gets at most one pending wake-up (a Post to
+// its loop), however many writes happen before it runs. The woken worker reads the new records from
+// the log itself (storage::LogStore::ReadChanges): nothing is copied per watcher.
 //
 // Ordering: a writer publishes its SEQ and then Notify()s; a worker adding a watcher counts
 // it (Watching) and then reads FeedSeq. Both sides do an acq_rel read-modify-write of the

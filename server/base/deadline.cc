@@ -1,4 +1,4 @@
-#include "server/deadline.h"
+#include "server/base/deadline.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "server/listing.h"
+#include "server/routes/listing.h"
 
 #include <charconv>
 

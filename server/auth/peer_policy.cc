@@ -1,4 +1,4 @@
-#include "server/peer_policy.h"
+#include "server/auth/peer_policy.h"
 
 #include <netinet/in.h>
 

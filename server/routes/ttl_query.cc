@@ -1,4 +1,4 @@
-#include "server/ttl_query.h"
+#include "server/routes/ttl_query.h"
 
 #include "storage/log_store.h"
 

@@ -1,4 +1,4 @@
-#include "server/access_check.h"
+#include "server/auth/access_check.h"
 
 namespace httpkv::server {
 

@@ -10,7 +10,7 @@
 
 #include "http/response_writer.h"
 #include "reactor/buffer.h"
-#include "server/route_table.h"
+#include "server/base/route_table.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {
@@ -37,7 +37,7 @@ struct Reply {
   // X-Seq-Horizon (410 on a watch from before the history compaction kept; -1: none).
   int64_t seq_horizon = -1;
   // A change feed starts (GET /kv/?watch=1): a chunked text/event-stream head; the worker
-  // then streams events from KvRoutes::watch() (server/http_worker_feed.cc).
+  // then streams events from KvRoutes::watch() (server/feed/feed_watchers.h).
   bool event_stream = false;
   // X-Expires-In (a value written with ?ttl=; -1: none).
   int64_t expires_in = -1;

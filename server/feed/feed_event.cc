@@ -1,8 +1,8 @@
-#include "server/feed_event.h"
+#include "server/feed/feed_event.h"
 
 #include <charconv>
 
-#include "server/listing.h"
+#include "server/routes/listing.h"
 
 namespace httpkv::server {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/reply.h"
+#include "server/routes/reply.h"
 
 namespace httpkv::server {
 

@@ -12,10 +12,10 @@
 #include <string>
 
 #include "http/request.h"
-#include "server/listing.h"
-#include "server/reply.h"
-#include "server/route_table.h"
-#include "server/server_options.h"
+#include "server/base/route_table.h"
+#include "server/base/server_options.h"
+#include "server/routes/listing.h"
+#include "server/routes/reply.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {

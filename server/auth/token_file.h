@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/token_set.h"
+#include "server/auth/token_set.h"
 
 namespace httpkv::server {
 

@@ -1,4 +1,4 @@
-#include "server/token_set.h"
+#include "server/auth/token_set.h"
 
 #include <cstring>
 

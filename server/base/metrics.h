@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "http/method.h"
-#include "server/route_table.h"
+#include "server/base/route_table.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server {

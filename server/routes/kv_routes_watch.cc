@@ -1,13 +1,14 @@
 // GET /kv/?watch=1[&prefix=P][&since=SEQ]: the change feed's request side. It validates the
 // query, picks the starting point (Last-Event-ID, else since, else now) and answers 410 when
-// compaction dropped history after it; the worker streams the events (http_worker_feed.cc).
+// compaction dropped history after it; the worker hands the connection to FeedWatchers
+// (server/feed/feed_watchers.h).
 #include <fmt/format.h>
 
 #include <charconv>
 #include <iterator>
 
 #include "http/percent.h"
-#include "server/kv_routes.h"
+#include "server/routes/kv_routes.h"
 
 namespace httpkv::server {
 namespace {

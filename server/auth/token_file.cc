@@ -1,4 +1,4 @@
-#include "server/token_file.h"
+#include "server/auth/token_file.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
