@@ -6,20 +6,37 @@ namespace httpkv::server {
 
 using reactor::Connection;
 
-DurabilityGate::DurabilityGate(bool on, reactor::EventLoop* loop, storage::LogStore* store,
-                               FeedBus* bus, FindHold find, void* find_ctx)
-    : on_(on), loop_(loop), store_(store), bus_(bus), find_(find), find_ctx_(find_ctx) {}
+DurabilityGate::DurabilityGate(bool fsync_always, const replication::ReplicationNode* repl,
+                               reactor::EventLoop* loop, storage::LogStore* store, FeedBus* bus,
+                               FindHold find, GiveUp give_up, void* ctx)
+    : durable_on_(fsync_always),
+      replicas_on_(repl != nullptr && repl->waits_for_replicas()),
+      repl_(repl),
+      loop_(loop),
+      store_(store),
+      bus_(bus),
+      find_(find),
+      give_up_(give_up),
+      ctx_(ctx) {}
 
-// The responses just queued acknowledge writes that are in the log but not yet on disk.
+// The responses just queued acknowledge writes that are in the log but not yet on disk, or
+// not yet on enough replicas.
 void DurabilityGate::Await(Connection& conn, uint64_t id, Hold& h) {
   conn.HoldOutput();
-  h.inflight_ = h.pending_;
   if (!h.listed_) {
     h.listed_ = true;
+    h.since_ = loop_->now();
     awaiting_.push_back({&conn, id});
   }
-  if (h.pending_ > sync_wanted_) sync_wanted_ = h.pending_;
-  if (sync_inflight_ == 0) StartSync();
+  if (h.pending_ > h.inflight_) {
+    h.inflight_ = h.pending_;
+    if (h.pending_ > sync_wanted_) sync_wanted_ = h.pending_;
+    if (sync_inflight_ == 0) StartSync();
+  }
+  if (replicas_on_ && ticker_ == 0) {
+    ticker_ = loop_->RunEvery(kReplicaTick, [this] { Tick(); });
+  }
+  if (replicas_on_) Sweep(storage::Status::OK());  // a replica may hold them already
 }
 
 void DurabilityGate::StartSync() {
@@ -42,33 +59,67 @@ void DurabilityGate::OnSyncDone(void* ctx, const storage::Status& st) {
 
 void DurabilityGate::OnDurable(uint64_t token, const storage::Status& st) {
   sync_inflight_ = 0;
+  if (st.ok() && token > durable_) durable_ = token;
+  Sweep(st);
+  if (st.ok()) bus_->Notify();  // the feed shows writes once they are durable
+  if (sync_wanted_ > durable_ && sync_inflight_ == 0 && !awaiting_.empty()) StartSync();
+}
+
+bool DurabilityGate::Replicated(const Hold& h) const {
+  return !replicas_on_ || h.pending_seq_ <= repl_->replicas().commit_seq();
+}
+
+void DurabilityGate::Sweep(const storage::Status& st) {
   // Releasing output may serve buffered requests that wait again: they queue anew.
   batch_.swap(awaiting_);
-  size_t aborted = 0;
+  size_t aborted = 0, fenced = 0;
+  // A primary past its lease deadline sends no acknowledgement: another member may already
+  // be taking writes.
+  const bool fence = repl_ != nullptr && !repl_->role().AcceptsWrites();
+  const auto now = loop_->now();
+  const auto timeout =
+      repl_ != nullptr ? repl_->options().sync_timeout : std::chrono::milliseconds(0);
   for (const auto& [conn, id] : batch_) {
-    Hold* h = find_(find_ctx_, conn, id);
+    Hold* h = find_(ctx_, conn, id);
     if (h == nullptr || conn->closed()) continue;
-    if (!st.ok()) {
+    if (!st.ok() || fence) {
       // The acknowledgements in the buffer are not true: they must never be sent.
       h->listed_ = false;
       conn->Abort();
-      ++aborted;
+      ++(st.ok() ? fenced : aborted);
       continue;
     }
-    if (h->pending_ > token) {  // acknowledges later writes too: wait for those
+    const bool durable = h->pending_ <= durable_ || !durable_on_;
+    if (!durable || !Replicated(*h)) {
+      if (replicas_on_ && durable && now - h->since_ > timeout) {
+        h->listed_ = false;
+        h->pending_seq_ = 0;
+        give_up_(ctx_, conn);  // not acknowledged: the worker answers 503
+        continue;
+      }
       awaiting_.push_back({conn, id});
       continue;
     }
     h->listed_ = false;
+    h->pending_seq_ = 0;
     conn->ReleaseOutput();
   }
   batch_.clear();
-  if (st.ok()) bus_->Notify();  // the feed shows writes once they are durable
   if (aborted > 0) {
     spdlog::error("fsync failed, dropped {} connections with unsent acknowledgements: {}", aborted,
                   st.ToString());
   }
-  if (!awaiting_.empty() && sync_inflight_ == 0) StartSync();
+  if (fenced > 0) {
+    spdlog::warn("lease expired: dropped {} connections with unsent acknowledgements", fenced);
+  }
+  if (awaiting_.empty() && ticker_ != 0) {
+    loop_->Cancel(ticker_);
+    ticker_ = 0;
+  }
+}
+
+void DurabilityGate::Tick() {
+  Sweep(storage::Status::OK());
 }
 
 }  // namespace httpkv::server

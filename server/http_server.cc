@@ -115,13 +115,32 @@ void HttpServer::Start(storage::LogStore* store) {
   auto render = [this](std::string* out) { RenderMetrics(out); };
   for (int fd : listen_fds_) {
     workers_.push_back(std::make_unique<HttpWorker>(fd, store, &opts_, render, access_log_.get(),
-                                                    slots_.get(), &feed_bus_));
+                                                    slots_.get(), &feed_bus_, repl_,
+                                                    repl_ != nullptr ? &ship_bus_ : nullptr));
     if (tls_) workers_.back()->SetTlsContext(tls_);
   }
   listen_fds_.clear();                             // now owned by the workers' listeners
   for (auto& w : workers_) w->SetTokens(tokens_);  // before the threads start
-  // Expire records are written by the store's own thread: it wakes the watchers too.
-  store->SetChangeListener([](void* bus) { static_cast<FeedBus*>(bus)->Notify(); }, &feed_bus_);
+  // Expire records are written by the store's own thread: it wakes the watchers (and the
+  // replicas' fetches) too.
+  store->SetChangeListener(
+      [](void* ctx) {
+        auto* self = static_cast<HttpServer*>(ctx);
+        self->feed_bus_.Notify();
+        self->ship_bus_.Notify();
+      },
+      this);
+  if (repl_ != nullptr) {
+    // The commit seq advanced (acknowledgements held for replicas may go, the feed may show
+    // more) or a replica applied records (its feed may show them).
+    repl_->SetProgressListener(
+        [](void* ctx) {
+          auto* self = static_cast<HttpServer*>(ctx);
+          self->feed_bus_.Notify();
+          for (auto& w : self->workers_) w->PostReplicationProgress();
+        },
+        this);
+  }
   for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->Run(); });
 }
 
@@ -144,6 +163,7 @@ void HttpServer::RenderMetrics(std::string* out) const {
   std::vector<const WorkerMetrics*> blocks;
   for (const auto& w : workers_) blocks.push_back(&w->metrics());
   RenderPrometheus(blocks, store_->stats(), out);
+  if (repl_ != nullptr) repl_->AppendMetrics(out);
 }
 
 }  // namespace httpkv::server

@@ -44,6 +44,9 @@ class HttpServer {
   // The bound address, with the real port when --listen asked for port 0.
   const reactor::InetAddress& address() const { return address_; }
 
+  // Before Start: this server is a member of a replicated shard (server/replication).
+  void SetReplication(replication::ReplicationNode* repl) { repl_ = repl; }
+
   // Sizes the connection cap (logged), then starts one worker thread per listening
   // socket, serving from `store`.
   void Start(storage::LogStore* store);
@@ -77,6 +80,8 @@ class HttpServer {
   std::shared_ptr<const TokenSet> tokens_;
   std::unique_ptr<ConnectionSlots> slots_;  // shared by every worker
   FeedBus feed_bus_;                        // before workers_: they register with it
+  FeedBus ship_bus_;                        // replication: wakes workers holding fetches
+  replication::ReplicationNode* repl_ = nullptr;
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   std::vector<std::thread> threads_;
   reactor::TlsContext tls_;  // the context new connections get (empty: plain HTTP)

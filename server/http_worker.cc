@@ -18,7 +18,8 @@ using reactor::Connection;
 
 HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
                        KvRoutes::MetricsRenderer metrics, AccessLog* access_log,
-                       ConnectionSlots* slots, FeedBus* feed_bus)
+                       ConnectionSlots* slots, FeedBus* feed_bus,
+                       replication::ReplicationNode* repl, FeedBus* ship_bus)
     : listener_(
           std::make_unique<reactor::Listener>(&loop_, listen_fd, [this](int fd) { OnAccept(fd); })),
       opts_(opts),
@@ -26,13 +27,29 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
       store_(store),
       routes_(store, opts, std::move(metrics)),
       feed_(&loop_, store, opts, feed_bus, &metrics_),
-      durability_(opts->fsync == storage::FsyncPolicy::kAlways, &loop_, store, feed_bus,
-                  &HttpWorker::FindHold, this),
+      repl_(repl),
+      durability_(opts->fsync == storage::FsyncPolicy::kAlways, repl, &loop_, store, feed_bus,
+                  &HttpWorker::FindHold, &HttpWorker::GiveUpOnReplicas, this),
       slots_(slots),
       access_log_(access_log),
       auth_on_(!opts->auth_file.empty()),
       protected_(!auth_on_ && opts->protected_mode),
-      feed_bus_(feed_bus) {}
+      feed_bus_(feed_bus),
+      ship_bus_(ship_bus) {
+  if (repl_ != nullptr) {
+    routes_.SetReplication(repl_);
+    feed_.SetBound(
+        [](const void* r) {
+          return static_cast<const replication::ReplicationNode*>(r)->FeedBound();
+        },
+        repl_);
+  }
+  if (ship_bus_ != nullptr) {
+    ship_member_.wake = &HttpWorker::WakeShip;
+    ship_member_.ctx = this;
+    ship_bus_->Add(&ship_member_);
+  }
+}
 
 HttpWorker::~HttpWorker() = default;
 
@@ -92,7 +109,7 @@ void HttpWorker::OnData(Connection& conn) {
   Bump(metrics_.bytes_in, conn.bytes_read() - s.seen_in);
   s.seen_in = conn.bytes_read();
   s.last_read = loop_.now();
-  while (!s.closing && !conn.output_full()) {
+  while (!s.closing && !conn.output_full() && !s.parked) {
     if (s.watching) {  // a watcher sends nothing but events: anything it sends is dropped
       feed_.OnData(conn);
       break;
@@ -103,9 +120,12 @@ void HttpWorker::OnData(Connection& conn) {
     }
     if (conn.input().empty() || !ServeOne(conn, s)) break;
   }
-  if (wrote_ && !durability_.on()) {  // under --fsync always: once durable (DurabilityGate)
+  if (wrote_) {
+    // Replicas' fetches may take the records now; under --fsync always the feed is woken
+    // once they are durable (DurabilityGate).
+    if (ship_bus_ != nullptr) ship_bus_->Notify();
+    if (!durability_.durable_on()) feed_bus_->Notify();
     wrote_ = false;
-    feed_bus_->Notify();
   }
   if (conn.closed()) return;
   NoteRequestProgress(conn, s);
@@ -150,8 +170,15 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
                               : request_.minor_version == 0 ? ConnectionHeader::kKeepAlive
                                                             : ConnectionHeader::kNone;
   const Reply reply = denied ? denial : routes_.Handle(request_);
+  if (reply.replication_fetch) {
+    conn.input().Consume(r.consumed);
+    s.parser.Reset();
+    s.continue_sent = false;
+    s.request_start = {};
+    return ServeFetch(conn, s, ch);
+  }
   const bool head = request_.method == http::Method::kHead;
-  durability_.Note(s.durable, reply.sync_token);
+  durability_.Note(s.durable, reply.sync_token, reply.x_seq > 0 ? uint64_t(reply.x_seq) : 0);
   if (reply.sync_token != 0) wrote_ = true;
   WriteReply(conn, reply, head, ch);
   routes_.EndRead();  // the body (a view into the store) is copied: end the read section

@@ -72,13 +72,19 @@ struct HttpSession {
   // Handed to FeedWatchers (server/feed/feed_watchers.h): a change-feed watcher answers
   // nothing more and streams events.
   bool watching = false;
+  // A replica's log fetch waits for records (http_worker_replication.cc): nothing else is
+  // served on the connection until it is answered.
+  bool parked = false;
 };
 
 class HttpWorker final : public reactor::ConnectionHandler {
  public:
+  // repl: a replicated shard's member (nullptr: standalone); ship_bus wakes the workers
+  // holding replicas' log fetches after writes (with repl only).
   HttpWorker(int listen_fd, storage::LogStore* store, const ServerOptions* opts,
              KvRoutes::MetricsRenderer metrics, AccessLog* access_log, ConnectionSlots* slots,
-             FeedBus* feed_bus);
+             FeedBus* feed_bus, replication::ReplicationNode* repl = nullptr,
+             FeedBus* ship_bus = nullptr);
   ~HttpWorker();
 
   // The name Run() gives its thread (Linux: at most 15 characters).
@@ -103,6 +109,8 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // from the owning thread; afterwards from any thread (posted to the loop; SIGHUP),
   // and `swapped` runs on the loop once the new context is in force.
   void SetTlsContext(reactor::TlsContext ctx, std::function<void()> swapped = {});
+  // The shard's commit seq advanced, or records arrived from the primary (any thread).
+  void PostReplicationProgress();
 
  private:
   void OnAccept(int fd);
@@ -145,8 +153,18 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // TLS (http_worker_tls.cc): starts the handshake on a new connection; false: closed.
   bool StartTls(reactor::Connection& conn);
   void NoteTlsClose(const reactor::Connection& conn);
-  // DurabilityGate's lookup of a live session's Hold.
+  // DurabilityGate's lookup of a live session's Hold, and its 503 for writes that waited
+  // for replicas past --sync-timeout.
   static DurabilityGate::Hold* FindHold(void* ctx, reactor::Connection* conn, uint64_t id);
+  static void GiveUpOnReplicas(void* ctx, reactor::Connection* conn);
+  // Replication (http_worker_replication.cc): a replica's log fetch is answered at once
+  // when there are records (or a verdict), else held until records arrive or kFetchHold.
+  bool ServeFetch(reactor::Connection& conn, HttpSession& s, http::ConnectionHeader ch);
+  // False when it parked the fetch (nothing to send yet and may_park).
+  bool AnswerFetch(reactor::Connection& conn, const replication::FetchRequest& req, bool may_park);
+  void Park(reactor::Connection& conn, HttpSession& s);
+  void PumpParked(bool expire_only);
+  static void WakeShip(void* ctx);  // any thread
 
   reactor::EventLoop loop_;
   std::unique_ptr<reactor::Listener> listener_;
@@ -155,10 +173,11 @@ class HttpWorker final : public reactor::ConnectionHandler {
   storage::LogStore* store_;
   KvRoutes routes_;
   WorkerMetrics metrics_;
-  FeedWatchers feed_;          // this worker's change-feed watchers
-  DurabilityGate durability_;  // --fsync always: acknowledgements held until durable
-  http::Request request_;      // scratch: filled by the parser for the request being served
-  std::string listing_buf_;    // scratch: one rendered listing batch
+  FeedWatchers feed_;                   // this worker's change-feed watchers
+  replication::ReplicationNode* repl_;  // nullptr: standalone
+  DurabilityGate durability_;           // acknowledgements held until durable (and replicated)
+  http::Request request_;    // scratch: filled by the parser for the request being served
+  std::string listing_buf_;  // scratch: one rendered listing batch
   std::unordered_map<reactor::Connection*, std::unique_ptr<HttpSession>> sessions_;
   bool draining_ = false;
   uint64_t next_session_id_ = 1;
@@ -170,6 +189,20 @@ class HttpWorker final : public reactor::ConnectionHandler {
   reactor::TlsContext tls_;  // empty: plain HTTP; a copy per worker (SIGHUP swaps it)
   FeedBus* feed_bus_;        // notified after a read batch that wrote
   bool wrote_ = false;       // a write was served since the last Notify
+  // Replication: replicas' log fetches held until records arrive (conn, session id, request,
+  // when to answer empty), this worker's membership of the ship bus, and the shipment buffer.
+  struct ParkedFetch {
+    reactor::Connection* conn;
+    uint64_t id;
+    replication::FetchRequest req;
+    Clock::time_point until;
+  };
+  std::vector<ParkedFetch> parked_;
+  std::vector<ParkedFetch> parked_batch_;
+  FeedBus* ship_bus_;
+  FeedBus::Member ship_member_;
+  reactor::TimerId park_timer_ = 0;
+  std::string ship_buf_;
   int64_t date_second_ = -1;
   char date_[29];
 };

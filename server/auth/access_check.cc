@@ -9,8 +9,12 @@ Scope RequiredScope(Route route, Method method) {
   switch (route) {
     case Route::kHealthz:
     case Route::kReadyz:
+    case Route::kPrimary:  // health checks (HAProxy's httpchk sends no token)
+    case Route::kReplica:
       return Scope::kOpen;
     case Route::kAdminCompact:
+    case Route::kAdminReplication:
+    case Route::kReplicationLog:  // the whole log: a replica needs an admin token
       return Scope::kAdmin;
     case Route::kRoot:
     case Route::kCreate:

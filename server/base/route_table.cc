@@ -13,6 +13,10 @@ RouteMatch MatchRoute(std::string_view path) {
   if (path == "/readyz") return {Route::kReadyz, {}};
   if (path == "/metrics") return {Route::kMetrics, {}};
   if (path == "/admin/compact") return {Route::kAdminCompact, {}};
+  if (path == "/primary") return {Route::kPrimary, {}};
+  if (path == "/replica") return {Route::kReplica, {}};
+  if (path == "/admin/replication") return {Route::kAdminReplication, {}};
+  if (path == "/replication/log") return {Route::kReplicationLog, {}};
   if (path == "*") return {Route::kAsterisk, {}};
   return {Route::kNone, {}};
 }
@@ -24,9 +28,13 @@ bool MethodAllowed(Route route, Method m) {
     case Route::kHealthz:
     case Route::kReadyz:
     case Route::kMetrics:
+    case Route::kPrimary:
+    case Route::kReplica:
+    case Route::kAdminReplication:
       return m == Method::kGet || m == Method::kHead;
     case Route::kCreate:
     case Route::kAdminCompact:
+    case Route::kReplicationLog:
       return m == Method::kPost;
     case Route::kUpdate:
       return m == Method::kPut;
@@ -41,8 +49,9 @@ bool MethodAllowed(Route route, Method m) {
 
 std::string_view RouteName(Route route) {
   static constexpr std::string_view kNames[kRouteCount] = {
-      "root",   "create",  "update",        "kv",       "healthz",
-      "readyz", "metrics", "admin_compact", "asterisk", "none"};
+      "root",     "create",        "update",  "kv",      "healthz",           "readyz",
+      "metrics",  "admin_compact", "primary", "replica", "admin_replication", "replication_log",
+      "asterisk", "none"};
   return kNames[static_cast<size_t>(route)];
 }
 
@@ -52,9 +61,13 @@ std::string_view AllowHeader(Route route) {
     case Route::kHealthz:
     case Route::kReadyz:
     case Route::kMetrics:
+    case Route::kPrimary:
+    case Route::kReplica:
+    case Route::kAdminReplication:
       return "GET, HEAD, OPTIONS";
     case Route::kCreate:
     case Route::kAdminCompact:
+    case Route::kReplicationLog:
       return "POST, OPTIONS";
     case Route::kUpdate:
       return "PUT, OPTIONS";

@@ -10,16 +10,20 @@
 namespace httpkv::server {
 
 enum class Route : uint8_t {
-  kRoot,          // GET/HEAD /            listing
-  kCreate,        // POST /create          key:value
-  kUpdate,        // PUT /update           key:value
-  kKv,            // /kv/{key}
-  kHealthz,       // liveness
-  kReadyz,        // readiness (recovery done)
-  kMetrics,       // Prometheus text
-  kAdminCompact,  // POST /admin/compact
-  kAsterisk,      // OPTIONS *
-  kNone,          // 404
+  kRoot,              // GET/HEAD /            listing
+  kCreate,            // POST /create          key:value
+  kUpdate,            // PUT /update           key:value
+  kKv,                // /kv/{key}
+  kHealthz,           // liveness
+  kReadyz,            // readiness (recovery done)
+  kMetrics,           // Prometheus text
+  kAdminCompact,      // POST /admin/compact
+  kPrimary,           // GET/HEAD /primary: 200 while this member is its shard's primary
+  kReplica,           // GET/HEAD /replica: 200 while a replica streaming from the primary
+  kAdminReplication,  // GET/HEAD /admin/replication: role, term, replicas (JSON)
+  kReplicationLog,    // POST /replication/log: a replica fetches records (log_shipping.h)
+  kAsterisk,          // OPTIONS *
+  kNone,              // 404
 };
 
 struct RouteMatch {

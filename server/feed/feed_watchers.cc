@@ -55,7 +55,8 @@ FeedWatchers::Watch* FeedWatchers::Find(Connection* conn, uint64_t id) {
 
 void FeedWatchers::Pump(Connection& conn, Watch& w) {
   if (w.ended || conn.closed()) return;
-  const uint64_t upper = store_->FeedSeq();
+  uint64_t upper = store_->FeedSeq();
+  if (bound_ != nullptr) upper = std::min(upper, bound_(bound_ctx_));
   for (int reads = 0; !conn.output_full(); ++reads) {
     if (reads == kReadsPerTurn) return PostResume(conn, w);  // more history: next iteration
     const storage::FeedProgress p = Read(w, upper);
@@ -77,7 +78,7 @@ void FeedWatchers::Pump(Connection& conn, Watch& w) {
     }
   }
   // Output full: the peer is not reading as fast as the log grows.
-  if (upper - w.cursor.last_seq > opts_->feed_max_lag) {
+  if (upper > w.cursor.last_seq && upper - w.cursor.last_seq > opts_->feed_max_lag) {
     Bump(metrics_->feed_watchers_cut);
     return End(conn, w, "closed: watcher too slow");
   }

@@ -50,6 +50,12 @@ class FeedWatchers {
   void OnClose(reactor::Connection& conn);
   // Drain: every watcher gets a final comment with `reason` and is closed.
   void EndAll(std::string_view reason);
+  // Before the loop runs: the feed also stops at bound(ctx) (a replicated shard under
+  // --sync K shows only what K replicas hold). None: the store's FeedSeq alone.
+  void SetBound(uint64_t (*bound)(const void* ctx), const void* ctx) {
+    bound_ = bound;
+    bound_ctx_ = ctx;
+  }
 
  private:
   struct Watch {
@@ -95,6 +101,8 @@ class FeedWatchers {
   Memo memo_;
   bool memo_on_ = false;
   reactor::TimerId heartbeat_ = 0;
+  uint64_t (*bound_)(const void*) = nullptr;
+  const void* bound_ctx_ = nullptr;
 };
 
 }  // namespace httpkv::server

@@ -25,12 +25,14 @@ uint64_t HeaderU64(const etcd::GatewayAnswer& a, std::string_view name, bool* ok
 }  // namespace
 
 LogFollower::LogFollower(const ReplicationOptions& opts, storage::LogStore* store, RoleState* role,
-                         std::function<void()> restart, std::function<void()> lost_primary)
+                         std::function<void()> restart, std::function<void()> lost_primary,
+                         std::function<void()> applied)
     : opts_(opts),
       store_(store),
       role_(role),
       restart_(std::move(restart)),
-      lost_primary_(std::move(lost_primary)) {}
+      lost_primary_(std::move(lost_primary)),
+      applied_(std::move(applied)) {}
 
 LogFollower::~LogFollower() {
   Stop();
@@ -181,6 +183,7 @@ bool LogFollower::Apply(const etcd::GatewayAnswer& answer) {
   counters_.primary_last.store(HeaderU64(answer, "X-Seq", &ok), std::memory_order_release);
   rejoined_.store(true, std::memory_order_release);
   role_->SetStreaming(true);
+  if (applied_) applied_();
   return true;
 }
 

@@ -37,8 +37,11 @@ struct FollowerCounters {
 
 class LogFollower {
  public:
+  // restart: the log must be cut back at the next Open. lost_primary: the primary did not
+  // answer. applied: records were applied (wake the change feed).
   LogFollower(const ReplicationOptions& opts, storage::LogStore* store, RoleState* role,
-              std::function<void()> restart, std::function<void()> lost_primary);
+              std::function<void()> restart, std::function<void()> lost_primary,
+              std::function<void()> applied);
   ~LogFollower();
   LogFollower(const LogFollower&) = delete;
   LogFollower& operator=(const LogFollower&) = delete;
@@ -68,6 +71,7 @@ class LogFollower {
   RoleState* const role_;
   std::function<void()> restart_;
   std::function<void()> lost_primary_;
+  std::function<void()> applied_;
   etcd::GatewayConnection conn_;  // follower thread only
   uint64_t full_copy_floor_ = 0;  // follower thread only: a full copy in progress
   FollowerCounters counters_;

@@ -12,8 +12,11 @@ ReplicationNode::ReplicationNode(const ReplicationOptions& opts, storage::LogSto
                                  std::function<void()> restart)
     : opts_(opts), store_(store), replicas_(opts.sync) {
   store_->SetExpiryWrites(false);  // until this member leads
-  follower_ = std::make_unique<LogFollower>(opts_, store_, &role_, std::move(restart),
-                                            [this] { election_->Wake(); });
+  follower_ = std::make_unique<LogFollower>(
+      opts_, store_, &role_, std::move(restart), [this] { election_->Wake(); },
+      [this] {
+        if (progress_fn_ != nullptr) progress_fn_(progress_ctx_);
+      });
   ElectionHooks hooks;
   hooks.before_promote = [this] { follower_->Pause(); };
   hooks.after_step_down = [this] {
@@ -27,6 +30,12 @@ ReplicationNode::ReplicationNode(const ReplicationOptions& opts, storage::LogSto
 
 ReplicationNode::~ReplicationNode() {
   Stop();
+}
+
+void ReplicationNode::SetProgressListener(void (*fn)(void*), void* ctx) {
+  progress_fn_ = fn;
+  progress_ctx_ = ctx;
+  replicas_.SetListener(fn, ctx);
 }
 
 void ReplicationNode::Start() {

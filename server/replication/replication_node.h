@@ -28,6 +28,9 @@ class ReplicationNode {
   ReplicationNode(const ReplicationNode&) = delete;
   ReplicationNode& operator=(const ReplicationNode&) = delete;
 
+  // Before Start: fn(ctx) runs (on a replication or reactor thread; keep it to posts) when
+  // the commit seq advanced or records arrived from the primary.
+  void SetProgressListener(void (*fn)(void*), void* ctx);
   void Start();
   // Stops both threads; a primary hands leadership over first.
   void Stop();
@@ -52,6 +55,8 @@ class ReplicationNode {
   RoleState role_{Role::kElecting};
   ReplicaSet replicas_;
   std::atomic<bool> stepped_down_once_{false};
+  void (*progress_fn_)(void*) = nullptr;  // set before Start
+  void* progress_ctx_ = nullptr;
   std::unique_ptr<LogFollower> follower_;
   std::unique_ptr<ShardElection> election_;
 };

@@ -61,6 +61,10 @@ Reply KvRoutes::Dispatch(const http::Request& req, const RouteMatch& m) {
     r.allow = AllowHeader(m.route);
     return r;
   }
+  const bool write =
+      m.route == Route::kCreate || m.route == Route::kUpdate ||
+      (m.route == Route::kKv && (req.method == Method::kPut || req.method == Method::kDelete));
+  if (write && RefusesWrites()) return NotPrimary();
   switch (m.route) {
     case Route::kRoot:
       return Listing(req);
@@ -84,6 +88,11 @@ Reply KvRoutes::Dispatch(const http::Request& req, const RouteMatch& m) {
     case Route::kAdminCompact:
       store_->RequestCompaction();  // runs on the store's compaction thread
       return Text(202, "compaction requested\n");
+    case Route::kPrimary:
+    case Route::kReplica:
+    case Route::kAdminReplication:
+    case Route::kReplicationLog:
+      return Replication(req, m.route);
     case Route::kAsterisk:
     case Route::kNone:
       break;

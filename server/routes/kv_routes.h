@@ -14,6 +14,8 @@
 #include "http/request.h"
 #include "server/base/route_table.h"
 #include "server/base/server_options.h"
+#include "server/replication/log_shipping.h"
+#include "server/replication/replication_node.h"
 #include "server/routes/listing.h"
 #include "server/routes/reply.h"
 #include "storage/log_store.h"
@@ -33,6 +35,12 @@ class KvRoutes {
   void EndRead() { read_pin_.reset(); }
   // After a Reply with event_stream: where the new watcher starts and what it filters.
   WatchRequest& watch() { return watch_; }
+  // A member of a replicated shard (nullptr: standalone). Before the first request.
+  void SetReplication(replication::ReplicationNode* repl) { repl_ = repl; }
+  // After a Reply with replication_fetch: the replica's request (kv_routes_replication.cc).
+  const replication::FetchRequest& fetch() const { return fetch_; }
+  // A write cannot be taken here now: 421 naming the primary, or 503 while none is known.
+  Reply NotPrimary();
 
   // For Expect: 100-continue — 0 if the body will be read, else the final status to send
   // instead (404, 405, 501), decided from the head alone.
@@ -49,6 +57,10 @@ class KvRoutes {
   // GET /kv/?watch=1&prefix=P&since=SEQ (kv_routes_watch.cc).
   Reply Watch(const http::Request& req);
   Reply Options(Route route);
+  // Replication routes (kv_routes_replication.cc): /primary, /replica, /admin/replication,
+  // and the parsing of POST /replication/log.
+  Reply Replication(const http::Request& req, Route route);
+  bool RefusesWrites() const;
   Reply Text(int status, std::string_view body);
   Reply StoreError(const storage::Status& st);
   Reply PreconditionFailed();
@@ -61,6 +73,9 @@ class KvRoutes {
   RouteScratch scratch_;
   std::unique_ptr<ListingCursor> cursor_;  // the listing being rendered by Handle()
   WatchRequest watch_;
+  replication::ReplicationNode* repl_ = nullptr;
+  replication::FetchRequest fetch_;
+  std::string primary_;  // X-Primary of the reply being made
   // Read section holding the mapping a GET reply's body points into (storage/epoch.h).
   std::optional<storage::Epoch::ReadGuard> read_pin_;
 };

@@ -15,6 +15,15 @@ void SerializeReply(const Reply& reply, bool head, http::ConnectionHeader connec
     w.HeaderNumber("X-Seq-Horizon", static_cast<uint64_t>(reply.seq_horizon));
   if (reply.expires_in >= 0)
     w.HeaderNumber("X-Expires-In", static_cast<uint64_t>(reply.expires_in));
+  if (!reply.x_primary.empty()) w.Header("X-Primary", reply.x_primary);
+  auto number = [&w](std::string_view name, int64_t v) {
+    if (v >= 0) w.HeaderNumber(name, static_cast<uint64_t>(v));
+  };
+  number("Retry-After", reply.retry_after);
+  number("X-Log-End", reply.log_end);
+  number("X-Commit", reply.commit);
+  number("X-Term", reply.term);
+  number("X-Truncate-To", reply.truncate_to);
   if (reply.event_stream) {
     w.Header("Cache-Control", "no-cache");
     w.FinishChunkedHead(reply.content_type);

@@ -41,6 +41,14 @@ struct Reply {
   bool event_stream = false;
   // X-Expires-In (a value written with ?ttl=; -1: none).
   int64_t expires_in = -1;
+  // Replication (server/replication): X-Primary, where a refused write should go; Retry-After
+  // seconds (-1: none); a log fetch's X-Log-End, X-Commit, X-Term and a 409's X-Truncate-To.
+  std::string_view x_primary;
+  int64_t retry_after = -1;
+  int64_t log_end = -1, commit = -1, term = -1, truncate_to = -1;
+  // POST /replication/log: the worker answers it (it may hold it until records arrive);
+  // the parsed request is KvRoutes::fetch().
+  bool replication_fetch = false;
 };
 
 // Serializes a Reply (status line, Date, Allow/Location/ETag, framing, body) into `out`.

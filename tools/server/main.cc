@@ -1,12 +1,12 @@
 // httpkv-server: flags (SPEC), start-up, signals. Everything else lives in server/.
 #include <signal.h>
-#include <unistd.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -53,7 +53,8 @@ void AddReplicationFlags(CLI::App& app, Flags* f) {
   app.add_option("--shard", r.shard,
                  "name of this member's shard: turns on replication and election (needs --etcd)");
   app.add_option("--etcd", f->etcd, "etcd client URLs, comma-separated (http://127.0.0.1:2379)");
-  app.add_option("--node-name", r.node_name, "this member's name in its shard (default: --advertise)");
+  app.add_option("--node-name", r.node_name,
+                 "this member's name in its shard (default: --advertise)");
   app.add_option("--advertise", r.advertise,
                  "HOST:PORT the other members and HAProxy reach this one at (default: --listen)");
   app.add_option("--cluster-name", r.cluster_name, "etcd keys live under /httpkv/NAME/")
@@ -96,16 +97,19 @@ int CheckReplicationFlags(Flags* f) {
   if (!ValidMemberToken(r.shard) || r.shard.find(':') != std::string::npos) {
     return fail("--shard must be 1-64 of [A-Za-z0-9._-]");
   }
-  if (!ValidMemberToken(r.cluster_name)) return fail("--cluster-name must be 1-64 of [A-Za-z0-9._-]");
+  if (!ValidMemberToken(r.cluster_name))
+    return fail("--cluster-name must be 1-64 of [A-Za-z0-9._-]");
   if (r.advertise.empty()) r.advertise = f->opts.listen;
   const auto addr = httpkv::reactor::InetAddress::Parse(r.advertise, &error);
   if (!addr) return fail("--advertise: " + error);
-  if (addr->port() == 0) return fail("a replicated member needs a fixed port (--listen/--advertise)");
+  if (addr->port() == 0)
+    return fail("a replicated member needs a fixed port (--listen/--advertise)");
   if (r.node_name.empty()) r.node_name = r.advertise;
   if (!ValidMemberToken(r.node_name)) return fail("--node-name must be 1-64 of [A-Za-z0-9._:-]");
   if (!r.TimingsValid()) {
-    return fail("--loop-wait + 2 x --retry-timeout must not exceed --leader-ttl (a primary "
-                "must be able to renew its lease, with retries, before it expires)");
+    return fail(
+        "--loop-wait + 2 x --retry-timeout must not exceed --leader-ttl (a primary "
+        "must be able to renew its lease, with retries, before it expires)");
   }
   return -1;
 }
