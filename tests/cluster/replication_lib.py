@@ -181,7 +181,7 @@ class History:
     def acks(self, shard_of=None, shard=None, since=0.0):
         with self.lock:
             return sum(1 for ats in self.writes.values() for a in ats
-                       if a["outcome"] == "ack" and a["t1"] >= since
+                       if a["outcome"] == "ack" and a["t0"] >= since
                        and (shard is None or shard_of(a["key"]) == shard))
 
 

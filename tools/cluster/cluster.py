@@ -208,6 +208,8 @@ def cmd_start(d, args):
         previous = load(d)[0]
         if running(previous):
             raise UsageError(f"{d} holds a running cluster (cluster.sh stop {d} first, or another DIR)")
+        if previous.get("etcd") or opts.get("replicas"):
+            replication.check_previous(previous, opts, count, UsageError)
     haproxy_bin()
     if opts.get("replicas"):
         replication.etcd_bin(UsageError)

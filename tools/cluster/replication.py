@@ -194,9 +194,31 @@ def start_member(server_bin, node, opts, state, extra, log, addr):
         try:
             return processes.start_node(server_bin, node["addr"], node["data_dir"], log,
                                         extra + member_flags(node, opts, state))
-        except RuntimeError:
+        except RuntimeError as e:
             if attempt == tries - 1:
-                raise
+                raise RuntimeError(f"{e}; its last lines:\n{log_tail(log)}")
+
+
+def log_tail(path, lines=3):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def check_previous(previous, opts, shards, usage_error):
+    """Before anything is written: a stopped DIR restarts only with the layout it had (its
+    data dirs and etcd hold that layout)."""
+    if not previous:
+        return
+    had = bool(previous.get("etcd"))
+    if had != bool(opts.get("replicas")) or had and (
+            len(previous["etcd"]["members"]) != opts["etcd_members"]
+            or previous.get("replicas") != opts["replicas"]
+            or len(previous.get("shards", {})) != shards):
+        raise usage_error("this DIR was started with other --nodes/--replicas/--etcd-members: "
+                          "start it with the same ones, or use another DIR")
 
 
 def start(d, state, opts, shards, previous, add_node, usage_error):
@@ -204,10 +226,6 @@ def start(d, state, opts, shards, previous, add_node, usage_error):
     r, members = opts["replicas"], opts["etcd_members"]
     old = {}
     if previous and previous.get("etcd"):
-        if (len(previous["etcd"]["members"]) != members or previous.get("replicas") != r
-                or len(previous.get("shards", {})) != shards):
-            raise usage_error("this DIR was started with other --nodes/--replicas/--etcd-members: "
-                              "start it with the same ones, or use another DIR")
         state["cluster_name"] = previous["cluster_name"]
         state["etcd"] = previous["etcd"]
         old = {n["name"]: n["addr"] for n in previous["nodes"]}
