@@ -10,8 +10,9 @@
 
 local placement = {}
 
+-- nK, or sK (a shard, when the cluster has replicas): seed K.
 local function seed(name)
-  return tonumber(name:match("^n(%d+)$")) or 0
+  return tonumber(name:match("^[ns](%d+)$")) or 0
 end
 
 -- conv: a Converters object (applet.c); names: array of node names. Returns the owner.

@@ -57,13 +57,13 @@ class Client:
 
 
 class Cluster:
-    def __init__(self, nodes=3, bin_dir=None):
+    def __init__(self, nodes=3, bin_dir=None, extra=()):
         self.dir = tempfile.mkdtemp(prefix="httpkv-cluster-test.")
         self.env = dict(os.environ)
         if bin_dir:
             self.env["HTTPKV_BIN_DIR"] = bin_dir
         self.bin_dir = self.env.get("HTTPKV_BIN_DIR", os.path.join(REPO, "build", "bin"))
-        p = self.run("start", "--nodes", str(nodes), check=False)
+        p = self.run("start", "--nodes", str(nodes), *extra, check=False)
         if p.returncode != 0:
             self.close()
             fail(f"cluster.sh start exited {p.returncode}: {p.stderr.strip()}")

@@ -1,12 +1,22 @@
 """tools/cluster.sh: several httpkv nodes behind HAProxy (see README "Several nodes").
 
     cluster.sh start DIR [--nodes N] [--fsync POLICY] [--threads T]
-    cluster.sh kill DIR NODE | restart DIR NODE | add DIR | stop DIR
+                     [--replicas R [--sync K] [--etcd-members 1|3]
+                      [--leader-ttl S] [--loop-wait S] [--retry-timeout S]]
+    cluster.sh kill DIR NAME | restart DIR NAME | add DIR | stop DIR
+      NAME: a node (n1, n2, ...) or, with replicas, an etcd member (etcd1, ...);
+      add refuses a cluster with replicas.
 
 State: DIR/cluster.json (the SPEC's keys: front, haproxy_pid, nodes[name, addr, pid,
 data_dir]; pids are null once stopped or killed) and DIR/options.json (flags the nodes were
 started with). `start` on a stopped DIR starts afresh on the same data dirs. Node nK listens on
 127.0.0.(K+1) with a port chosen at its first start and kept across restarts.
+
+With --replicas R >= 1 (see SPEC "Replication and failover"; replication.py): N shards s1..sN
+of 1+R nodes each (s1 = n1..n(1+R), s2 = the next 1+R, ...), etcd (1 or 3 members on loopback,
+data in DIR/etcd/) elects each shard's primary, HAProxy has one backend per shard (health check
+GET /primary). cluster.json adds "shard" to each node, "shards", "etcd", "cluster_name",
+"replicas" and "sync".
 """
 import json
 import os
@@ -17,6 +27,7 @@ import time
 
 import processes
 import rebalance
+import replication
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HAPROXY_DIR = os.path.join(REPO, "deploy", "haproxy")
@@ -68,9 +79,13 @@ def node_of(state, name):
     raise UsageError(f"no node {name} (nodes: {', '.join(n['name'] for n in state['nodes'])})")
 
 
-def start_node(d, node, opts, addr):
+def start_node(d, node, opts, addr, state=None):
     extra = ["--fsync", opts["fsync"], "--threads", str(opts["threads"])]
     log = os.path.join(d, node["name"], "server.log")
+    if opts.get("replicas"):
+        node["pid"], node["addr"] = replication.start_member(server_bin(), node, opts, state,
+                                                             extra, log, addr)
+        return
     node["pid"], node["addr"] = processes.start_node(server_bin(), addr, node["data_dir"], log, extra)
 
 
@@ -113,12 +128,16 @@ def write_config(d, state, frozen=None):
     with open(os.path.join(HAPROXY_DIR, "haproxy.cfg.in")) as f:
         text = f.read()
     nodes = state["nodes"]
-    backends = "".join(node_backend(n, frozen) for n in nodes)
     servers = "\n".join(f"    server {n['name']} {n['addr']} check inter 1s" for n in nodes)
+    if state.get("shards"):  # replicas: route to shards, one backend per shard
+        words = replication.config_words(state, route_rules)
+    else:
+        words = (("@NODES@", nodes_line(state, frozen)), ("@SHARD_FRONT_RULES@", ""),
+                 ("@BACKEND_PREFIX@", "node"),
+                 ("@NODE_BACKENDS@", "".join(node_backend(n, frozen) for n in nodes)),
+                 ("@ROUTE_RULES@", route_rules(nodes)))
     for name, value in (("@LUA_DIR@", HAPROXY_DIR), ("@FRONT@", state["front"]),
-                        ("@NODES@", nodes_line(state, frozen)),
-                        ("@ANY_SERVERS@", servers), ("@NODE_BACKENDS@", backends),
-                        ("@ROUTE_RULES@", route_rules(nodes))):
+                        ("@ANY_SERVERS@", servers)) + tuple(words):
         text = text.replace(name, value)
     path = os.path.join(d, "haproxy", "haproxy.cfg")
     with open(path + ".tmp", "w") as f:
@@ -129,7 +148,8 @@ def write_config(d, state, frozen=None):
 
 def wait_front(state, frozen=None, timeout=15.0):
     """Until the front's /healthz names exactly the nodes of state (a reload took effect)."""
-    want = ("ok " + nodes_line(state, frozen) + "\n").encode()
+    want = ("ok " + (" ".join(state["shards"]) if state.get("shards")
+                     else nodes_line(state, frozen)) + "\n").encode()
     processes.wait_until(lambda: processes.http_get(state["front"], "/healthz") == (200, want),
                          timeout, f"HAProxy on {state['front']} to route to every node")
 
@@ -159,7 +179,7 @@ def running(state, _opts=None):
     """True if any process of the cluster in state still runs."""
     name = os.path.basename(server_bin())
     return processes.alive(state.get("haproxy_pid"), "haproxy") or any(
-        processes.alive(n["pid"], name) for n in state["nodes"])
+        processes.alive(n["pid"], name) for n in state["nodes"]) or replication.etcd_running(state)
 
 
 def cmd_start(d, args):
@@ -167,10 +187,12 @@ def cmd_start(d, args):
     count = 3
     while args:
         flag = args.pop(0)
-        if flag not in ("--nodes", "--fsync", "--threads") or not args:
+        if flag not in ("--nodes", "--fsync", "--threads") + replication.START_FLAGS or not args:
             raise UsageError(f"unknown or incomplete flag {flag}")
         value = args.pop(0)
-        if flag == "--fsync":
+        if flag in replication.START_FLAGS:
+            replication.parse_flag(opts, flag, value, UsageError)
+        elif flag == "--fsync":
             if value not in ("always", "everysec", "never"):
                 raise UsageError("--fsync must be always, everysec or never")
             opts["fsync"] = value
@@ -180,9 +202,17 @@ def cmd_start(d, args):
             count = int(value)
         else:
             opts["threads"] = int(value)
-    if os.path.exists(os.path.join(d, "cluster.json")) and running(*load(d)):
-        raise UsageError(f"{d} holds a running cluster (cluster.sh stop {d} first, or another DIR)")
+    replication.check_opts(opts, UsageError)
+    previous = None
+    if os.path.exists(os.path.join(d, "cluster.json")):
+        previous = load(d)[0]
+        if running(previous):
+            raise UsageError(f"{d} holds a running cluster (cluster.sh stop {d} first, or another DIR)")
+        if previous.get("etcd") or opts.get("replicas"):
+            replication.check_previous(previous, opts, count, UsageError)
     haproxy_bin()
+    if opts.get("replicas"):
+        replication.etcd_bin(UsageError)
     os.makedirs(os.path.join(d, "haproxy"), exist_ok=True)
     d = os.path.abspath(d)
     with open(os.path.join(d, "options.json"), "w") as f:
@@ -190,26 +220,43 @@ def cmd_start(d, args):
     state = {"front": f"127.0.0.1:{processes.free_port('127.0.0.1')}", "haproxy_pid": None,
              "nodes": []}
     try:
-        for i in range(1, count + 1):
-            add_node(d, state, opts)
-        start_haproxy(d, state)
+        if opts.get("replicas"):
+            replication.start(d, state, opts, count, previous, add_node, UsageError)
+            start_haproxy(d, state)
+            replication.wait_primaries(d, state)
+        else:
+            for i in range(1, count + 1):
+                add_node(d, state, opts)
+            start_haproxy(d, state)
     finally:
         save(d, state)
-    print(f"cluster: front {state['front']}, {count} nodes, state in {d}/cluster.json")
+    if opts.get("replicas"):
+        print(f"cluster: front {state['front']}, {count} shards of {1 + opts['replicas']} nodes "
+              f"(sync {opts['sync']}), etcd {' '.join(state['etcd']['endpoints'])}, "
+              f"state in {d}/cluster.json")
+    else:
+        print(f"cluster: front {state['front']}, {count} nodes, state in {d}/cluster.json")
 
 
-def add_node(d, state, opts):
+def add_node(d, state, opts, shard=None, addr=None):
     i = len(state["nodes"]) + 1
     node = {"name": f"n{i}", "addr": None, "pid": None,
             "data_dir": os.path.join(d, f"n{i}", "data")}
+    if shard:
+        node["shard"] = shard
     os.makedirs(os.path.join(d, node["name"]), exist_ok=True)
     state["nodes"].append(node)
-    start_node(d, node, opts, f"127.0.0.{i + 1}:0")
+    start_node(d, node, opts, addr or f"127.0.0.{i + 1}:0", state)
     return node
 
 
 def cmd_kill(d, args):
-    state, _ = load(d)
+    state, opts = load(d)
+    if replication.is_etcd_name(state, args[0]):
+        replication.kill_etcd(state, args[0], UsageError)
+        save(d, state)
+        print(f"cluster: killed {args[0]}")
+        return
     node = node_of(state, args[0])
     name = os.path.basename(server_bin())
     if processes.alive(node["pid"], name):
@@ -222,9 +269,14 @@ def cmd_kill(d, args):
 
 def cmd_restart(d, args):
     state, opts = load(d)
+    if replication.is_etcd_name(state, args[0]):
+        replication.restart_etcd(d, state, args[0], UsageError)
+        save(d, state)
+        print(f"cluster: {args[0]} back on {replication.etcd_member(state, args[0])['client']}")
+        return
     node = node_of(state, args[0])
     processes.stop(node["pid"], os.path.basename(server_bin()))
-    start_node(d, node, opts, node["addr"])
+    start_node(d, node, opts, node["addr"], state)
     save(d, state)
     print(f"cluster: {node['name']} back on {node['addr']}")
 
@@ -270,6 +322,9 @@ def roll_back(d, state, new):
 
 def cmd_add(d, args):
     state, opts = load(d)
+    if state.get("shards"):
+        raise UsageError("add does not support a cluster with replicas yet (its shards are fixed "
+                         "at start: start a new DIR with more --nodes)")
     d = os.path.abspath(d)
     old_nodes = [dict(n) for n in state["nodes"]]
     started = time.monotonic()
@@ -310,12 +365,22 @@ def cmd_stop(d, args):
     for w in workers:
         processes.stop(w, "haproxy", signal.SIGKILL)
     name = os.path.basename(server_bin())
+    pids = [(master, "haproxy")] + [(w, "haproxy") for w in workers]
     for node in state["nodes"]:
+        pids.append((node["pid"], name))
         processes.stop(node["pid"], name)
         node["pid"] = None
     state["haproxy_pid"] = None
+    pids += replication.stop_etcd(state)
     save(d, state)
-    print(f"cluster: stopped {len(state['nodes'])} nodes and HAProxy")
+    left = [pid for pid, comm in pids if processes.alive(pid, comm)]
+    if left:
+        raise RuntimeError(f"processes still running after stop: {left}")
+    if state.get("etcd"):
+        print(f"cluster: stopped {len(state['nodes'])} nodes, HAProxy and "
+              f"{len(state['etcd']['pids'])} etcd members")
+    else:
+        print(f"cluster: stopped {len(state['nodes'])} nodes and HAProxy")
 
 
 COMMANDS = {"start": (cmd_start, None), "kill": (cmd_kill, 1), "restart": (cmd_restart, 1),
@@ -333,7 +398,7 @@ def main(argv):
     args = argv[2:]
     try:
         if nargs is not None and len(args) != nargs:
-            raise UsageError(f"{argv[0]} takes {'DIR NODE' if nargs else 'DIR'}")
+            raise UsageError(f"{argv[0]} takes {'DIR NAME' if nargs else 'DIR'}")
         fn(argv[1], args)
     except UsageError as e:
         print(f"cluster: {e}", file=sys.stderr)

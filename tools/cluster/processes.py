@@ -92,7 +92,11 @@ def start_node(server_bin, addr, data_dir, log_path, extra, timeout=15.0):
             raise RuntimeError(f"{server_bin} exited at start (see {log_path})")
         return False
 
-    wait_until(listening, timeout, f"a node to listen on {addr}")
+    try:
+        wait_until(listening, timeout, f"a node to listen on {addr}")
+    except RuntimeError:
+        stop(pid, os.path.basename(server_bin), signal.SIGKILL)  # never leave one behind
+        raise
     return pid, found[0]
 
 

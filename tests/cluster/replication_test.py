@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""ctest label `replication`: failover of shards with replicas (SPEC "Replication and
+failover", issue 19 item 7), with processes and signals only.
+
+    replication_test.py CASE
+
+    basic            start --replicas 2 --sync 1 (2 shards): cluster.json, one primary per shard,
+                     writes through the front reach every member, stop leaves nothing
+    primary_kill     kill -9 of s1's primary under writes (2 shards, --replicas 2 --sync 1): no
+                     acknowledged write lost, s1 writable through the front within 10 s, s2
+                     never fails; the old primary restarts and rejoins as a replica
+    primary_pause    SIGSTOP of the primary past its lease, then SIGCONT: a new primary is
+                     elected, the old one steps down (nothing it answered 2xx is lost) and rejoins
+    replica_restart  a replica killed under writes and restarted: writes go on, it catches up
+    etcd_leader_kill 3 etcd members, the raft leader killed under writes: no write lost
+    etcd_quorum_lost 2 of 3 etcd members killed: writes refused after the lease, reads still
+                     served by the members; quorum back: writable again, nothing lost
+
+Each case runs its own cluster in a temp dir and stops it even on failure. Exit 0 pass,
+1 fail, 77 skipped (no haproxy or no etcd)."""
+import shutil
+import signal
+import sys
+import time
+
+from cluster_lib import Client, enc, expect, fail
+from replication_lib import (History, Load, ReplicatedCluster, check_history, get, processes,
+                             wait_for)
+
+LEASE = 5.0  # the server's default --leader-ttl
+FAILOVER = 10.0  # SPEC: a shard's keys are served again through the front within 10 s
+
+
+def direct_put(cluster, name, key, value):
+    try:
+        status, body, resp = Client(cluster.addr(name), timeout=5).request(
+            "PUT", "/kv/" + enc(key), body=value)
+        return status, body, resp
+    except OSError as e:
+        return 0, repr(e).encode(), None
+
+
+def case_basic(cluster):
+    st = cluster.state
+    for k in ("front", "haproxy_pid", "nodes", "etcd", "shards", "cluster_name", "replicas", "sync"):
+        expect(k in st, f"cluster.json has no {k!r}")
+    expect([n["name"] for n in st["nodes"]] == [f"n{i}" for i in range(1, 7)], "node names")
+    expect(st["shards"] == {"s1": ["n1", "n2", "n3"], "s2": ["n4", "n5", "n6"]}, st["shards"])
+    for shard in cluster.shards:
+        p = cluster.wait_primary(shard)
+        info = cluster.replication(p)
+        expect(info is not None and info.get("role") == "primary" and info.get("shard") == shard,
+               f"/admin/replication of {p}: {info}")
+        for m in cluster.members(shard):
+            if m != p:
+                cluster.wait_replica(m)
+                status, _, resp = direct_put(cluster, m, b"to-a-replica", b"x")
+                expect(status == 421 and resp.getheader("X-Primary") == cluster.addr(p),
+                       f"PUT to replica {m}: {status}, X-Primary "
+                       f"{resp.getheader('X-Primary') if resp else None}, primary {cluster.addr(p)}")
+    history = History()
+    with Load(cluster, history) as load:
+        load.wait_acks(300)
+        load.stop()
+    check_history(cluster, history)
+    pids = [n["pid"] for n in st["nodes"]] + st["etcd"]["pids"] + [st["haproxy_pid"]]
+    pids += processes.children(st["haproxy_pid"])
+    p = cluster.run("stop", check=False)
+    expect(p.returncode == 0, f"stop: {p.stderr}")
+    left = [pid for pid in pids if any(processes.alive(pid, c)
+                                       for c in ("haproxy", "httpkv-server", "etcd"))]
+    expect(not left, f"processes left after stop: {left}")
+
+
+def case_primary_kill(cluster):
+    history = History()
+    old = {s: cluster.wait_primary(s) for s in cluster.shards}
+    with Load(cluster, history) as load:
+        load.wait_acks(200)
+        killed_at = time.monotonic()
+        cluster.run("kill", old["s1"])
+        load.wait_acks(1, "s1", since=killed_at, timeout=FAILOVER + 5, what="after the kill")
+        new = cluster.wait_primary("s1", exclude=(old["s1"],))
+        load.wait_acks(100, "s1", since=killed_at, timeout=15, what="on the new primary")
+        cluster.run("restart", old["s1"])
+        cluster.wait_replica(old["s1"])
+        load.stop()
+    first = min((a["t1"] for ats in history.writes.values() for a in ats
+                 if a["outcome"] == "ack" and a["t0"] > killed_at and cluster.shard_of(a["key"]) == "s1"),
+                default=None)
+    expect(first is not None and first - killed_at < FAILOVER,
+           f"s1 writable through the front {None if first is None else round(first - killed_at, 2)}"
+           f" s after the kill (SPEC: within {FAILOVER} s); new primary {new}")
+    s2_bad = [a for ats in history.writes.values() for a in ats
+              if cluster.shard_of(a["key"]) == "s2" and a["outcome"] != "ack"]
+    expect(not s2_bad, f"s2 writes failed during s1's failover: {s2_bad[:3]}")
+    check_history(cluster, history)
+    print(f"failover: first write acknowledged on s1 {first - killed_at:.2f} s after the kill")
+
+
+def case_primary_pause(cluster):
+    history = History()
+    old = cluster.wait_primary("s1")
+    old_addr = cluster.addr(old)
+    term = (cluster.replication(old) or {}).get("term")
+    with Load(cluster, history, pinned=[lambda: old_addr]) as load:
+        load.wait_acks(100)
+        stopped_at = time.monotonic()
+        cluster.sigstop(old)
+        try:
+            new = cluster.wait_primary("s1", exclude=(old,), timeout=LEASE + FAILOVER)
+            load.wait_acks(50, "s1", since=time.monotonic(), timeout=15, what="on the new primary")
+        finally:
+            cluster.sigcont(old)
+        resumed_at = time.monotonic()
+        wait_for(lambda: get(old_addr, "/primary", 1.0)[0] == 503, 5,
+                 f"the paused primary {old} to step down after SIGCONT")
+        cluster.wait_replica(old)
+        load.wait_acks(50, "s1", since=time.monotonic(), timeout=15, what="after the rejoin")
+        load.stop()
+    new_term = (cluster.replication(new) or {}).get("term")
+    if term is not None and new_term is not None:
+        expect(new_term > term, f"term of the new primary {new_term} not after {term}")
+    late = [a for ats in history.writes.values() for a in ats
+            if a["via"] == old_addr and a["outcome"] == "ack" and a["t1"] > resumed_at]
+    print(f"pause: new primary {new} {resumed_at - stopped_at:.1f} s into the pause; the old "
+          f"primary acknowledged {len(late)} writes after SIGCONT (each must survive)")
+    check_history(cluster, history)
+
+
+def case_replica_restart(cluster):
+    history = History()
+    p = cluster.wait_primary("s1")
+    replica = next(m for m in cluster.members("s1") if m != p)
+    with Load(cluster, history) as load:
+        load.wait_acks(100)
+        killed_at = time.monotonic()
+        cluster.run("kill", replica)
+        load.wait_acks(200, since=killed_at, timeout=FAILOVER + 5, what="with a replica down")
+        cluster.run("restart", replica)
+        cluster.wait_replica(replica)
+        load.wait_acks(100, since=time.monotonic(), timeout=15, what="after the restart")
+        load.stop()
+    expect(cluster.primaries("s1") == [p], f"the primary changed: {cluster.primaries('s1')}")
+    check_history(cluster, history)
+
+
+def case_etcd_leader_kill(cluster):
+    history = History()
+    for s in cluster.shards:
+        cluster.wait_primary(s)
+    leader = wait_for(cluster.etcd_leader, 10, "etcd to report its leader")
+    with Load(cluster, history) as load:
+        load.wait_acks(200)
+        killed_at = time.monotonic()
+        cluster.run("kill", leader)
+        wait_for(lambda: cluster.etcd_leader() not in (None, leader), 10, "a new etcd leader")
+        for s in cluster.shards:
+            load.wait_acks(50, s, since=time.monotonic(), timeout=FAILOVER + 5,
+                           what="after the etcd leader was killed")
+        cluster.run("restart", leader)
+        load.wait_acks(100, since=time.monotonic(), timeout=15, what="with etcd whole again")
+        load.stop()
+    print(f"etcd: killed the leader {leader}; every shard writable again "
+          f"{time.monotonic() - killed_at:.1f} s later (with the restart)")
+    check_history(cluster, history)
+
+
+def case_etcd_quorum_lost(cluster):
+    history = History()
+    for s in cluster.shards:
+        cluster.wait_primary(s)
+    front = Client(cluster.state["front"])
+    probe = {s: None for s in cluster.shards}
+    i = 0
+    while not all(probe.values()):  # one preloaded key per shard (bounded: ~1/N hit each)
+        k = f"probe-{i}".encode()
+        i += 1
+        if probe[cluster.shard_of(k)] is None:
+            value = k + b"|w-1|1"
+            history.begin(k, value, "front")
+            a = history.writes[k][-1]
+            status, _, _ = front.request("PUT", "/kv/" + enc(k), body=value)
+            a["status"], a["outcome"], a["t1"] = status, "ack" if status in (201, 204) else "unknown", time.monotonic()
+            expect(status in (201, 204), f"preload {k!r}: {status}")
+            probe[cluster.shard_of(k)] = (k, value)
+        expect(i < 1000, "no key for some shard")
+    killed = [m["name"] for m in cluster.state["etcd"]["members"]][1:]
+    with Load(cluster, history, feeds=False) as load:
+        load.wait_acks(100)
+        for name in killed:
+            cluster.run("kill", name)
+        lost_at = time.monotonic()
+        # Bounded: the lease ends within --leader-ttl; then no member may acknowledge a write.
+        for s in cluster.shards:
+            for m in cluster.members(s):
+                wait_for(lambda m=m: get(cluster.addr(m), "/primary", 1.0)[0] == 503,
+                         LEASE + 5, f"{m} to give up its lease without etcd quorum")
+        refused_from = time.monotonic()
+        for s in cluster.shards:
+            k, value = probe[s]
+            for m in cluster.members(s):
+                status, _, _ = direct_put(cluster, m, k, b"never")
+                expect(not 200 <= status < 300, f"{m} acknowledged a write without etcd quorum")
+                status, body, _ = Client(cluster.addr(m)).request("GET", "/kv/" + enc(k))
+                expect(status == 200 and body == value, f"read of {k!r} on {m} without quorum: "
+                       f"{status} {body!r}")
+        late = [a for ats in history.writes.values() for a in ats
+                if a["outcome"] == "ack" and a["t0"] > refused_from]
+        expect(not late, f"writes acknowledged without etcd quorum: {late[:3]}")
+        for name in killed:
+            cluster.run("restart", name)
+        for s in cluster.shards:
+            cluster.wait_primary(s, timeout=FAILOVER + 10)
+        load.wait_acks(100, since=time.monotonic(), timeout=15, what="with the quorum back")
+        load.stop()
+    print(f"quorum: every primary stepped down {refused_from - lost_at:.1f} s after the loss")
+    check_history(cluster, history)
+
+
+CASES = {  # name: (function, cluster.sh start options)
+    "basic": (case_basic, dict(shards=2, replicas=2, sync=1)),
+    "primary_kill": (case_primary_kill, dict(shards=2, replicas=2, sync=1)),
+    "primary_pause": (case_primary_pause, dict(shards=1, replicas=2, sync=1)),
+    "replica_restart": (case_replica_restart, dict(shards=1, replicas=2, sync=1)),
+    "etcd_leader_kill": (case_etcd_leader_kill, dict(shards=2, replicas=2, sync=1, etcd_members=3)),
+    "etcd_quorum_lost": (case_etcd_quorum_lost, dict(shards=2, replicas=2, sync=1, etcd_members=3)),
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print(f"usage: replication_test.py {{{'|'.join(CASES)}}}", file=sys.stderr)
+        return 2
+    for tool, package in (("haproxy", "haproxy"), ("etcd", "etcd-server")):
+        if not shutil.which(tool):
+            print(f"SKIP: {tool} not found (Debian package {package})")
+            return 77
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
+    fn, opts = CASES[sys.argv[1]]
+    with ReplicatedCluster(**opts) as cluster:
+        fn(cluster)
+    print(f"PASS: {sys.argv[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
