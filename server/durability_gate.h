@@ -64,6 +64,9 @@ class DurabilityGate {
     if (durable_on_ && sync_token > h.pending_) h.pending_ = sync_token;
     if (replicas_on_ && sync_token != 0 && seq > h.pending_seq_) h.pending_seq_ = seq;
   }
+  // A reply acknowledging the write at sync_token must wait: hold the output before it is
+  // written, so that nothing — not even a close after it (Connection: close) — sends it.
+  bool Holds(uint64_t sync_token) const { return on() && sync_token != 0; }
   // After a read batch: holds the connection's output if it acknowledges writes that are in
   // the log but not yet on disk, or not yet on enough replicas.
   void AfterBatch(reactor::Connection& conn, uint64_t id, Hold& h) {

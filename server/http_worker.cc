@@ -179,6 +179,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
   }
   const bool head = request_.method == http::Method::kHead;
   durability_.Note(s.durable, reply.sync_token, reply.x_seq > 0 ? uint64_t(reply.x_seq) : 0);
+  if (durability_.Holds(reply.sync_token)) conn.HoldOutput();
   if (reply.sync_token != 0) wrote_ = true;
   WriteReply(conn, reply, head, ch);
   routes_.EndRead();  // the body (a view into the store) is copied: end the read section

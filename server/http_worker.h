@@ -196,6 +196,7 @@ class HttpWorker final : public reactor::ConnectionHandler {
     uint64_t id;
     replication::FetchRequest req;
     Clock::time_point until;
+    uint64_t commit;  // the commit seq when it was held: a replica learns of a newer one
   };
   std::vector<ParkedFetch> parked_;
   std::vector<ParkedFetch> parked_batch_;

@@ -100,7 +100,8 @@ bool HttpWorker::AnswerFetch(Connection& conn, const replication::FetchRequest& 
 
 void HttpWorker::Park(Connection& conn, HttpSession& s) {
   s.parked = true;
-  parked_.push_back({&conn, s.id, routes_.fetch(), loop_.now() + replication::kFetchHold});
+  parked_.push_back({&conn, s.id, routes_.fetch(), loop_.now() + replication::kFetchHold,
+                     repl_->replicas().commit_seq()});
   if (parked_.size() == 1) {
     ship_bus_->Watching(&ship_member_, +1);  // before looking at the log again (feed_bus.h)
     park_timer_ = loop_.RunEvery(kParkTick, [this] { PumpParked(/*expire_only=*/true); });
@@ -126,17 +127,20 @@ void HttpWorker::PumpParked(bool expire_only) {
   parked_batch_.swap(parked_);
   const auto now = loop_.now();
   const uint64_t last = store_->LastSeq();
+  const uint64_t commit = repl_->replicas().commit_seq();
   const bool primary = repl_->role().AcceptsWrites();
   for (ParkedFetch& p : parked_batch_) {
     auto it = sessions_.find(p.conn);
     if (it == sessions_.end() || it->second->id != p.id || p.conn->closed()) continue;
-    const bool due = now >= p.until || !primary || draining_ || last > p.req.after;
-    if (!due || (expire_only && now < p.until && primary && !draining_ && last <= p.req.after)) {
+    // A newer commit seq is news too: the replica's feed shows writes only up to it.
+    const bool news = last > p.req.after || commit > p.commit;
+    const bool due = now >= p.until || !primary || draining_ || news;
+    if (!due || (expire_only && now < p.until && primary && !draining_ && !news)) {
       parked_.push_back(std::move(p));
       continue;
     }
     HttpSession& s = *it->second;
-    if (!AnswerFetch(*p.conn, p.req, /*may_park=*/now < p.until && !draining_)) {
+    if (!AnswerFetch(*p.conn, p.req, /*may_park=*/now < p.until && !draining_ && !news)) {
       parked_.push_back(std::move(p));
       continue;
     }

@@ -181,7 +181,6 @@ bool LogFollower::Apply(const etcd::GatewayAnswer& answer) {
   counters_.bytes += answer.body.size();
   counters_.primary_commit.store(HeaderU64(answer, "X-Commit", &ok), std::memory_order_release);
   counters_.primary_last.store(HeaderU64(answer, "X-Seq", &ok), std::memory_order_release);
-  rejoined_.store(true, std::memory_order_release);
   role_->SetStreaming(true);
   if (applied_) applied_();
   return true;
@@ -198,6 +197,7 @@ void LogFollower::RequestRestart(uint64_t keep_through, const char* why) {
     std::lock_guard lock(mu_);
     restarting_ = true;
   }
+  restarting_flag_.store(true, std::memory_order_release);
   if (restart_) restart_();
 }
 

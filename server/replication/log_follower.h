@@ -53,9 +53,8 @@ class LogFollower {
   void Pause();
   void Resume();
   void Wake();  // the primary changed
-  // It has applied a stream from a primary since it last stepped down (it may lead again).
-  bool rejoined() const { return rejoined_.load(std::memory_order_acquire); }
-  void ForgetRejoined() { rejoined_.store(false, std::memory_order_release); }
+  // It asked for a restart to cut its log back: it must not lead before that.
+  bool restarting() const { return restarting_flag_.load(std::memory_order_acquire); }
   const FollowerCounters& counters() const { return counters_; }
 
  private:
@@ -75,7 +74,7 @@ class LogFollower {
   etcd::GatewayConnection conn_;  // follower thread only
   uint64_t full_copy_floor_ = 0;  // follower thread only: a full copy in progress
   FollowerCounters counters_;
-  std::atomic<bool> rejoined_{false};
+  std::atomic<bool> restarting_flag_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;        // guarded by mu_

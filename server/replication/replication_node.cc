@@ -19,12 +19,8 @@ ReplicationNode::ReplicationNode(const ReplicationOptions& opts, storage::LogSto
       });
   ElectionHooks hooks;
   hooks.before_promote = [this] { follower_->Pause(); };
-  hooks.after_step_down = [this] {
-    stepped_down_once_ = true;
-    follower_->ForgetRejoined();  // lead again only after streaming from the next primary
-    follower_->Resume();
-  };
-  hooks.may_lead = [this] { return !stepped_down_once_ || follower_->rejoined(); };
+  hooks.after_step_down = [this] { follower_->Resume(); };
+  hooks.may_lead = [this] { return !follower_->restarting(); };
   election_ = std::make_unique<ShardElection>(opts_, store_, &role_, &replicas_, std::move(hooks));
 }
 

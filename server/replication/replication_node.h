@@ -54,7 +54,6 @@ class ReplicationNode {
   storage::LogStore* const store_;
   RoleState role_{Role::kElecting};
   ReplicaSet replicas_;
-  std::atomic<bool> stepped_down_once_{false};
   void (*progress_fn_)(void*) = nullptr;  // set before Start
   void* progress_ctx_ = nullptr;
   std::unique_ptr<LogFollower> follower_;

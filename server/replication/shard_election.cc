@@ -1,5 +1,6 @@
 #include "server/replication/shard_election.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -18,7 +19,22 @@ bool ParseU64(std::string_view s, uint64_t* v) {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
-// "NODE ADDR" of the leader key; "ADDR LAST_SEQ" of a member key.
+struct MemberPosition {
+  uint64_t term = 0;
+  uint64_t seq = 0;
+};
+
+// A member key's "ADDR LAST_SEQ TERM".
+bool ParseMemberValue(std::string_view v, MemberPosition* out) {
+  const size_t a = v.find(' ');
+  if (a == std::string_view::npos) return false;
+  v.remove_prefix(a + 1);
+  const size_t b = v.find(' ');
+  if (b == std::string_view::npos) return false;
+  return ParseU64(v.substr(0, b), &out->seq) && ParseU64(v.substr(b + 1), &out->term);
+}
+
+// "NODE ADDR" of the leader key.
 std::pair<std::string, std::string> SplitPair(std::string_view v) {
   const size_t sp = v.find(' ');
   if (sp == std::string_view::npos) return {std::string(v), ""};
@@ -179,8 +195,10 @@ void ShardElection::PublishMember() {
     err = etcd_.LeaseGrant(TtlSeconds(), &member_lease_);
   }
   if (err.ok()) {
-    err = etcd_.Put(Key("members/" + opts_.node_name),
-                    opts_.advertise + " " + std::to_string(store_->LastSeq()), member_lease_);
+    err = etcd_.Put(
+        Key("members/" + opts_.node_name),
+        fmt::format("{} {} {}", opts_.advertise, store_->LastSeq(), store_->CurrentTerm()),
+        member_lease_);
   }
   if (!err.ok()) counters_.etcd_errors++;
 }
@@ -210,27 +228,35 @@ void ShardElection::StepFollower() {
   if (Eligible()) TryLead();
 }
 
+// Raft's "up to date" rule over the members etcd knows: the one whose last record has the
+// newest term, then the longest log, then the lowest name. With --sync K >= 1 only the
+// standbys the last primary named compete (each holds every acknowledged write; others may
+// not), so an unnamed member that got further — e.g. a former primary with an unacknowledged
+// tail — neither leads nor blocks them.
 bool ShardElection::Eligible() {
   if (hooks_.may_lead && !hooks_.may_lead()) return false;
-  const uint64_t mine = store_->LastSeq();
-  std::vector<etcd::KeyValue> members;
-  if (!etcd_.GetPrefix(Key("members/"), &members).ok()) return false;
-  const std::string me_key = Key("members/" + opts_.node_name);
-  for (const etcd::KeyValue& m : members) {
-    if (m.key == me_key) continue;
-    const std::string name = m.key.substr(Key("members/").size());
-    uint64_t theirs = 0;
-    if (!ParseU64(SplitPair(m.value).second, &theirs)) continue;
-    if (theirs > mine || (theirs == mine && name < opts_.node_name)) return false;
-  }
+  std::vector<std::string> named;
   if (replicas_->sync() > 0) {
     std::optional<etcd::KeyValue> sync;
     if (!etcd_.Get(Key("sync"), &sync).ok()) return false;
-    if (sync) {
-      const auto named = SplitNames(sync->value);
-      if (!named.empty() && std::find(named.begin(), named.end(), opts_.node_name) == named.end()) {
-        return false;  // it may lack acknowledged writes that a named standby holds
-      }
+    if (sync) named = SplitNames(sync->value);
+    if (!named.empty() && std::find(named.begin(), named.end(), opts_.node_name) == named.end()) {
+      return false;
+    }
+  }
+  const MemberPosition mine{store_->CurrentTerm(), store_->LastSeq()};
+  std::vector<etcd::KeyValue> members;
+  if (!etcd_.GetPrefix(Key("members/"), &members).ok()) return false;
+  for (const etcd::KeyValue& m : members) {
+    const std::string name = m.key.substr(Key("members/").size());
+    if (name == opts_.node_name) continue;
+    if (!named.empty() && std::find(named.begin(), named.end(), name) == named.end()) continue;
+    MemberPosition theirs;
+    if (!ParseMemberValue(m.value, &theirs)) continue;
+    if (theirs.term != mine.term ? theirs.term > mine.term
+        : theirs.seq != mine.seq ? theirs.seq > mine.seq
+                                 : name < opts_.node_name) {
+      return false;
     }
   }
   return true;

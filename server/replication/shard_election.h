@@ -2,11 +2,11 @@
 // (server/etcd). Per shard, under /httpkv/CLUSTER/SHARD/:
 //   leader          "NODE ADDR", created only if absent, on the leader's lease; its
 //                   create_revision is the term (it only grows)
-//   members/NODE    "ADDR LAST_SEQ" on the member's own lease: who is alive and how far
+//   members/NODE    "ADDR LAST_SEQ TERM" on the member's own lease: who is alive and how far
 //   sync            "n2,n3": the synchronous standbys the primary named (--sync K >= 1)
 // Every loop_wait a primary renews its lease and checks the key is still its own; a member
 // without a primary follows the leader key's holder, or, when there is none and it is
-// eligible (the most advanced live member; with K >= 1 also named in `sync`), tries to
+// eligible (the most up-to-date live member; with K >= 1 among those named in `sync`), tries to
 // create it. The lease is timed on this process's monotonic clock (RoleState): a primary
 // whose renewal does not succeed by its deadline steps down by itself.
 #pragma once

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "tests/e2e/feed_stream.h"
-#include "tests/storage/fault_fs.h"
 #include "tests/e2e/test_server.h"
+#include "tests/storage/fault_fs.h"
 
 namespace httpkv::e2e {
 namespace {
@@ -129,6 +129,65 @@ TEST(FeedLoadTest, FsyncAlwaysSendsOnlyDurableWrites) {
   FeedEvent ev = w.NextEvent();
   ASSERT_TRUE(ev.ok);
   EXPECT_EQ(ev.id, 1u);
+  EXPECT_GE(store->FeedSeq(), 1u);
+  srv.Drain();
+}
+
+// --fsync always with a client that closes after its request (Connection: close, as
+// HTTP/1.0 clients and Python's urllib send): the answer is still held until the fdatasync
+// that makes the write durable. (It once left at once: closing flushed before the hold.)
+TEST(FeedLoadTest, FsyncAlwaysHoldsTheAckOfAClosingConnection) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false, holding = false;
+  storage::Options so;
+  so.dir = dir.path();
+  so.fsync = storage::FsyncPolicy::kAlways;
+  so.group_commit = true;
+  storage::testing::FaultFileSystem fs;  // its hook holds the log's fdatasync while `hold` is set
+  fs.SetHook([&](storage::testing::FsOp op, const std::string&) {
+    if (op != storage::testing::FsOp::kSync) return storage::Status::OK();
+    std::unique_lock lock(mu);
+    if (hold) {
+      holding = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return !hold; });
+    }
+    return storage::Status::OK();
+  });
+  so.fs = &fs;
+  std::unique_ptr<storage::LogStore> store;
+  ASSERT_TRUE(storage::LogStore::Open(so, &store).ok());
+  server::HttpServer srv(InProcessServer::Options(dir.path(), 2, storage::FsyncPolicy::kAlways));
+  std::string error;
+  ASSERT_TRUE(srv.Bind(&error)) << error;
+  srv.Start(store.get());
+  const uint16_t port = srv.address().port();
+  {
+    std::lock_guard lock(mu);
+    hold = true;
+  }
+  RawClient writer(port);
+  writer.Send(BuildRequest("PUT", "/kv/d", "durable", "Connection: close\r\n"));
+  bool started;
+  {
+    std::unique_lock lock(mu);
+    // The sync covering the write is in progress (bounded: a server that answered at once
+    // never asks for one).
+    started = cv.wait_for(lock, std::chrono::seconds(10), [&] { return holding; });
+    if (!started) hold = false;  // let the server's closing sync through
+  }
+  ASSERT_TRUE(started) << "no fdatasync was asked for; answer: " << writer.Read().status;
+  EXPECT_EQ(store->LastSeq(), 1u);
+  // Not durable: no byte of the acknowledgement may have been sent.
+  EXPECT_FALSE(writer.WaitReadable(100));
+  {
+    std::lock_guard lock(mu);
+    hold = false;
+  }
+  cv.notify_all();
+  EXPECT_EQ(writer.Read().status, 201);
   EXPECT_GE(store->FeedSeq(), 1u);
   srv.Drain();
 }
