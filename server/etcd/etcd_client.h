@@ -81,6 +81,8 @@ class EtcdClient {
 
   // The endpoint that answered last (the first one before any answer).
   const std::string& last_endpoint() const;
+  // Calls leave from this local IP address (GatewayConnection::SetSourceAddress).
+  bool SetSourceAddress(const std::string& ip) { return conn_.SetSourceAddress(ip); }
 
  private:
   struct Target {

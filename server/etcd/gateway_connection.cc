@@ -1,5 +1,6 @@
 #include "server/etcd/gateway_connection.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,6 +62,25 @@ void GatewayConnection::Close() {
   in_.clear();
 }
 
+bool GatewayConnection::SetSourceAddress(const std::string& ip) {
+  source_len_ = 0;
+  if (ip.empty()) return true;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&source_);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&source_);
+  source_ = {};
+  if (::inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    source_len_ = sizeof *v4;
+    return true;
+  }
+  if (::inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    source_len_ = sizeof *v6;
+    return true;
+  }
+  return false;
+}
+
 bool GatewayConnection::Connect(const Endpoint& endpoint, Clock::time_point deadline,
                                 std::string* error) {
   Close();
@@ -71,6 +91,12 @@ bool GatewayConnection::Connect(const Endpoint& endpoint, Clock::time_point dead
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (source_len_ != 0 && source_.ss_family == endpoint.addr.ss_family &&
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&source_), source_len_) != 0) {
+    *error = fmt::format("bind to the source address: {}", std::strerror(errno));
+    ::close(fd);
+    return false;
+  }
   int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&endpoint.addr), endpoint.addr_len);
   if (rc != 0 && errno != EINPROGRESS) {
     *error = fmt::format("connect {}: {}", endpoint.url, std::strerror(errno));

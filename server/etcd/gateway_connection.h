@@ -41,6 +41,10 @@ class GatewayConnection {
             Clock::time_point deadline, GatewayAnswer* answer, std::string* error);
 
   void Close();
+  // Outgoing connections leave from this local IP address (a literal; "" or an invalid one:
+  // the kernel picks), e.g. the member's own address on a host with several. False if `ip`
+  // is not an address literal.
+  bool SetSourceAddress(const std::string& ip);
 
  private:
   enum class Io { kOk, kTimeout, kClosed, kError };
@@ -61,6 +65,8 @@ class GatewayConnection {
                        std::string* error);
 
   int fd_ = -1;
+  sockaddr_storage source_{};  // ss_family 0: none
+  socklen_t source_len_ = 0;
   std::string connected_to_;  // Endpoint::url of fd_
   std::string in_;
   int errno_ = 0;  // of the last Io::kError

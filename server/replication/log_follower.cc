@@ -32,7 +32,9 @@ LogFollower::LogFollower(const ReplicationOptions& opts, storage::LogStore* stor
       role_(role),
       restart_(std::move(restart)),
       lost_primary_(std::move(lost_primary)),
-      applied_(std::move(applied)) {}
+      applied_(std::move(applied)) {
+  (void)conn_.SetSourceAddress(opts_.source_ip);
+}
 
 LogFollower::~LogFollower() {
   Stop();

@@ -14,6 +14,9 @@ struct ReplicationOptions {
   std::string node_name;                    // --node-name (default: advertise)
   std::string advertise;                    // --advertise HOST:PORT (default: the listen address)
   std::string cluster_name = "httpkv";      // --cluster-name: etcd keys under /httpkv/NAME/
+  // The --listen address when it names one (not 0.0.0.0 / ::): connections to etcd and to
+  // the primary leave from it, so the member is one address on the network.
+  std::string source_ip;
   unsigned sync = 0;                        // --sync K: replicas that must hold a write
   std::chrono::milliseconds sync_timeout{5000};   // --sync-timeout: then 503
   std::chrono::milliseconds leader_ttl{5000};     // --leader-ttl

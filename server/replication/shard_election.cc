@@ -68,7 +68,9 @@ ShardElection::ShardElection(const ReplicationOptions& opts, storage::LogStore* 
       replicas_(replicas),
       hooks_(std::move(hooks)),
       etcd_(opts.etcd_endpoints,
-            opts.retry_timeout / std::max<size_t>(1, opts.etcd_endpoints.size())) {}
+            opts.retry_timeout / std::max<size_t>(1, opts.etcd_endpoints.size())) {
+  (void)etcd_.SetSourceAddress(opts_.source_ip);
+}
 
 ShardElection::~ShardElection() {
   Stop();

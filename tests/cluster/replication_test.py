@@ -15,19 +15,28 @@ failover", issue 19 item 7), with processes and signals only.
     etcd_leader_kill 3 etcd members, the raft leader killed under writes: no write lost
     etcd_quorum_lost 2 of 3 etcd members killed: writes refused after the lease, reads still
                      served by the members; quorum back: writable again, nothing lost
+    primary_isolated the primary cut off from etcd and its replicas (nftables on loopback): it
+                     stops acknowledging at its lease, a replica takes over, and on healing it
+                     discards the tail it wrote meanwhile and rejoins
+    replicas_cut_off the primary cut off from its replicas only: no failover, no write
+                     acknowledged (503) until they can hold it again, then they catch up
 
 Each case runs its own cluster in a temp dir and stops it even on failure. Exit 0 pass,
-1 fail, 77 skipped (no haproxy or no etcd)."""
+1 fail, 77 skipped (no haproxy or no etcd; the partition cases also without root or nft)."""
+import os
 import shutil
 import signal
 import sys
 import time
 
+import partition
 from cluster_lib import Client, enc, expect, fail
+from partition import Partition
 from replication_lib import (History, Load, ReplicatedCluster, check_history, get, processes,
                              wait_for)
 
 LEASE = 5.0  # the server's default --leader-ttl
+SYNC_TIMEOUT = 5.0  # the server's default --sync-timeout
 FAILOVER = 10.0  # SPEC: a shard's keys are served again through the front within 10 s
 
 
@@ -218,6 +227,89 @@ def case_etcd_quorum_lost(cluster):
     check_history(cluster, history)
 
 
+def host_of(addr):
+    return addr.rsplit(":", 1)[0]
+
+
+def etcd_ports(cluster):
+    return [int(e.rsplit(":", 1)[1]) for e in cluster.state["etcd"]["endpoints"]]
+
+
+def case_primary_isolated(cluster):
+    """The primary is cut off from etcd and from its replicas (not from clients): it must stop
+    acknowledging at its lease deadline; a replica takes over; the writes it took meanwhile
+    (never acknowledged: no replica held them) are its divergent tail, which it discards when
+    the partition heals and it rejoins (409, DISCARD, restart by re-exec, catch-up)."""
+    history = History()
+    old = cluster.wait_primary("s1")
+    old_addr = cluster.addr(old)
+    old_pid = cluster.pid(old)
+    others = [m for m in cluster.members("s1") if m != old]
+    with Load(cluster, history, pinned=[lambda: old_addr]) as load, Partition("iso") as cut:
+        load.wait_acks(100)
+        cut.cut(host_of(old_addr), [host_of(cluster.addr(m)) for m in others], etcd_ports(cluster))
+        cut_at = time.monotonic()
+        wait_for(lambda: get(old_addr, "/primary", 1.0)[0] == 503, LEASE + 3,
+                 f"the isolated primary {old} to stop acknowledging (its lease)")
+        fenced_at = time.monotonic()
+        new = cluster.wait_primary("s1", exclude=(old,), timeout=LEASE + FAILOVER)
+        load.wait_acks(50, "s1", since=time.monotonic(), timeout=15, what="on the new primary")
+        # A tail only the old primary has: a write it appended but could not replicate.
+        status, _, _ = direct_put(cluster, old, b"only-on-the-isolated-primary", b"x")
+        expect(not 200 <= status < 300, f"the isolated primary acknowledged a write: {status}")
+        cut.heal()
+        cluster.wait_replica(old, timeout=30)
+        load.wait_acks(50, "s1", since=time.monotonic(), timeout=15, what="after healing")
+        load.stop()
+    late = [a for ats in history.writes.values() for a in ats
+            if a["via"] == old_addr and a["outcome"] == "ack" and a["t1"] > fenced_at]
+    expect(not late, f"the isolated primary acknowledged writes after its lease: {late[:3]}")
+    expect(cluster.pid(old) == old_pid, "the rejoining member kept its pid (re-exec)")
+    with open(os.path.join(cluster.dir, old, "server.log"), errors="replace") as f:
+        log = f.read()
+    expect("keeping seqs up to" in log and "discard: " in log,
+           f"{old} did not discard a divergent tail (its pinned writer's unacknowledged writes)")
+    check_history(cluster, history)
+    for m in cluster.members("s1"):
+        status, _, _ = Client(cluster.addr(m)).request("GET", "/kv/only-on-the-isolated-primary")
+        expect(status == 404, f"{m} holds a write that was never acknowledged anywhere: {status}")
+    print(f"isolated: fenced {fenced_at - cut_at:.1f} s after the cut; new primary {new}")
+
+
+def case_replicas_cut_off(cluster):
+    """The primary keeps etcd but loses its replicas: no failover (it holds its lease), and
+    under --sync 1 no write is acknowledged while no replica can hold it (503 after
+    --sync-timeout); when the partition heals the replicas catch up and writes go on."""
+    history = History()
+    primary = cluster.wait_primary("s1")
+    addr = cluster.addr(primary)
+    others = [m for m in cluster.members("s1") if m != primary]
+    with Load(cluster, history, feeds=False) as load, Partition("rep") as cut:
+        load.wait_acks(100)
+        cut.cut(host_of(addr), [host_of(cluster.addr(m)) for m in others])
+        cut_at = time.monotonic()
+        # It waits for a replica up to --sync-timeout (5 s by default), then gets 503: not
+        # acknowledged, though it is in the primary's log (an unknown outcome for the history).
+        key, value = b"while-cut-off", b"while-cut-off|w-9|1"
+        history.begin(key, value, addr)
+        attempt = history.writes[key][-1]
+        status, body, _ = Client(addr, timeout=SYNC_TIMEOUT + 5).request(
+            "PUT", "/kv/" + enc(key), body=value)
+        attempt["status"], attempt["t1"] = status, time.monotonic()
+        attempt["outcome"] = "ack" if 200 <= status < 300 else "unknown"
+        expect(status == 503, f"a write without any replica to hold it got {status} {body!r}, "
+                              "not 503")
+        stuck_from = time.monotonic()
+        expect(cluster.wait_primary("s1") == primary, "the primary kept its lease")
+        cut.heal()
+        load.wait_acks(50, "s1", since=time.monotonic(), timeout=20, what="after healing")
+        load.stop()
+    late = [a for ats in history.writes.values() for a in ats
+            if a["outcome"] == "ack" and cut_at + 0.5 < a["t0"] and a["t1"] < stuck_from]
+    expect(not late, f"writes acknowledged while no replica could hold them: {late[:3]}")
+    check_history(cluster, history)
+
+
 CASES = {  # name: (function, cluster.sh start options)
     "basic": (case_basic, dict(shards=2, replicas=2, sync=1)),
     "primary_kill": (case_primary_kill, dict(shards=2, replicas=2, sync=1)),
@@ -225,7 +317,10 @@ CASES = {  # name: (function, cluster.sh start options)
     "replica_restart": (case_replica_restart, dict(shards=1, replicas=2, sync=1)),
     "etcd_leader_kill": (case_etcd_leader_kill, dict(shards=2, replicas=2, sync=1, etcd_members=3)),
     "etcd_quorum_lost": (case_etcd_quorum_lost, dict(shards=2, replicas=2, sync=1, etcd_members=3)),
+    "primary_isolated": (case_primary_isolated, dict(shards=1, replicas=2, sync=1)),
+    "replicas_cut_off": (case_replicas_cut_off, dict(shards=1, replicas=2, sync=1)),
 }
+NEEDS_PARTITIONS = {"primary_isolated", "replicas_cut_off"}
 
 
 def main():
@@ -236,6 +331,9 @@ def main():
         if not shutil.which(tool):
             print(f"SKIP: {tool} not found (Debian package {package})")
             return 77
+    if sys.argv[1] in NEEDS_PARTITIONS and partition.available():
+        print(f"SKIP: {partition.available()}")
+        return 77
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
     fn, opts = CASES[sys.argv[1]]
     with ReplicatedCluster(**opts) as cluster:

@@ -105,6 +105,12 @@ int CheckReplicationFlags(Flags* f) {
   if (addr->port() == 0)
     return fail("a replicated member needs a fixed port (--listen/--advertise)");
   if (r.node_name.empty()) r.node_name = r.advertise;
+  if (const auto listen = httpkv::reactor::InetAddress::Parse(f->opts.listen, &error)) {
+    const std::string host = listen->ToString().substr(0, listen->ToString().rfind(':'));
+    if (host != "0.0.0.0" && host != "[::]") {
+      r.source_ip = host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+    }
+  }
   if (!ValidMemberToken(r.node_name)) return fail("--node-name must be 1-64 of [A-Za-z0-9._:-]");
   if (!r.TimingsValid()) {
     return fail(
