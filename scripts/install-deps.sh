@@ -11,10 +11,11 @@ build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev libssl-dev)
 # haproxy (2.6, with Lua) + python3: the `cluster` tests (tools/cluster.sh).
 # openssl (the CLI): the `tls` tests make their certificates with `openssl req`.
 # iproute2 (ip): the protected-mode test puts a client in a network namespace (skipped without).
+# nftables (nft): the replication partition tests cut members apart on loopback.
 # etcd-server (/usr/bin/etcd, 3.4): the `replication` tests run real etcd members for the
 # leader-election client (server/etcd); they are skipped without it.
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common haproxy python3
-  openssl iproute2 etcd-server)
+  openssl iproute2 etcd-server nftables)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for .ci/fuzz.sh
 extra_pkgs=(wrk nginx-light redis-server gnuplot-nox)
 

@@ -75,6 +75,7 @@ void LogStore::IndexReplicatedLocked(const RecordView& rec, const char* raw, uin
 }
 
 Status LogStore::AdvanceTo(uint64_t seq) {
+  std::lock_guard clock(compact_mu_);  // FEED is compaction's file too
   std::lock_guard lock(write_mu_);
   if (seq < next_seq_) return Status::OK();
   const uint64_t horizon = std::max(horizon_.load(), seq);
