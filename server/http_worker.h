@@ -204,6 +204,7 @@ class HttpWorker final : public reactor::ConnectionHandler {
   FeedBus::Member ship_member_;
   reactor::TimerId park_timer_ = 0;
   std::string ship_buf_;
+  std::string ship_history_;
   int64_t date_second_ = -1;
   char date_[29];
 };

@@ -87,6 +87,8 @@ bool HttpWorker::AnswerFetch(Connection& conn, const replication::FetchRequest& 
       r.log_end = static_cast<int64_t>(end);
       r.commit = static_cast<int64_t>(commit == UINT64_MAX ? end : commit);
       r.term = static_cast<int64_t>(store_->CurrentTerm());
+      ship_history_ = storage::FormatTermHistory(store_->term_history());
+      r.x_term_history = ship_history_;
       r.x_seq = static_cast<int64_t>(store_->LastSeq());
     }
   }

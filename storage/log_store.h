@@ -270,6 +270,10 @@ class LogStore {
   // durably, then a term marker record with that seq is appended. *seq may be null.
   Status BeginTerm(uint64_t term, uint64_t* seq);
   TermHistory term_history() const;
+  // A replica takes its primary's history for the log it holds (the terms that began at or
+  // before LastSeq()): after a full copy, whose term markers compaction may have dropped, it
+  // still knows where each term began. Rewrites HISTORY only when it changes.
+  Status AdoptTermHistory(const TermHistory& primary);
   uint64_t CurrentTerm() const;  // the newest term in the history (0: none)
   // Cuts the log back to keep_through at the next Open (storage/discard.h).
   Status ScheduleDiscard(uint64_t keep_through);

@@ -111,6 +111,20 @@ Status LogStore::BeginTerm(uint64_t term, uint64_t* seq_out) {
   return AfterAppendLocked();
 }
 
+Status LogStore::AdoptTermHistory(const TermHistory& primary) {
+  std::lock_guard lock(write_mu_);  // LastSeq() stays put, and ApplyReplicated waits
+  const uint64_t last = last_seq_.load(std::memory_order_relaxed);
+  TermHistory next;
+  for (const TermStart& t : primary) {
+    if (t.first_seq <= last) next.push_back(t);
+  }
+  std::lock_guard hlock(history_mu_);
+  if (next == history_) return Status::OK();
+  if (Status s = SaveTermHistory(&fs_, opts_.dir, next); !s.ok()) return s;
+  history_ = std::move(next);
+  return Status::OK();
+}
+
 TermHistory LogStore::term_history() const {
   std::lock_guard lock(history_mu_);
   return history_;

@@ -165,6 +165,11 @@ bool LogFollower::Apply(const etcd::GatewayAnswer& answer) {
   bool ok = false;
   const uint64_t end = HeaderU64(answer, "X-Log-End", &ok);
   if (s.ok() && ok) s = store_->AdvanceTo(end);
+  // Where each term began, for the log it now holds (a full copy may lack the markers).
+  if (storage::TermHistory h;
+      s.ok() && storage::ParseTermHistory(answer.Header("X-Term-History"), &h)) {
+    s = store_->AdoptTermHistory(h);
+  }
   if (s.ok() && store_->fsync_policy() == storage::FsyncPolicy::kAlways && r.records > 0) {
     s = store_->Sync();  // the next fetch acknowledges these: they must be durable
   }

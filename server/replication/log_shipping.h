@@ -7,7 +7,8 @@
 // term_history.h). The primary answers (admin scope when --auth-file is on):
 //   200  the raw records after `after`, as they are in its log (storage/FORMAT.md), at most
 //        kShipBytes; X-Log-End: every record up to it has been sent or no longer exists;
-//        X-Commit: the shard's commit seq; X-Seq: its last seq; X-Term: its term. When
+//        X-Commit: the shard's commit seq; X-Seq: its last seq; X-Term: its term;
+//        X-Term-History: its term history (the replica adopts it for what it holds). When
 //        there is nothing new the request is held until there is, or for kFetchHold.
 //   409  X-Truncate-To: the replica's log has a tail the primary's does not (a term it
 //        never had): keep up to that seq and ask again.

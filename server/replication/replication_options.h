@@ -17,7 +17,7 @@ struct ReplicationOptions {
   // The --listen address when it names one (not 0.0.0.0 / ::): connections to etcd and to
   // the primary leave from it, so the member is one address on the network.
   std::string source_ip;
-  unsigned sync = 0;                        // --sync K: replicas that must hold a write
+  unsigned sync = 0;                              // --sync K: replicas that must hold a write
   std::chrono::milliseconds sync_timeout{5000};   // --sync-timeout: then 503
   std::chrono::milliseconds leader_ttl{5000};     // --leader-ttl
   std::chrono::milliseconds loop_wait{1000};      // --loop-wait

@@ -20,6 +20,8 @@ failover", issue 19 item 7), with processes and signals only.
                      discards the tail it wrote meanwhile and rejoins
     replicas_cut_off the primary cut off from its replicas only: no failover, no write
                      acknowledged (503) until they can hold it again, then they catch up
+    replica_full_copy a replica down while its primary compacted away what it lacks: it
+                     discards its log and takes a full copy, then streams
 
 Each case runs its own cluster in a temp dir and stops it even on failure. Exit 0 pass,
 1 fail, 77 skipped (no haproxy or no etcd; the partition cases also without root or nft)."""
@@ -310,6 +312,38 @@ def case_replicas_cut_off(cluster):
     check_history(cluster, history)
 
 
+def case_replica_full_copy(cluster):
+    """A replica that was down while its primary compacted away history it lacks (410) takes a
+    full copy: it discards its log (DISCARD 0, re-exec), copies every record the primary still
+    has, then follows the stream."""
+    history = History()
+    primary = cluster.wait_primary("s1")
+    replica = [m for m in cluster.members("s1") if m != primary][0]
+    cluster.wait_replica(replica)
+    with Load(cluster, history, feeds=False, keys_per_writer=5) as load:
+        load.wait_acks(50)
+        cluster.run("kill", replica)
+        load.wait_acks(300, since=time.monotonic(), what="with the replica down")
+        load.stop()
+    behind = cluster.replication(primary)["last_seq"]
+    status, _, _ = Client(cluster.addr(primary)).request("POST", "/admin/compact")
+    expect(status == 202, f"POST /admin/compact: {status}")
+    wait_for(lambda: (cluster.replication(primary) or {}).get("horizon", 0) > 0, 20,
+             "the primary's compaction to drop history")
+    cluster.run("restart", replica)
+    try:
+        cluster.wait_replica(replica, timeout=30)
+    finally:
+        with open(os.path.join(cluster.dir, replica, "server.log"), errors="replace") as f:
+            print("".join(f.readlines()[-25:]))
+    wait_for(lambda: (cluster.replication(replica) or {}).get("last_seq", 0) >= behind, 20,
+             "the replica to copy the primary's log")
+    with open(os.path.join(cluster.dir, replica, "server.log"), errors="replace") as f:
+        log = f.read()
+    expect("full copy from" in log, f"{replica} did not take a full copy")
+    check_history(cluster, history)
+
+
 CASES = {  # name: (function, cluster.sh start options)
     "basic": (case_basic, dict(shards=2, replicas=2, sync=1)),
     "primary_kill": (case_primary_kill, dict(shards=2, replicas=2, sync=1)),
@@ -319,6 +353,7 @@ CASES = {  # name: (function, cluster.sh start options)
     "etcd_quorum_lost": (case_etcd_quorum_lost, dict(shards=2, replicas=2, sync=1, etcd_members=3)),
     "primary_isolated": (case_primary_isolated, dict(shards=1, replicas=2, sync=1)),
     "replicas_cut_off": (case_replicas_cut_off, dict(shards=1, replicas=2, sync=1)),
+    "replica_full_copy": (case_replica_full_copy, dict(shards=1, replicas=1, sync=0)),
 }
 NEEDS_PARTITIONS = {"primary_isolated", "replicas_cut_off"}
 

@@ -22,11 +22,20 @@ size_t Lines(const std::string& s) {
 }
 
 TEST(Lifecycle, BadFlagsExitTwoWithOneLine) {
-  for (std::vector<std::string> bad : {std::vector<std::string>{"--fsync", "sometimes"},
-                                       {"--threads", "0"},
-                                       {"--no-such-flag"},
-                                       {"--listen", "nocolon"},
-                                       {"--max-value", "-1"}}) {
+  for (std::vector<std::string> bad :
+       {std::vector<std::string>{"--fsync", "sometimes"},
+        {"--threads", "0"},
+        {"--no-such-flag"},
+        {"--listen", "nocolon"},
+        {"--max-value", "-1"},
+        // Replication: each needs the others, and the timing rule.
+        {"--shard", "s1"},
+        {"--sync", "1"},
+        {"--shard", "s1", "--etcd", "https://127.0.0.1:2379"},
+        {"--shard", "s1", "--etcd", "http://127.0.0.1:2379", "--listen", "127.0.0.1:0"},
+        {"--shard", "a b", "--etcd", "http://127.0.0.1:2379", "--listen", "127.0.0.1:9"},
+        {"--shard", "s1", "--etcd", "http://127.0.0.1:2379", "--listen", "127.0.0.1:9",
+         "--leader-ttl", "2"}}) {
     std::string err;
     EXPECT_EQ(RunServerToExit(bad, &err), 2) << bad[0];
     EXPECT_EQ(Lines(err), 1u) << err;
