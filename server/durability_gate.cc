@@ -8,13 +8,14 @@ using reactor::Connection;
 
 DurabilityGate::DurabilityGate(bool fsync_always, const replication::ReplicationNode* repl,
                                reactor::EventLoop* loop, storage::LogStore* store, FeedBus* bus,
-                               FindHold find, GiveUp give_up, void* ctx)
+                               WorkerMetrics* metrics, FindHold find, GiveUp give_up, void* ctx)
     : durable_on_(fsync_always),
       replicas_on_(repl != nullptr && repl->waits_for_replicas()),
       repl_(repl),
       loop_(loop),
       store_(store),
       bus_(bus),
+      metrics_(metrics),
       find_(find),
       give_up_(give_up),
       ctx_(ctx) {}
@@ -87,6 +88,7 @@ void DurabilityGate::Sweep(const storage::Status& st) {
       h->listed_ = false;
       conn->Abort();
       ++(st.ok() ? fenced : aborted);
+      if (st.ok()) Bump(metrics_->fence_drops);
       continue;
     }
     const bool durable = h->pending_ <= durable_ || !durable_on_;
@@ -94,6 +96,7 @@ void DurabilityGate::Sweep(const storage::Status& st) {
       if (replicas_on_ && durable && now - h->since_ > timeout) {
         h->listed_ = false;
         h->pending_seq_ = 0;
+        Bump(metrics_->sync_timeouts);
         give_up_(ctx_, conn);  // not acknowledged: the worker answers 503
         continue;
       }
@@ -101,6 +104,7 @@ void DurabilityGate::Sweep(const storage::Status& st) {
       continue;
     }
     h->listed_ = false;
+    if (h->pending_seq_ != 0) metrics_->RecordSyncWait(now - h->since_);
     h->pending_seq_ = 0;
     conn->ReleaseOutput();
   }

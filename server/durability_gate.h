@@ -22,6 +22,7 @@
 
 #include "reactor/connection.h"
 #include "reactor/event_loop.h"
+#include "server/base/metrics.h"
 #include "server/feed/feed_bus.h"
 #include "server/replication/replication_node.h"
 #include "storage/log_store.h"
@@ -50,8 +51,8 @@ class DurabilityGate {
   // its --sync decides whether acknowledgements wait for replicas. Durable writes wake the
   // feed.
   DurabilityGate(bool fsync_always, const replication::ReplicationNode* repl,
-                 reactor::EventLoop* loop, storage::LogStore* store, FeedBus* bus, FindHold find,
-                 GiveUp give_up, void* ctx);
+                 reactor::EventLoop* loop, storage::LogStore* store, FeedBus* bus,
+                 WorkerMetrics* metrics, FindHold find, GiveUp give_up, void* ctx);
   DurabilityGate(const DurabilityGate&) = delete;
   DurabilityGate& operator=(const DurabilityGate&) = delete;
 
@@ -92,6 +93,7 @@ class DurabilityGate {
   reactor::EventLoop* loop_;
   storage::LogStore* store_;
   FeedBus* bus_;
+  WorkerMetrics* metrics_;
   FindHold find_;
   GiveUp give_up_;
   void* ctx_;

@@ -29,7 +29,7 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
       feed_(&loop_, store, opts, feed_bus, &metrics_),
       repl_(repl),
       durability_(opts->fsync == storage::FsyncPolicy::kAlways, repl, &loop_, store, feed_bus,
-                  &HttpWorker::FindHold, &HttpWorker::GiveUpOnReplicas, this),
+                  &metrics_, &HttpWorker::FindHold, &HttpWorker::GiveUpOnReplicas, this),
       slots_(slots),
       access_log_(access_log),
       auth_on_(!opts->auth_file.empty()),

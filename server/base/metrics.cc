@@ -29,6 +29,14 @@ void WorkerMetrics::RecordRequest(http::Method m, Route route, int status,
   Bump(latency_sum_us, us);
 }
 
+void WorkerMetrics::RecordSyncWait(std::chrono::nanoseconds waited) {
+  const uint64_t us = static_cast<uint64_t>(waited.count()) / 1000;
+  size_t b = 0;
+  while (b < kLatencyBucketsUs.size() && us > kLatencyBucketsUs[b]) ++b;
+  Bump(sync_wait_buckets[b]);
+  Bump(sync_wait_sum_us, us);
+}
+
 namespace {
 
 uint64_t Sum(const std::vector<const WorkerMetrics*>& ws, const Counter WorkerMetrics::*field) {
@@ -61,27 +69,38 @@ void RenderRequests(const std::vector<const WorkerMetrics*>& ws, std::string* ou
   }
 }
 
-void RenderLatency(const std::vector<const WorkerMetrics*>& ws, std::string* out) {
-  *out +=
-      "# HELP httpkv_request_duration_seconds Time from reading a request to queuing its "
-      "response.\n";
-  *out += "# TYPE httpkv_request_duration_seconds histogram\n";
+// A histogram over kLatencyBucketsUs summed over the workers (field: its buckets, sum).
+void RenderLatencyHistogram(const std::vector<const WorkerMetrics*>& ws, const char* name,
+                            const char* help, const LatencyBuckets WorkerMetrics::*buckets,
+                            const Counter WorkerMetrics::*sum_us, std::string* out) {
+  auto it = std::back_inserter(*out);
+  fmt::format_to(it, "# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
   uint64_t cumulative = 0;
   for (size_t b = 0; b <= kLatencyBucketsUs.size(); ++b) {
-    for (const auto* w : ws) cumulative += w->latency_buckets[b].load(std::memory_order_relaxed);
+    for (const auto* w : ws) cumulative += (w->*buckets)[b].load(std::memory_order_relaxed);
     if (b < kLatencyBucketsUs.size()) {
-      fmt::format_to(std::back_inserter(*out),
-                     "httpkv_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+      fmt::format_to(it, "{}_bucket{{le=\"{}\"}} {}\n", name,
                      static_cast<double>(kLatencyBucketsUs[b]) / 1e6, cumulative);
     } else {
-      fmt::format_to(std::back_inserter(*out),
-                     "httpkv_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n"
-                     "httpkv_request_duration_seconds_sum {}\n"
-                     "httpkv_request_duration_seconds_count {}\n",
-                     cumulative, static_cast<double>(Sum(ws, &WorkerMetrics::latency_sum_us)) / 1e6,
-                     cumulative);
+      fmt::format_to(it, "{0}_bucket{{le=\"+Inf\"}} {1}\n{0}_sum {2}\n{0}_count {1}\n", name,
+                     cumulative, static_cast<double>(Sum(ws, sum_us)) / 1e6);
     }
   }
+}
+
+void RenderLatency(const std::vector<const WorkerMetrics*>& ws, std::string* out) {
+  RenderLatencyHistogram(ws, "httpkv_request_duration_seconds",
+                         "Time from reading a request to queuing its response.",
+                         &WorkerMetrics::latency_buckets, &WorkerMetrics::latency_sum_us, out);
+  RenderLatencyHistogram(ws, "httpkv_replication_sync_wait_seconds",
+                         "How long acknowledgements waited for --sync replicas.",
+                         &WorkerMetrics::sync_wait_buckets, &WorkerMetrics::sync_wait_sum_us, out);
+  Gauge(out, "httpkv_replication_sync_timeouts_total",
+        "Writes answered 503 after waiting --sync-timeout for replicas.", "counter",
+        Sum(ws, &WorkerMetrics::sync_timeouts));
+  Gauge(out, "httpkv_replication_fence_dropped_connections_total",
+        "Connections whose unsent acknowledgements were dropped because the lease ran out.",
+        "counter", Sum(ws, &WorkerMetrics::fence_drops));
 }
 
 // A store histogram; scale converts its unit to the metric's (1e-9: ns -> seconds).

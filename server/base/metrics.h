@@ -31,16 +31,24 @@ inline constexpr size_t kMethodSlots = 7;  // http::Method values, kOther last
 // in a last "other" slot. Keeps method x route x status small (13 KiB per thread).
 inline constexpr std::array<uint16_t, 27> kStatuses = {100, 200, 201, 202, 204, 304, 400, 404, 405,
                                                        408, 409, 411, 412, 413, 414, 415, 417, 431,
-                                                       500, 501, 502, 503, 505, 507, 0,   0,   0};
+                                                       500, 501, 502, 503, 505, 507, 410, 421, 0};
 inline constexpr size_t kStatusSlots = kStatuses.size();
 // Upper bounds of the latency histogram buckets, in microseconds (+Inf implied).
 inline constexpr std::array<uint64_t, 12> kLatencyBucketsUs = {
     25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 1000000};
 
+using LatencyBuckets = std::array<Counter, kLatencyBucketsUs.size() + 1>;
+
 struct WorkerMetrics {
   std::array<std::array<std::array<Counter, kStatusSlots>, kRouteCount>, kMethodSlots> requests{};
-  std::array<Counter, kLatencyBucketsUs.size() + 1> latency_buckets{};
+  LatencyBuckets latency_buckets{};
   Counter latency_sum_us{0};
+  // --sync K: how long acknowledgements waited for replicas; those given up (503 after
+  // --sync-timeout) and those dropped because the lease ran out while they waited.
+  LatencyBuckets sync_wait_buckets{};
+  Counter sync_wait_sum_us{0};
+  Counter sync_timeouts{0};
+  Counter fence_drops{0};
   Counter connections_open{0};
   Counter connections_accepted{0};
   Counter bytes_in{0};
@@ -59,6 +67,7 @@ struct WorkerMetrics {
   Counter feed_watchers_cut{0};  // closed for falling too far behind
 
   void RecordRequest(http::Method m, Route route, int status, std::chrono::nanoseconds latency);
+  void RecordSyncWait(std::chrono::nanoseconds waited);
 };
 
 // Renders all workers' blocks plus store statistics in Prometheus text format 0.0.4.
