@@ -1,4 +1,5 @@
 // httpkv-server: flags (SPEC), start-up, signals. Everything else lives in server/.
+#include <pthread.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -403,6 +404,9 @@ int Serve(const Flags& flags, bool* restart) {
 }
 
 int main(int argc, char** argv) {
+  // After a restart by re-exec of /proc/self/exe the kernel would name the process "exe":
+  // keep the name tools (pgrep, cluster.sh) know it by.
+  ::pthread_setname_np(::pthread_self(), "httpkv-server");
   Flags flags;
   if (int rc = ParseFlags(argc, argv, &flags); rc >= 0) return rc;
   if (flags.check || flags.repair) return CheckOrRepair(flags);
