@@ -74,30 +74,46 @@ TEST(FeedLoadTest, AThousandWatchersEachGetEveryEvent) {
   }
 }
 
-// --fsync always: a write's event waits for the fdatasync that makes it durable.
-TEST(FeedLoadTest, FsyncAlwaysSendsOnlyDurableWrites) {
+// A store under --fsync always whose log fdatasyncs can be held: while `hold` is set, a sync
+// waits (and `holding` says one is waiting) until the test clears it.
+struct HeldSyncStore {
   TempDir dir;
   std::mutex mu;
   std::condition_variable cv;
   bool hold = false, holding = false;
-  storage::Options so;
-  so.dir = dir.path();
-  so.fsync = storage::FsyncPolicy::kAlways;
-  so.group_commit = true;
-  storage::testing::FaultFileSystem fs;  // its hook holds the log's fdatasync while `hold` is set
-  fs.SetHook([&](storage::testing::FsOp op, const std::string&) {
-    if (op != storage::testing::FsOp::kSync) return storage::Status::OK();
-    std::unique_lock lock(mu);
-    if (hold) {
-      holding = true;
-      cv.notify_all();
-      cv.wait(lock, [&] { return !hold; });
-    }
-    return storage::Status::OK();
-  });
-  so.fs = &fs;
+  storage::testing::FaultFileSystem fs;
   std::unique_ptr<storage::LogStore> store;
-  ASSERT_TRUE(storage::LogStore::Open(so, &store).ok());
+
+  storage::Status Open() {
+    storage::Options so;
+    so.dir = dir.path();
+    so.fsync = storage::FsyncPolicy::kAlways;
+    so.group_commit = true;
+    fs.SetHook([this](storage::testing::FsOp op, const std::string&) {
+      if (op != storage::testing::FsOp::kSync) return storage::Status::OK();
+      std::unique_lock lock(mu);
+      if (hold) {
+        holding = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return !hold; });
+      }
+      return storage::Status::OK();
+    });
+    so.fs = &fs;
+    return storage::LogStore::Open(so, &store);
+  }
+};
+
+// --fsync always: a write's event waits for the fdatasync that makes it durable.
+TEST(FeedLoadTest, FsyncAlwaysSendsOnlyDurableWrites) {
+  HeldSyncStore held;
+  ASSERT_TRUE(held.Open().ok());
+  TempDir& dir = held.dir;
+  std::mutex& mu = held.mu;
+  std::condition_variable& cv = held.cv;
+  bool& hold = held.hold;
+  bool& holding = held.holding;
+  auto& store = held.store;
   server::HttpServer srv(InProcessServer::Options(dir.path(), 2, storage::FsyncPolicy::kAlways));
   std::string error;
   ASSERT_TRUE(srv.Bind(&error)) << error;
@@ -137,28 +153,14 @@ TEST(FeedLoadTest, FsyncAlwaysSendsOnlyDurableWrites) {
 // HTTP/1.0 clients and Python's urllib send): the answer is still held until the fdatasync
 // that makes the write durable. (It once left at once: closing flushed before the hold.)
 TEST(FeedLoadTest, FsyncAlwaysHoldsTheAckOfAClosingConnection) {
-  TempDir dir;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool hold = false, holding = false;
-  storage::Options so;
-  so.dir = dir.path();
-  so.fsync = storage::FsyncPolicy::kAlways;
-  so.group_commit = true;
-  storage::testing::FaultFileSystem fs;  // its hook holds the log's fdatasync while `hold` is set
-  fs.SetHook([&](storage::testing::FsOp op, const std::string&) {
-    if (op != storage::testing::FsOp::kSync) return storage::Status::OK();
-    std::unique_lock lock(mu);
-    if (hold) {
-      holding = true;
-      cv.notify_all();
-      cv.wait(lock, [&] { return !hold; });
-    }
-    return storage::Status::OK();
-  });
-  so.fs = &fs;
-  std::unique_ptr<storage::LogStore> store;
-  ASSERT_TRUE(storage::LogStore::Open(so, &store).ok());
+  HeldSyncStore held;
+  ASSERT_TRUE(held.Open().ok());
+  TempDir& dir = held.dir;
+  std::mutex& mu = held.mu;
+  std::condition_variable& cv = held.cv;
+  bool& hold = held.hold;
+  bool& holding = held.holding;
+  auto& store = held.store;
   server::HttpServer srv(InProcessServer::Options(dir.path(), 2, storage::FsyncPolicy::kAlways));
   std::string error;
   ASSERT_TRUE(srv.Bind(&error)) << error;
