@@ -61,7 +61,8 @@ bool HttpWorker::AnswerFetch(Connection& conn, const replication::FetchRequest& 
     r = routes_.NotPrimary();
   } else {
     storage::FeedCursor cursor;
-    repl_->replicas().Ack(req.node, req.addr, req.after, Clock::now(), &cursor);
+    const uint64_t held = req.after == store_->LastSeq() ? store_->LogPosition() : 0;
+    repl_->replicas().Ack(req.node, req.addr, req.after, Clock::now(), &cursor, held);
     const replication::FetchPlan plan = replication::PlanFetch(*store_, req);
     uint64_t end = 0;
     ship_buf_.clear();

@@ -219,6 +219,8 @@ class LogStore {
   void SyncAsync(uint64_t token, SyncDone done, void* ctx);
   // Every write with sync_token <= this is on stable storage.
   uint64_t durable_token() const { return durable_token_.load(std::memory_order_acquire); }
+  // Bytes appended to the log so far (the sync token of the newest append).
+  uint64_t LogPosition() const { return log_pos_.load(std::memory_order_acquire); }
 
   // Merges all sealed segments into new ones holding only live records and swaps them in.
   // Blocks until done; reads and writes continue meanwhile.

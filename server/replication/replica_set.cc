@@ -27,7 +27,7 @@ const ReplicaPosition* ReplicaSet::FindLocked(std::string_view node) const {
 }
 
 void ReplicaSet::Ack(std::string_view node, std::string_view addr, uint64_t acked,
-                     Clock::time_point now, storage::FeedCursor* cursor) {
+                     Clock::time_point now, storage::FeedCursor* cursor, uint64_t held_position) {
   void (*fn)(void*) = nullptr;
   void* ctx = nullptr;
   {
@@ -42,6 +42,7 @@ void ReplicaSet::Ack(std::string_view node, std::string_view addr, uint64_t acke
       it->acked_seq = acked;
       it->last_seen = now;
     }
+    if (held_position != 0) it->held_position = held_position;
     *cursor = it->cursor;
     if (RecomputeLocked()) {
       fn = listener_;

@@ -32,6 +32,9 @@ struct ReplicaPosition {
   uint64_t acked_seq = 0;
   std::chrono::steady_clock::time_point last_seen;
   bool named = false;  // a synchronous standby named in etcd
+  // The primary's log position (bytes appended) when this replica last held everything:
+  // its lag in bytes is what was appended since.
+  uint64_t held_position = 0;
 };
 
 class ReplicaSet {
@@ -53,8 +56,10 @@ class ReplicaSet {
   void Reset(const std::vector<std::string>& named, uint64_t floor);
   // A fetch from `node` (reachable at addr): it holds every record with seq <= acked.
   // *cursor: where its previous shipment ended (to read the next from).
+  // held_position: the primary's log position if `acked` is its last seq (it holds
+  // everything), else 0 (unchanged).
   void Ack(std::string_view node, std::string_view addr, uint64_t acked, Clock::time_point now,
-           storage::FeedCursor* cursor);
+           storage::FeedCursor* cursor, uint64_t held_position = 0);
   // After a shipment: where it ended.
   void SaveCursor(std::string_view node, const storage::FeedCursor& cursor);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iterator>
+#include <vector>
 
 #include "server/etcd/json.h"
 
@@ -90,6 +91,7 @@ std::string ReplicationNode::StatusJson() const {
                    std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
   }
   out += ",\"replicas\":[";
+  const uint64_t pos = store_->LogPosition();
   if (r == Role::kPrimary) {
     const auto now = RoleState::Clock::now();
     bool first = true;
@@ -101,8 +103,10 @@ std::string ReplicationNode::StatusJson() const {
       etcd::AppendJsonString(m.addr, &out);
       fmt::format_to(
           std::back_inserter(out),
-          ",\"acked_seq\":{},\"lag\":{},\"sync_standby\":{},\"last_seen_ms\":{}}}", m.acked_seq,
-          last > m.acked_seq ? last - m.acked_seq : 0, m.named ? "true" : "false",
+          ",\"acked_seq\":{},\"lag\":{},\"lag_bytes\":{},\"sync_standby\":{},"
+          "\"last_seen_ms\":{}}}",
+          m.acked_seq, last > m.acked_seq ? last - m.acked_seq : 0,
+          pos > m.held_position ? pos - m.held_position : 0, m.named ? "true" : "false",
           std::chrono::duration_cast<std::chrono::milliseconds>(now - m.last_seen).count());
     }
   }
@@ -149,10 +153,19 @@ void ReplicationNode::AppendMetrics(std::string* out) const {
   *out +=
       "# HELP httpkv_replication_replica_lag_seqs How many seqs each replica is behind "
       "(primary only).\n# TYPE httpkv_replication_replica_lag_seqs gauge\n";
-  if (r != Role::kPrimary) return;
-  for (const ReplicaPosition& m : replicas_.Snapshot()) {
+  const auto replicas = r == Role::kPrimary ? replicas_.Snapshot() : std::vector<ReplicaPosition>();
+  for (const ReplicaPosition& m : replicas) {
     fmt::format_to(it, "httpkv_replication_replica_lag_seqs{{node=\"{}\"}} {}\n", m.node,
                    last > m.acked_seq ? last - m.acked_seq : 0);
+  }
+  *out +=
+      "# HELP httpkv_replication_replica_lag_bytes Bytes the primary appended since each "
+      "replica last held its whole log (primary only).\n"
+      "# TYPE httpkv_replication_replica_lag_bytes gauge\n";
+  const uint64_t pos = store_->LogPosition();
+  for (const ReplicaPosition& m : replicas) {
+    fmt::format_to(it, "httpkv_replication_replica_lag_bytes{{node=\"{}\"}} {}\n", m.node,
+                   pos > m.held_position ? pos - m.held_position : 0);
   }
 }
 
