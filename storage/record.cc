@@ -51,7 +51,7 @@ void EncodeRecord(RecordType type, uint64_t seq, std::string_view key, std::stri
   EncodeFixed16(p + kKeyLenOff, static_cast<uint16_t>(key.size()));
   EncodeFixed32(p + kValueLenOff, static_cast<uint32_t>(value.size()));
   EncodeFixed64(p + kSeqOff, seq);
-  std::memcpy(p + kRecordHeaderSize, key.data(), key.size());
+  if (!key.empty()) std::memcpy(p + kRecordHeaderSize, key.data(), key.size());  // kTerm: none
   if (!value.empty()) std::memcpy(p + kRecordHeaderSize + key.size(), value.data(), value.size());
   if (trailer != 0) EncodeFixed64(p + kRecordHeaderSize + key.size() + value.size(), expires_at_ms);
   // CRC over the contiguous bytes after the crc field, in one pass.
