@@ -17,8 +17,8 @@
 #include "http/request_parser.h"
 #include "http/response_writer.h"
 #include "reactor/buffer.h"
-#include "server/routes/kv_routes.h"
 #include "server/base/server_options.h"
+#include "server/routes/kv_routes.h"
 #include "storage/log_store.h"
 
 namespace httpkv::server::testing {
