@@ -47,23 +47,24 @@ void DurabilityGate::StartSync() {
   store_->SyncAsync(sync_inflight_, &DurabilityGate::OnSyncDone, this);
 }
 
-// On the store's sync thread (or inline when already durable). Only the loop thread reads
-// or writes sync_inflight_, so the token is taken there.
+// On the store's sync thread (or inline when already durable): hop to the loop, the only
+// thread that reads or writes the gate's state.
 void DurabilityGate::OnSyncDone(void* ctx, const storage::Status& st) {
   auto* self = static_cast<DurabilityGate*>(ctx);
   if (st.ok()) {
-    self->loop_->Post([self] { self->OnDurable(self->sync_inflight_, storage::Status::OK()); });
+    self->loop_->Post([self] { self->OnDurable(storage::Status::OK()); });
   } else {
-    self->loop_->Post([self, st] { self->OnDurable(self->sync_inflight_, st); });
+    self->loop_->Post([self, st] { self->OnDurable(st); });
   }
 }
 
-void DurabilityGate::OnDurable(uint64_t token, const storage::Status& st) {
+// The store's durable token says what this sync (and any other) covered.
+void DurabilityGate::OnDurable(const storage::Status& st) {
   sync_inflight_ = 0;
-  if (st.ok() && token > durable_) durable_ = token;
   Sweep(st);
   if (st.ok()) bus_->Notify();  // the feed shows writes once they are durable
-  if (sync_wanted_ > durable_ && sync_inflight_ == 0 && !awaiting_.empty()) StartSync();
+  if (sync_wanted_ > store_->durable_token() && sync_inflight_ == 0 && !awaiting_.empty())
+    StartSync();
 }
 
 bool DurabilityGate::Replicated(const Hold& h) const {
@@ -91,7 +92,7 @@ void DurabilityGate::Sweep(const storage::Status& st) {
       if (st.ok()) Bump(metrics_->fence_drops);
       continue;
     }
-    const bool durable = h->pending_ <= durable_ || !durable_on_;
+    const bool durable = !durable_on_ || h->pending_ <= store_->durable_token();
     if (!durable || !Replicated(*h)) {
       if (replicas_on_ && durable && now - h->since_ > timeout) {
         h->listed_ = false;

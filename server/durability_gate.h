@@ -79,9 +79,9 @@ class DurabilityGate {
  private:
   void Await(reactor::Connection& conn, uint64_t id, Hold& h);
   void StartSync();
-  void OnDurable(uint64_t token, const storage::Status& st);
-  // Releases every waiter whose writes are durable (up to durable_) and replicated; aborts
-  // them all on a failed sync or an expired lease; gives up on those past --sync-timeout.
+  void OnDurable(const storage::Status& st);
+  // Releases every waiter whose writes are durable (the store's durable token) and replicated;
+  // aborts them all on a failed sync or an expired lease; gives up on those past --sync-timeout.
   void Sweep(const storage::Status& st);
   bool Replicated(const Hold& h) const;
   void Tick();
@@ -103,7 +103,6 @@ class DurabilityGate {
   std::vector<std::pair<reactor::Connection*, uint64_t>> batch_;
   uint64_t sync_inflight_ = 0;
   uint64_t sync_wanted_ = 0;
-  uint64_t durable_ = 0;  // the highest token a completed sync covered
   reactor::TimerId ticker_ = 0;
 };
 
