@@ -1,6 +1,7 @@
 """tools/cluster.sh: several httpkv nodes behind HAProxy (see README "Several nodes").
 
-    cluster.sh start DIR [--nodes N] [--fsync POLICY] [--threads T]
+    cluster.sh start DIR [--nodes N] [--fsync POLICY] [--threads T] [--front-threads T]
+                     [--auth-file FILE]
                      [--replicas R [--sync K] [--etcd-members 1|3]
                       [--leader-ttl S] [--loop-wait S] [--retry-timeout S]]
     cluster.sh kill DIR NAME | restart DIR NAME | add DIR | stop DIR
@@ -81,6 +82,8 @@ def node_of(state, name):
 
 def start_node(d, node, opts, addr, state=None):
     extra = ["--fsync", opts["fsync"], "--threads", str(opts["threads"])]
+    if opts.get("auth_file"):  # every node (and every member of a shard) shares one token file
+        extra += ["--auth-file", opts["auth_file"]]
     log = os.path.join(d, node["name"], "server.log")
     if opts.get("replicas"):
         node["pid"], node["addr"] = replication.start_member(server_bin(), node, opts, state,
@@ -111,16 +114,20 @@ def node_backend(node, frozen):
 def route_rules(nodes):
     """Rendezvous hashing in HAProxy's own rules: txn.node = the nK with the highest
     xxh32(txn.key, K); only a strictly higher score replaces, so ties stay with the lower K.
-    Scores are recomputed rather than stored: xxh32 is cheaper than a set-var."""
+    Each score is computed once (one xxh32 of the key per node) and compared as an integer:
+    no string matching, no pattern cache. A request without a key has no scores (the fetch
+    of a missing variable fails, so its set-var does nothing) and use_backend skips it."""
     ranked = sorted(nodes, key=lambda n: int(n["name"][1:]))
-    rule = "    http-request set-var(txn.{}) {} if {{ {} }}".format
+    rule = "    http-request set-var(txn.{}) {}{}".format
     first, k0 = ranked[0]["name"], int(ranked[0]["name"][1:])
-    rules = [rule("node", f"str({first})", "var(txn.key) -m found"),
-             rule("best", f"var(txn.key),xxh32({k0})", "var(txn.key) -m found")]
-    for n in ranked[1:]:
+    rules = [rule("node", f"str({first})", ""), rule("best", f"var(txn.key),xxh32({k0})", "")]
+    for i, n in enumerate(ranked[1:], 2):
         k, name = int(n["name"][1:]), n["name"]
-        rules += [rule("node", f"str({name})", f"var(txn.key),xxh32({k}),sub(txn.best) gt 0"),
-                  rule("best", f"var(txn.key),xxh32({k})", f"var(txn.node) -m str {name}")]
+        higher = " if { var(txn.score),sub(txn.best) gt 0 }"
+        rules += [rule("score", f"var(txn.key),xxh32({k})", ""),
+                  rule("node", f"str({name})", higher)]
+        if i < len(ranked):  # the last node's score is never compared again
+            rules.append(rule("best", "var(txn.score)", higher))
     return "\n".join(rules)
 
 
@@ -136,7 +143,10 @@ def write_config(d, state, frozen=None):
                  ("@BACKEND_PREFIX@", "node"),
                  ("@NODE_BACKENDS@", "".join(node_backend(n, frozen) for n in nodes)),
                  ("@ROUTE_RULES@", route_rules(nodes)))
+    with open(os.path.join(d, "options.json")) as f:
+        threads = json.load(f).get("front_threads", 1)
     for name, value in (("@LUA_DIR@", HAPROXY_DIR), ("@FRONT@", state["front"]),
+                        ("@FRONT_THREADS@", str(threads)),
                         ("@ANY_SERVERS@", servers)) + tuple(words):
         text = text.replace(name, value)
     path = os.path.join(d, "haproxy", "haproxy.cfg")
@@ -187,10 +197,15 @@ def cmd_start(d, args):
     count = 3
     while args:
         flag = args.pop(0)
-        if flag not in ("--nodes", "--fsync", "--threads") + replication.START_FLAGS or not args:
+        if flag not in ("--nodes", "--fsync", "--threads", "--front-threads", "--auth-file") \
+                + replication.START_FLAGS or not args:
             raise UsageError(f"unknown or incomplete flag {flag}")
         value = args.pop(0)
-        if flag in replication.START_FLAGS:
+        if flag == "--auth-file":
+            if not os.path.isfile(value):
+                raise UsageError(f"--auth-file {value}: no such file")
+            opts["auth_file"] = os.path.abspath(value)
+        elif flag in replication.START_FLAGS:
             replication.parse_flag(opts, flag, value, UsageError)
         elif flag == "--fsync":
             if value not in ("always", "everysec", "never"):
@@ -200,6 +215,8 @@ def cmd_start(d, args):
             raise UsageError(f"{flag} must be an integer from 1 to 250")
         elif flag == "--nodes":
             count = int(value)
+        elif flag == "--front-threads":
+            opts["front_threads"] = int(value)
         else:
             opts["threads"] = int(value)
     replication.check_opts(opts, UsageError)
