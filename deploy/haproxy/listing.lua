@@ -85,18 +85,28 @@ local function parse_query(qs)
   return table.concat(rest, "&"), after, limit
 end
 
-local function fetch(node, query, method)
+-- The first value of a request or response header (HAProxy's tables are indexed from 0).
+local function header(headers, name)
+  local values = headers and headers[name]
+  return values and values[0] or nil
+end
+
+-- auth: the client's Authorization header (nil: none), passed on so that a cluster whose
+-- nodes run with --auth-file answers the front's page requests as it would the client.
+local function fetch(node, query, auth)
   local hc = core.httpclient()
-  local req = { url = "http://" .. node.addr .. "/?" .. query,
-                headers = { ["accept"] = { "application/json" } } }
-  local res = method == "HEAD" and hc:head(req) or hc:get(req)
-  return res and res.status or 0, res and res.body or ""
+  local headers = { ["accept"] = { "application/json" } }
+  if auth then headers["authorization"] = { auth } end
+  local res = hc:get({ url = "http://" .. node.addr .. "/?" .. query, headers = headers })
+  if not res then return 0, "", nil end
+  return res.status or 0, res.body or "", res.headers
 end
 
 local function reply(applet, status, text)
   applet:set_status(status)
   applet:add_header("content-type", "text/plain; charset=utf-8")
   applet:add_header("content-length", tostring(#text))
+  if status == 401 then applet:add_header("www-authenticate", 'Bearer realm="httpkv"') end
   applet:start_response()
   if applet.method ~= "HEAD" then applet:send(text) end
 end
@@ -106,8 +116,9 @@ local function next_page(cur, base, first_after, size)
   local after = cur.last and url_encode(cur.last) or first_after
   local q = base .. (base ~= "" and "&" or "") .. (after and ("after=" .. after .. "&") or "")
              .. "limit=" .. size
-  local status, body = fetch(cur.node, q, "GET")
+  local status, body, headers = fetch(cur.node, q, cur.auth)
   if status ~= 200 then return status, body end
+  cur.seq = cur.seq or header(headers, "x-seq")
   cur.items, cur.i = parse_page(body), 1
   cur.more = #cur.items == size
   if #cur.items > 0 then cur.last = cur.items[#cur.items].key end
@@ -123,9 +134,10 @@ function listing.serve(applet, nodes, owner_of)
   local want = limit and tonumber(limit) or math.huge
   local size = math.min(want, PAGE)
   if applet.method == "HEAD" then size = math.min(size, 1) end
-  local curs = {}
+  local curs, seqs = {}, {}
+  local auth = header(applet.headers, "authorization")
   for i, node in ipairs(nodes) do
-    curs[i] = { node = node }
+    curs[i] = { node = node, auth = auth }
     local status, body = next_page(curs[i], base, after, size)
     if status == 0 or status >= 500 then
       return reply(applet, 503, "node " .. node.name .. " (" .. node.addr ..
@@ -133,11 +145,15 @@ function listing.serve(applet, nodes, owner_of)
     elseif status ~= 200 then
       return reply(applet, status, body)
     end
+    seqs[#seqs + 1] = node.name .. "=" .. (curs[i].seq or "0")
   end
   local accept = (applet.headers["accept"] or {})[0] or ""
   local json = accept:find("application/json", 1, true) ~= nil
   applet:set_status(200)
   applet:add_header("content-type", json and "application/json" or "text/plain; charset=utf-8")
+  -- Each node's (shard's) SEQ when its first page was made: what `watch` resumes after, per
+  -- node (SEQs are per node, so one number would mean nothing).
+  applet:add_header("x-seq", table.concat(seqs, ","))
   applet:start_response()
   if applet.method == "HEAD" then return end
   local out, outlen, sent = { json and "{" or "" }, 0, 0

@@ -85,6 +85,14 @@ bool TokenSet::Contains(std::string_view token) const {
   return false;
 }
 
+std::string TokenSet::FirstWithScope(Scope s) const {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].scope == s)
+      return std::string(reinterpret_cast<const char*>(tokens_[i].bytes.data()), tokens_[i].length);
+  }
+  return {};
+}
+
 size_t TokenSet::CountWithScope(Scope s) const {
   size_t n = 0;
   for (const Entry& e : entries_) n += e.scope == s;

@@ -52,6 +52,9 @@ class TokenSet {
   bool Contains(std::string_view token) const;
   size_t size() const { return entries_.size(); }
   size_t CountWithScope(Scope s) const;
+  // The first stored token (in file order) with exactly scope `s`; empty if none. For the
+  // server's own requests to its peers (a replica fetching the log), never for checking.
+  std::string FirstWithScope(Scope s) const;
 
  private:
   struct Stored {

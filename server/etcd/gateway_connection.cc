@@ -370,8 +370,9 @@ bool GatewayConnection::Post(const Endpoint& endpoint, std::string_view path, st
   if (reused && PeerClosedWhileIdle()) reused = false;
   std::string request = fmt::format(
       "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n"
-      "Content-Length: {}\r\n\r\n",
-      path, endpoint.host, body.size());
+      "Content-Length: {}\r\n{}{}{}\r\n",
+      path, endpoint.host, body.size(), bearer_token_.empty() ? "" : "Authorization: Bearer ",
+      bearer_token_, bearer_token_.empty() ? "" : "\r\n");
   request.append(body);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!reused || attempt > 0) {

@@ -45,6 +45,8 @@ class GatewayConnection {
   // the kernel picks), e.g. the member's own address on a host with several. False if `ip`
   // is not an address literal.
   bool SetSourceAddress(const std::string& ip);
+  // Every request carries `Authorization: Bearer TOKEN` ("": none). TOKEN is never logged.
+  void SetBearerToken(std::string token) { bearer_token_ = std::move(token); }
 
  private:
   enum class Io { kOk, kTimeout, kClosed, kError };
@@ -68,6 +70,7 @@ class GatewayConnection {
   sockaddr_storage source_{};  // ss_family 0: none
   socklen_t source_len_ = 0;
   std::string connected_to_;  // Endpoint::url of fd_
+  std::string bearer_token_;
   std::string in_;
   int errno_ = 0;  // of the last Io::kError
   Io last_failure_ = Io::kOk;

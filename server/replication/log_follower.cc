@@ -34,6 +34,7 @@ LogFollower::LogFollower(const ReplicationOptions& opts, storage::LogStore* stor
       lost_primary_(std::move(lost_primary)),
       applied_(std::move(applied)) {
   (void)conn_.SetSourceAddress(opts_.source_ip);
+  conn_.SetBearerToken(opts_.bearer_token);
 }
 
 LogFollower::~LogFollower() {

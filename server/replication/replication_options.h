@@ -22,6 +22,9 @@ struct ReplicationOptions {
   std::chrono::milliseconds leader_ttl{5000};     // --leader-ttl
   std::chrono::milliseconds loop_wait{1000};      // --loop-wait
   std::chrono::milliseconds retry_timeout{2000};  // --retry-timeout: each etcd call
+  // With --auth-file: the file's first admin token, which a replica presents to its primary
+  // (members of a shard share one token file). Empty: no Authorization. Never logged.
+  std::string bearer_token;
   bool enabled() const { return !shard.empty(); }
   // The Patroni rule: a primary renews at least twice (with retries) within its TTL.
   bool TimingsValid() const { return loop_wait + 2 * retry_timeout <= leader_ttl; }

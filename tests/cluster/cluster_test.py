@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ctest label `cluster`: tools/cluster.sh, HAProxy and the Lua router end to end.
 
-    cluster_test.py CASE     (placement | listing | scenario | kill | add | stop)
+    cluster_test.py CASE     (placement | listing | scenario | kill | add | stop | auth)
 
 Each case runs its own cluster in a temp dir and stops it even on failure. Exit 0 pass,
 1 fail, 77 skipped (no haproxy)."""
@@ -141,10 +141,11 @@ def case_stop(cluster):
     expect(cluster.run("stop", check=False).returncode == 0, "a second stop failed")
 
 
+from cluster_auth_cases import case_auth, write_token_file  # noqa: E402
 from cluster_load_cases import case_add, case_kill  # noqa: E402
 
 CASES = {"placement": case_placement, "listing": case_listing, "scenario": case_scenario,
-         "kill": case_kill, "add": case_add, "stop": case_stop}
+         "kill": case_kill, "add": case_add, "stop": case_stop, "auth": case_auth}
 
 
 def main():
@@ -156,8 +157,16 @@ def main():
         return 77
     # ctest's timeout sends SIGTERM: unwind, so that the cluster is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
-    with Cluster() as cluster:
-        CASES[sys.argv[1]](cluster)
+    extra, token_file = (), None
+    if sys.argv[1] == "auth":
+        token_file = write_token_file()
+        extra = ("--auth-file", token_file)
+    try:
+        with Cluster(extra=extra) as cluster:
+            CASES[sys.argv[1]](cluster)
+    finally:
+        if token_file:
+            os.unlink(token_file)
     print(f"PASS: {sys.argv[1]}")
     return 0
 

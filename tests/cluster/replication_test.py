@@ -20,6 +20,8 @@ failover", issue 19 item 7), with processes and signals only.
                      discards the tail it wrote meanwhile and rejoins
     replicas_cut_off the primary cut off from its replicas only: no failover, no write
                      acknowledged (503) until they can hold it again, then they catch up
+    auth             --auth-file on a shard of 1+1 with --sync 1: the replica fetches the log
+                     with the file's first admin token; listing through the front with X-Seq
     replica_full_copy a replica down while its primary compacted away what it lacks: it
                      discards its log and takes a full copy, then streams
 
@@ -32,6 +34,7 @@ import sys
 import time
 
 import partition
+from cluster_auth_cases import case_replicated_auth, write_token_file
 from cluster_lib import Client, enc, expect, fail
 from partition import Partition
 from replication_lib import (History, Load, ReplicatedCluster, check_history, get, processes,
@@ -354,6 +357,7 @@ CASES = {  # name: (function, cluster.sh start options)
     "primary_isolated": (case_primary_isolated, dict(shards=1, replicas=2, sync=1)),
     "replicas_cut_off": (case_replicas_cut_off, dict(shards=1, replicas=2, sync=1)),
     "replica_full_copy": (case_replica_full_copy, dict(shards=1, replicas=1, sync=0)),
+    "auth": (case_replicated_auth, dict(shards=1, replicas=1, sync=1)),
 }
 NEEDS_PARTITIONS = {"primary_isolated", "replicas_cut_off"}
 
@@ -371,8 +375,15 @@ def main():
         return 77
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
     fn, opts = CASES[sys.argv[1]]
-    with ReplicatedCluster(**opts) as cluster:
-        fn(cluster)
+    token_file = write_token_file() if sys.argv[1] == "auth" else None
+    if token_file:
+        opts = dict(opts, extra=("--auth-file", token_file))
+    try:
+        with ReplicatedCluster(**opts) as cluster:
+            fn(cluster)
+    finally:
+        if token_file:
+            os.unlink(token_file)
     print(f"PASS: {sys.argv[1]}")
     return 0
 

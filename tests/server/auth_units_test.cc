@@ -53,6 +53,12 @@ TEST(TokenFile, ParsesTokensScopesNamesCommentsAndBlankLines) {
   EXPECT_EQ(set.Find("adm1nTokenXYZ")->scope, Scope::kAdmin);
   EXPECT_EQ(set.Find("adm1nTokenXYZ")->name, "line 6");  // no NAME: the line names it
   EXPECT_EQ(set.CountWithScope(Scope::kWrite), 1u);
+  // What a replica presents to its primary: the first admin token, in file order.
+  EXPECT_EQ(set.FirstWithScope(Scope::kAdmin), "adm1nTokenXYZ");
+  EXPECT_EQ(set.FirstWithScope(Scope::kRead), "r3adT0ken-abc");
+  set.Add("second-admin", Scope::kAdmin, "later");
+  EXPECT_EQ(set.FirstWithScope(Scope::kAdmin), "adm1nTokenXYZ");
+  EXPECT_EQ(TokenSet().FirstWithScope(Scope::kAdmin), "");
 }
 
 TEST(TokenFile, BadLinesAreErrorsNamingTheLine) {

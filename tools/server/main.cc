@@ -275,8 +275,19 @@ int Serve(const Flags& flags, bool* restart) {
   }
   std::unique_ptr<httpkv::server::replication::ReplicationNode> replication;
   if (flags.replication.repl.enabled()) {
+    auto repl = flags.replication.repl;
+    if (const auto* tokens = server.tokens()) {
+      repl.bearer_token = tokens->FirstWithScope(httpkv::server::Scope::kAdmin);
+      if (repl.bearer_token.empty()) {
+        std::fprintf(stderr,
+                     "httpkv-server: --auth-file %s has no admin token: a replica presents the "
+                     "first one to its primary to fetch the log (--shard)\n",
+                     flags.opts.auth_file.c_str());
+        return 2;
+      }
+    }
     replication = std::make_unique<httpkv::server::replication::ReplicationNode>(
-        flags.replication.repl, store.get(), [] { ::kill(::getpid(), SIGUSR2); });
+        repl, store.get(), [] { ::kill(::getpid(), SIGUSR2); });
     server.SetReplication(replication.get());
     spdlog::info("replication: shard {} as {} ({}), etcd {}, sync {}", flags.replication.repl.shard,
                  flags.replication.repl.node_name, flags.replication.repl.advertise,
