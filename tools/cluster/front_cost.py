@@ -1,18 +1,24 @@
-"""What the HAProxy hop costs: GET and PUT straight to one node vs through the front, in
-requests per second and per server CPU-second (the node's utime+stime; through the front,
-HAProxy's master and workers plus every node), and keys moved per second by `add`.
+"""What the HAProxy front costs, and what cluster-aware clients save: GET and PUT straight to
+one node, through a bare HAProxy hop (one thread, no rules, one node behind it), through the
+cluster's front (its routing rules, 3 nodes) and with `httpkv-bench --cluster` (no hop), in
+requests per second and per server CPU-second (utime+stime of every node the path uses, plus
+HAProxy's master and workers). Then keys moved per second by `cluster.sh add` and `remove`.
 
-    python3 tools/cluster/front_cost.py [--rounds 3] [--seconds 2] [--keys 10000] [--move-keys 40000]
+    python3 tools/cluster/front_cost.py [--rounds 5] [--seconds 2] [--keys 10000]
+                                        [--move-keys 200000] [--out FILE.md]
 
-Starts its own clusters in temp dirs (3 nodes, 1 reactor thread each) and stops them. Rounds
-alternate direct/front so a drift in machine load hits both. Numbers only mean something on
-an otherwise idle machine.
+Starts its own clusters in temp dirs (3 nodes, 1 reactor thread each) and stops them. The
+servers and HAProxy are pinned to CPU 0 and httpkv-bench to CPU 1 (taskset) when there are two
+or more CPUs. Rounds alternate the paths (direct, bare, front, cluster, direct, ...) so a drift
+in machine load hits all; the report gives the median of the per-round ratios to direct and
+their range. Numbers only mean something on an otherwise idle machine.
 """
 import argparse
 import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +29,23 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CLUSTER = os.path.join(REPO, "tools", "cluster.sh")
 BIN = os.environ.get("HTTPKV_BIN_DIR", os.path.join(REPO, "build", "bin"))
 TICK = os.sysconf("SC_CLK_TCK")
+PINNED = (os.cpu_count() or 1) >= 2
+PATHS = ("direct", "bare", "front", "cluster")
+
+BARE_CFG = """global
+    nbthread 1
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 60s
+    timeout server 60s
+    option http-keep-alive
+frontend bare
+    bind {front}
+    default_backend one
+backend one
+    server n1 {node}
+"""
 
 
 def cpu_seconds(pids):
@@ -37,15 +60,29 @@ def cpu_seconds(pids):
     return total / TICK
 
 
-def bench(target, mix, seconds, keys, preload=False):
+def pin(pids):
+    if PINNED:
+        for pid in pids:
+            subprocess.run(["taskset", "-a", "-p", "-c", "0", str(pid)], capture_output=True)
+
+
+def bench(target_args, mix, seconds, keys, preload=False):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        args = [os.path.join(BIN, "httpkv-bench"), "--target", target, "--duration", f"{seconds}s",
-                "--mix", mix, "--keys", str(keys), "--connections", "16", "--no-progress",
-                "--json", out.name, "--zipf", "0"]
+        args = (["taskset", "-c", "1"] if PINNED else []) + [
+            os.path.join(BIN, "httpkv-bench"), *target_args, "--duration", f"{seconds}s",
+            "--mix", mix, "--keys", str(keys), "--connections", "16", "--no-progress",
+            "--json", out.name, "--zipf", "0"]
         if not preload:
             args.append("--no-preload")
-        subprocess.run(args, check=True, capture_output=True)
+        p = subprocess.run(args, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"httpkv-bench {' '.join(target_args)}: {p.stderr.strip()}")
         return json.load(open(out.name))
+
+
+def start_cluster(d):
+    subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
+    return json.load(open(os.path.join(d, "cluster.json")))
 
 
 def stop(d):
@@ -53,57 +90,106 @@ def stop(d):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=2)
-    ap.add_argument("--keys", type=int, default=10000)
-    ap.add_argument("--move-keys", type=int, default=40000)
-    a = ap.parse_args()
-    d = tempfile.mkdtemp(prefix="httpkv-front-cost.")
-    subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
+def start_bare(d, node_addr):
+    addr = f"127.0.0.1:{processes.free_port('127.0.0.1')}"
+    cfg = os.path.join(d, "bare.cfg")
+    with open(cfg, "w") as f:
+        f.write(BARE_CFG.format(front=addr, node=node_addr))
+    pid = processes.spawn(["haproxy", "-f", cfg], os.path.join(d, "bare.log"))
+    processes.wait_until(lambda: processes.http_get(addr, "/healthz")[0] == 200, 10,
+                         "the bare HAProxy hop")
+    return pid, addr
+
+
+def has_cluster_flag():
+    p = subprocess.run([os.path.join(BIN, "httpkv-bench"), "--help"], capture_output=True, text=True)
+    return "--cluster" in p.stdout
+
+
+def measure(a, d, st):
+    n1, nodes = st["nodes"][0], [n["pid"] for n in st["nodes"]]
+    for n in st["nodes"]:  # every key on every node: any placement finds it
+        bench(["--target", n["addr"]], "get=100", 0.2, a.keys, preload=True)
+    bare_pid, bare_addr = start_bare(d, n1["addr"])
+    front = [st["haproxy_pid"]] + processes.children(st["haproxy_pid"])
+    pin(nodes + front + [bare_pid])
+    where = {"direct": (["--target", n1["addr"]], [n1["pid"]]),
+             "bare": (["--target", bare_addr], [n1["pid"], bare_pid]),
+             "front": (["--target", st["front"]], nodes + front),
+             "cluster": (["--cluster", os.path.join(d, "cluster.json")], nodes)}
+    paths = [p for p in PATHS if p != "cluster" or has_cluster_flag()]
+    rows = {}
     try:
-        st = json.load(open(os.path.join(d, "cluster.json")))
-        n1 = st["nodes"][0]
-        nodes = [n["pid"] for n in st["nodes"]]
-        bench(st["front"], "get=100", 0.2, a.keys, preload=True)  # every key once, via the front
-        bench(n1["addr"], "get=100", 0.2, a.keys, preload=True)  # and all of them on n1 too
-        results = {}
-        for r in range(a.rounds):
+        for _ in range(a.rounds):
             for op, mix in (("GET", "get=100"), ("PUT", "put=100")):
-                for where in ("direct", "front"):
-                    if where == "direct":
-                        target, pids = n1["addr"], [n1["pid"]]
-                    else:
-                        target = st["front"]
-                        pids = nodes + [st["haproxy_pid"]] + processes.children(st["haproxy_pid"])
+                for path in paths:
+                    args, pids = where[path]
                     c0 = cpu_seconds(pids)
-                    res = bench(target, mix, a.seconds, a.keys)
+                    res = bench(args, mix, a.seconds, a.keys)
                     cpu = cpu_seconds(pids) - c0
                     ok = res["requests"] - res["errors"] - res["non_2xx"]
-                    results.setdefault((op, where), []).append((res["rps"], ok / cpu if cpu else 0,
-                                                                res["latency_us"]["p50"]))
-        print(f"{'':8}{'where':8}{'req/s (rounds)':>34}{'req per server CPU-s':>34}{'p50 us':>10}")
-        for (op, where), rows in results.items():
-            rps = " ".join(f"{x[0]:8.0f}" for x in rows)
-            per = " ".join(f"{x[1]:8.0f}" for x in rows)
-            print(f"{op:8}{where:8}{rps:>34}{per:>34}{sorted(x[2] for x in rows)[len(rows)//2]:10.0f}")
+                    rows.setdefault((op, path), []).append(
+                        (res["rps"], ok / cpu if cpu else 0, res["latency_us"]["p50"]))
     finally:
-        stop(d)
+        processes.stop(bare_pid, "haproxy")
+    return rows, paths
+
+
+def report(rows, paths, rounds):
+    med = statistics.median
+    out = [f"| op | path | req/s (median) | req per server CPU-s (median) | per CPU-s vs direct: "
+           f"median (min-max of {rounds} rounds) | vs bare hop | p50 us |",
+           "|---|---|---|---|---|---|---|"]
+    for op in ("GET", "PUT"):
+        base, bare = rows[(op, "direct")], rows[(op, "bare")]
+        for path in paths:
+            r = rows[(op, path)]
+            ratio = [x[1] / b[1] for x, b in zip(r, base) if b[1]]
+            vs_bare = [x[1] / b[1] for x, b in zip(r, bare) if b[1]]
+            out.append(f"| {op} | {path} | {med(x[0] for x in r):.0f} | {med(x[1] for x in r):.0f} "
+                       f"| {med(ratio):.2f}x ({min(ratio):.2f}-{max(ratio):.2f}) "
+                       f"| {med(vs_bare):.2f}x | {med(x[2] for x in r):.0f} |")
+    return "\n".join(out)
+
+
+def move_speed(a, command):
+    """Keys moved per second by `cluster.sh add` (3 -> 4 nodes) or `remove` (4 -> 3)."""
     d = tempfile.mkdtemp(prefix="httpkv-move-cost.")
-    subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
     try:
-        st = json.load(open(os.path.join(d, "cluster.json")))
-        bench(st["front"], "get=100", 0.1, a.move_keys, preload=True)
-        out = subprocess.run([CLUSTER, "add", d], check=True, capture_output=True, text=True).stdout
-        print(out.strip())
-        m = re.search(r"moved (\d+) of (\d+) keys in ([\d.]+)s", out)
-        if m:
-            moved, took = int(m.group(1)), float(m.group(3))
-            print(f"add: {moved / took:.0f} keys moved/s overall; per million keys stored "
-                  f"(1/4 move from 3 to 4 nodes): ~{1e6 / int(m.group(2)) * took:.0f} s")
+        st = start_cluster(d)
+        bench(["--target", st["front"]], "get=100", 0.1, a.move_keys, preload=True)
+        if command == "remove":
+            subprocess.run([CLUSTER, "add", d], check=True, capture_output=True)
+        args = [CLUSTER, command, d] + (["n2"] if command == "remove" else [])
+        p = subprocess.run(args, capture_output=True, text=True)
+        if p.returncode != 0:
+            return f"{command}: failed: {p.stderr.strip()}"
+        return p.stdout.strip()
     finally:
         stop(d)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=2)
+    ap.add_argument("--keys", type=int, default=10000)
+    ap.add_argument("--move-keys", type=int, default=200000)
+    ap.add_argument("--out", help="also write the report (markdown) to this file")
+    ap.add_argument("--no-move", action="store_true", help="skip the add/remove measurement")
+    a = ap.parse_args()
+    d = tempfile.mkdtemp(prefix="httpkv-front-cost.")
+    try:
+        rows, paths = measure(a, d, start_cluster(d))
+    finally:
+        stop(d)
+    text = report(rows, paths, a.rounds)
+    if not a.no_move:
+        text += "\n\n" + "\n".join(move_speed(a, c) for c in ("add", "remove"))
+    print(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text + "\n")
     return 0
 
 
