@@ -1,8 +1,7 @@
 -- HAProxy side of an httpkv cluster (loaded by haproxy.cfg with lua-load-per-thread); the
 -- per-request routing is not here but in haproxy.cfg's own rules (no Lua per request).
 --   service lua.httpkv_list    GET / and HEAD / merged over every node (listing.lua)
---   service lua.httpkv_owners  POST /_cluster/owners?nodes=n1,n2[&enc=pct]: one owner per key
---                              line (enc=pct: lines percent-encoded)
+--   service lua.httpkv_owners  POST /_cluster/owners?nodes=n1,n2: one owner per key line
 --   service lua.httpkv_primaries  GET /_cluster/primaries (with replicas): "s1 n2" per shard,
 --                                 the servers HAProxy has UP ("-" for none)
 -- The nodes are the servers of the backends named node_<name> in haproxy.cfg, so the
@@ -82,15 +81,9 @@ core.register_service("httpkv_owners", "http", function(applet)
     names = {}
     for n in qs_nodes:gsub("%%2[Cc]", ","):gmatch("[^,]+") do names[#names + 1] = n end
   end
-  -- enc=pct: each line is percent-encoded (a key may hold a newline)
-  local pct = (applet.qs or ""):match("enc=pct") ~= nil
-  local function unpct(h) return string.char(tonumber(h, 16)) end
   local out = {}
   local body = applet:receive() or ""
-  for key in body:gmatch("([^\n]*)\n") do
-    if pct then key = key:gsub("%%(%x%x)", unpct) end
-    out[#out + 1] = placement.owner(applet.c, names, key)
-  end
+  for key in body:gmatch("([^\n]*)\n") do out[#out + 1] = placement.owner(applet.c, names, key) end
   local text = table.concat(out, "\n") .. (#out > 0 and "\n" or "")
   applet:set_status(200)
   applet:add_header("content-type", "text/plain")

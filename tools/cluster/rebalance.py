@@ -107,29 +107,19 @@ class Mover:
 
     def owners_str(self, source, keys):
         """owners() of str keys (surrogateescape), without turning each into bytes."""
-        body = ("\n".join(keys) + "\n").encode("utf-8", "surrogateescape")
-        if body.count(b"\n") == len(keys):
-            return self._ask_owners(source, keys, body, "")
-        return self.owners(source, [bytes_of(k) for k in keys])
+        return self._ask_owners(source, keys, ("\n".join(keys) + "\n").encode(
+            "utf-8", "surrogateescape"))
 
     def owners(self, source, keys):
-        """Owners of source's keys over names_of(source); keys holding a newline go
-        percent-encoded (enc=pct)."""
-        if b"\n" not in b"".join(keys):
-            return self._ask_owners(source, keys, b"".join(k + b"\n" for k in keys), "")
-        plain = [k for k in keys if b"\n" not in k]
-        got = dict(zip(plain, self._ask_owners(source, plain, b"\n".join(plain) + b"\n", "")))
-        odd = [k for k in keys if b"\n" in k]
-        if odd:
-            body = "".join(enc(k) + "\n" for k in odd).encode()
-            got.update(zip(odd, self._ask_owners(source, odd, body, "&enc=pct")))
-        return [got[k] for k in keys]
+        """Owners of source's keys over names_of(source), one key a line (a key never holds a
+        newline: the server refuses one)."""
+        return self._ask_owners(source, keys, b"".join(k + b"\n" for k in keys))
 
-    def _ask_owners(self, source, keys, body, extra):
+    def _ask_owners(self, source, keys, body):
         if not keys:
             return []
         names = ",".join(self.names_of(source))
-        req = ("POST", f"/_cluster/owners?nodes={names}{extra}", body, {})
+        req = ("POST", f"/_cluster/owners?nodes={names}", body, {})
         try:
             (a,) = self.conn(self.front).run([req])
         except ConnectionError:  # a reload closed our idle connection to the front
