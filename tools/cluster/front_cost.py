@@ -1,8 +1,10 @@
 """What the HAProxy hop costs: GET and PUT straight to one node vs through the front, in
 requests per second and per server CPU-second (the node's utime+stime; through the front,
-HAProxy's master and workers plus every node), and keys moved per second by `add`.
+HAProxy's master and workers plus every node), and keys moved per second by `add` (3 -> 4
+nodes) and `remove` (4 -> 3) over --move-keys keys written straight to their nodes.
 
-    python3 tools/cluster/front_cost.py [--rounds 3] [--seconds 2] [--keys 10000] [--move-keys 40000]
+    python3 tools/cluster/front_cost.py [--rounds 3] [--seconds 2] [--keys 10000]
+                                        [--move-keys 200000] [--move-runs 1] [--move-only]
 
 Starts its own clusters in temp dirs (3 nodes, 1 reactor thread each) and stops them. Rounds
 alternate direct/front so a drift in machine load hits both. Numbers only mean something on
@@ -18,6 +20,7 @@ import sys
 import tempfile
 
 import processes
+from pipeline import Pipeline
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLUSTER = os.path.join(REPO, "tools", "cluster.sh")
@@ -53,13 +56,57 @@ def stop(d):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def preload(st, count):
+    """count keys written straight to their owners (asked of the front), pipelined."""
+    keys = [b"move-%08d" % i for i in range(count)]
+    front, owners = Pipeline(st["front"]), []
+    for i in range(0, count, 50000):
+        (ans,) = front.run([("POST", "/_cluster/owners", b"".join(k + b"\n" for k in
+                                                               keys[i:i + 50000]), {})])
+        owners += ans.body.decode().split("\n")[:-1]
+    for node in st["nodes"]:
+        c = Pipeline(node["addr"])
+        mine = [c.request("PUT", "/kv/" + k.decode(), b"value of " + k)
+                for k, o in zip(keys, owners) if o == node["name"]]
+        assert set(c.statuses(mine)) <= {201, 204}
+
+
+MOVED = re.compile(r"moved (\d+) of (\d+) keys in ([\d.]+)s \(\d+ keys/s\); its keys answered "
+                   r"503 for ([\d.]+)s \(copy ([\d.]+)s")
+
+
+def move_cost(count):
+    """add (3 -> 4 nodes) then remove n2 (4 -> 3) on count preloaded keys."""
+    d = tempfile.mkdtemp(prefix="httpkv-move-cost.")
+    subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
+    try:
+        preload(json.load(open(os.path.join(d, "cluster.json"))), count)
+        for verb, args in (("add", []), ("remove", ["n2"])):
+            out = subprocess.run([CLUSTER, verb, d] + args, check=True, capture_output=True,
+                                 text=True).stdout
+            print(out.strip())
+            m = MOVED.search(out)
+            if m:
+                moved, took, frozen, copy = int(m.group(1)), *map(float, m.group(3, 4, 5))
+                print(f"{verb}: {moved} keys, {moved / took:.0f} keys/s overall, "
+                      f"{moved / copy:.0f} keys/s in the bulk copy, 503 for {frozen:.2f}s")
+    finally:
+        stop(d)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=2)
     ap.add_argument("--keys", type=int, default=10000)
-    ap.add_argument("--move-keys", type=int, default=40000)
+    ap.add_argument("--move-keys", type=int, default=200000)
+    ap.add_argument("--move-runs", type=int, default=1)
+    ap.add_argument("--move-only", action="store_true", help="skip the hop's cost")
     a = ap.parse_args()
+    if a.move_only:
+        for run in range(a.move_runs):
+            move_cost(a.move_keys)
+        return 0
     d = tempfile.mkdtemp(prefix="httpkv-front-cost.")
     subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
     try:
@@ -90,20 +137,8 @@ def main():
             print(f"{op:8}{where:8}{rps:>34}{per:>34}{sorted(x[2] for x in rows)[len(rows)//2]:10.0f}")
     finally:
         stop(d)
-    d = tempfile.mkdtemp(prefix="httpkv-move-cost.")
-    subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
-    try:
-        st = json.load(open(os.path.join(d, "cluster.json")))
-        bench(st["front"], "get=100", 0.1, a.move_keys, preload=True)
-        out = subprocess.run([CLUSTER, "add", d], check=True, capture_output=True, text=True).stdout
-        print(out.strip())
-        m = re.search(r"moved (\d+) of (\d+) keys in ([\d.]+)s", out)
-        if m:
-            moved, took = int(m.group(1)), float(m.group(3))
-            print(f"add: {moved / took:.0f} keys moved/s overall; per million keys stored "
-                  f"(1/4 move from 3 to 4 nodes): ~{1e6 / int(m.group(2)) * took:.0f} s")
-    finally:
-        stop(d)
+    for run in range(a.move_runs):
+        move_cost(a.move_keys)
     return 0
 
 
