@@ -294,11 +294,11 @@ Status LogStore::ResolveInReadSection(std::string_view key, IndexEntry* e, std::
   return Status::Corruption("index points at missing segment " + SegmentFileName(e->segment));
 }
 
-Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const {
+Status LogStore::ReadResolved(std::string_view key, IndexEntry* e, std::string* value,
+                              uint64_t* expires_at_ms) const {
   Epoch::ReadGuard guard;
   std::string_view view;
-  uint64_t expires_at;
-  Status s = ResolveInReadSection(key, e, &view, &expires_at);
+  Status s = ResolveInReadSection(key, e, &view, expires_at_ms);
   if (s.ok()) {
     value->assign(view);
   } else {
@@ -332,9 +332,16 @@ Status LogStore::Stat(std::string_view key, ValueMeta* meta) const {
 Status LogStore::Scan(
     const ScanOptions& opts,
     const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
+  return ScanWithExpiry(opts, [&fn](std::string_view key, std::string_view value, uint64_t) {
+    return fn(key, value);
+  });
+}
+
+Status LogStore::ScanWithExpiry(const ScanOptions& opts, const ScanExpiryFn& fn) const {
   std::vector<std::pair<std::string, IndexEntry>> page;
   std::string cursor(opts.after);
   std::string value;
+  uint64_t expires_at = 0;
   size_t remaining = opts.limit;
   while (remaining > 0) {
     const size_t want = std::min(kScanPage, remaining);
@@ -342,11 +349,11 @@ Status LogStore::Scan(
     index_.Collect(opts.prefix, cursor, want, &page);
     size_t emitted = 0;
     for (auto& [key, entry] : page) {
-      Status s = ReadResolved(key, &entry, &value);
+      Status s = ReadResolved(key, &entry, &value, &expires_at);
       if (s.IsNotFound()) continue;  // deleted since the page was taken
       if (!s.ok()) return s;
       ++emitted;
-      if (!fn(key, value)) return Status::OK();
+      if (!fn(key, value, expires_at)) return Status::OK();
     }
     if (page.size() < want) break;  // ran out of matching keys
     remaining -= emitted;

@@ -206,6 +206,10 @@ class LogStore {
   // reads; a write concurrent with a scan may or may not be seen.
   Status Scan(const ScanOptions& opts,
               const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // Scan, also giving each value's expiry (unix ms, 0: none) read from its record.
+  using ScanExpiryFn =
+      std::function<bool(std::string_view key, std::string_view value, uint64_t expires_at_ms)>;
+  Status ScanWithExpiry(const ScanOptions& opts, const ScanExpiryFn& fn) const;
   Status Sync();  // fdatasync now
 
   // Group commit: runs done(ctx, status) once an fdatasync that started after the write with
@@ -338,7 +342,8 @@ class LogStore {
   void ExpiryLoop();
   void StopExpiry();
   bool ExpireKey(const std::string& key, uint64_t seq);
-  Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value) const;
+  Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value,
+                      uint64_t* expires_at_ms) const;
   // Log syncs and group commit (log_store_sync.cc); fdatasyncs are counted by fs_.
   // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
   // seq: last_seq_ read together with target.

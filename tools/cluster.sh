@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
-# Several httpkv nodes behind HAProxy: start|kill|restart|add|stop DIR (see README
+# Several httpkv nodes behind HAProxy: start|kill|restart|add|remove|stop DIR (see README
 # "Several nodes", tools/cluster/cluster.py).
 exec python3 "$(dirname "${BASH_SOURCE[0]}")/cluster/cluster.py" "$@"

@@ -321,6 +321,7 @@ Reply KvRoutes::Listing(const http::Request& req) {
     return Text(400, scratch_.body);
   }
   q.json = req.Find("Accept").find("application/json") != std::string_view::npos;
+  if (q.ttls && !q.json) return Text(400, "ttls=1 needs Accept: application/json\n");
   if (!cursor_) cursor_ = std::make_unique<ListingCursor>();
   cursor_->Reset(q);
   // Read before the keys: every write up to it is in the listing (later ones may be too, and

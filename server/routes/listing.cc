@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "http/percent.h"
+#include "server/routes/ttl_query.h"
 
 namespace httpkv::server {
 namespace {
@@ -17,6 +18,23 @@ bool DecodeFormValue(std::string_view raw, std::string* tmp, std::string* out) {
 
 }  // namespace
 
+void AppendJsonEntry(std::string_view key, std::string_view value, uint64_t expires_at_ms,
+                     uint64_t now_ms, std::string* out) {
+  AppendJsonString(key, out);
+  out->push_back(':');
+  if (expires_at_ms == 0) {
+    AppendJsonString(value, out);
+    return;
+  }
+  out->push_back('[');
+  AppendJsonString(value, out);
+  out->push_back(',');
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, SecondsLeft(expires_at_ms, now_ms));
+  (void)ec;
+  out->append(buf, end).push_back(']');
+}
+
 std::string_view ParseListingQuery(std::string_view raw, RouteScratch* s, ListingQuery* q) {
   for (std::string& v : s->query) v.clear();
   while (!raw.empty()) {
@@ -27,6 +45,11 @@ std::string_view ParseListingQuery(std::string_view raw, RouteScratch* s, Listin
     std::string_view name = pair.substr(0, eq);
     std::string_view value =
         eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (name == "ttls") {
+      if (value != "1" && value != "0") return "ttls must be 0 or 1";
+      q->ttls = value == "1";
+      continue;
+    }
     int slot = name == "prefix" ? 0 : name == "after" ? 1 : name == "limit" ? 2 : -1;
     if (slot < 0) continue;  // unknown parameters are ignored, as most servers do
     if (!DecodeFormValue(value, &s->body, &s->query[slot]))
@@ -85,6 +108,7 @@ void ListingCursor::Reset(const ListingQuery& q) {
   after.assign(q.after);
   remaining = q.limit;
   json = q.json;
+  ttls = q.ttls && q.json;
   started = false;
   done = false;
 }
@@ -97,16 +121,15 @@ storage::Status RenderListingBatch(const storage::LogStore& store, ListingCursor
   opts.after = c->after;
   opts.limit = c->remaining;
   bool more = false;
-  storage::Status st = store.Scan(opts, [&](std::string_view key, std::string_view value) {
+  const uint64_t now_ms = c->ttls ? storage::LogStore::NowMs() : 0;
+  auto entry = [&](std::string_view key, std::string_view value, uint64_t expires_at_ms) {
     if (out->size() >= max_bytes) {
       more = true;  // this key is emitted by the next batch
       return false;
     }
     if (c->json) {
       if (c->started) out->push_back(',');
-      AppendJsonString(key, out);
-      out->push_back(':');
-      AppendJsonString(value, out);
+      AppendJsonEntry(key, value, c->ttls ? expires_at_ms : 0, now_ms, out);
     } else {
       out->append(key).append(1, ':').append(value).append(1, '\n');
     }
@@ -114,7 +137,8 @@ storage::Status RenderListingBatch(const storage::LogStore& store, ListingCursor
     c->after.assign(key);
     --c->remaining;
     return true;
-  });
+  };
+  storage::Status st = store.ScanWithExpiry(opts, entry);
   if (!st.ok()) return st;
   c->started = true;
   if (!more || c->remaining == 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """ctest label `cluster`: tools/cluster.sh, HAProxy and the Lua router end to end.
 
-    cluster_test.py CASE     (placement | listing | scenario | kill | add | stop | auth)
+    cluster_test.py CASE     (placement | listing | scenario | kill | add | move_add | remove |
+                              stop | auth)
 
 Each case runs its own cluster in a temp dir and stops it even on failure. Exit 0 pass,
 1 fail, 77 skipped (no haproxy)."""
@@ -143,9 +144,11 @@ def case_stop(cluster):
 
 from cluster_auth_cases import case_auth, write_token_file  # noqa: E402
 from cluster_load_cases import case_add, case_kill  # noqa: E402
+from cluster_move_cases import case_move_add, case_remove  # noqa: E402
 
 CASES = {"placement": case_placement, "listing": case_listing, "scenario": case_scenario,
-         "kill": case_kill, "add": case_add, "stop": case_stop, "auth": case_auth}
+         "kill": case_kill, "add": case_add, "move_add": case_move_add, "remove": case_remove,
+         "stop": case_stop, "auth": case_auth}
 
 
 def main():

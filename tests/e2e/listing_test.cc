@@ -80,5 +80,24 @@ TEST_F(LargeListingTest, ConnectionCloseAfterStream) {
   EXPECT_TRUE(c.AtEof());
 }
 
+// ?ttls=1: values with a TTL come as ["value",SECONDS], binary bytes and newlines intact.
+TEST(ListingTtls, CarriesRemainingTtlsInJsonOnly) {
+  TempDir dir;
+  InProcessServer srv(dir.path());
+  ASSERT_TRUE(srv.ok());
+  const std::string binary("\xff\x00\x80\nz", 5);
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/a", "plain").status, 201);
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/b?ttl=100", binary).status, 201);
+  ASSERT_EQ(Request(srv.port(), "PUT", "/kv/c?ttl=7", "x\ny").status, 201);
+  Reply r = Request(srv.port(), "GET", "/?ttls=1", {}, "Accept: application/json\r\n");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"a\":\"plain\",\"b\":[\"\xff\\u0000\x80\\nz\",100],\"c\":[\"x\\ny\",7]}\n");
+  EXPECT_FALSE(r.Header("X-Seq").empty());
+  Reply plain = Request(srv.port(), "GET", "/", {}, "Accept: application/json\r\n");
+  EXPECT_EQ(plain.body, "{\"a\":\"plain\",\"b\":\"\xff\\u0000\x80\\nz\",\"c\":\"x\\ny\"}\n");
+  EXPECT_EQ(Request(srv.port(), "GET", "/?ttls=1").status, 400);  // text cannot carry them
+  EXPECT_EQ(Request(srv.port(), "GET", "/?ttls=x", {}, "Accept: application/json\r\n").status, 400);
+}
+
 }  // namespace
 }  // namespace httpkv::e2e

@@ -56,6 +56,22 @@ TEST(ListingQuery, Limit) {
   }
 }
 
+TEST(ListingQuery, Ttls) {
+  RouteScratch scratch;
+  ListingQuery q;
+  EXPECT_EQ(ParseListingQuery("limit=5", &scratch, &q), "");
+  EXPECT_FALSE(q.ttls);
+  EXPECT_EQ(ParseListingQuery("ttls=1&limit=5", &scratch, &q), "");
+  EXPECT_TRUE(q.ttls);
+  EXPECT_EQ(q.limit, 5u);
+  EXPECT_EQ(ParseListingQuery("ttls=0", &scratch, &q), "");
+  EXPECT_FALSE(q.ttls);
+  for (std::string_view raw : {"ttls=", "ttls=yes", "ttls=2", "ttls"}) {
+    ListingQuery bad;
+    EXPECT_FALSE(ParseListingQuery(raw, &scratch, &bad).empty()) << raw;
+  }
+}
+
 TEST(ListingQuery, LastOccurrenceWinsAndSeparatorsAreRobust) {
   Parsed p = Parse("prefix=a&prefix=b&&limit=3&=x&prefix");
   EXPECT_EQ(p.error, "");
@@ -78,6 +94,19 @@ TEST(JsonString, Escaping) {
   EXPECT_EQ(Json("\n\r\t"), "x\"\\n\\r\\t\"");
   EXPECT_EQ(Json(std::string_view("\0\x01\x1f\x7f", 4)), "x\"\\u0000\\u0001\\u001f\\u007f\"");
   EXPECT_EQ(Json("caf\xc3\xa9"), "x\"caf\xc3\xa9\"");  // UTF-8 passes through
+}
+
+std::string Entry(std::string_view key, std::string_view value, uint64_t expires_at_ms) {
+  std::string out;
+  AppendJsonEntry(key, value, expires_at_ms, 1'000'000, &out);
+  return out;
+}
+
+TEST(JsonEntry, PlainOrWithSecondsLeftRoundedUp) {
+  EXPECT_EQ(Entry("k", "v\n", 0), "\"k\":\"v\\n\"");
+  EXPECT_EQ(Entry("k", "v", 1'000'000 + 30'000), "\"k\":[\"v\",30]");
+  EXPECT_EQ(Entry("k", "v", 1'000'000 + 1), "\"k\":[\"v\",1]");
+  EXPECT_EQ(Entry("k", "v", 1'000'000 + 2'500), "\"k\":[\"v\",3]");
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
                      [--auth-file FILE]
                      [--replicas R [--sync K] [--etcd-members 1|3]
                       [--leader-ttl S] [--loop-wait S] [--retry-timeout S]]
-    cluster.sh kill DIR NAME | restart DIR NAME | add DIR | stop DIR
+    cluster.sh kill DIR NAME | restart DIR NAME | add DIR | remove DIR NODE | stop DIR
       NAME: a node (n1, n2, ...) or, with replicas, an etcd member (etcd1, ...);
-      add refuses a cluster with replicas.
+      add: one more node, moving the keys it now owns; remove: moves NODE's keys to their
+      new owners, then takes it out; names are never reused. add and remove refuse a
+      cluster with replicas.
 
 State: DIR/cluster.json (the SPEC's keys: front, haproxy_pid, nodes[name, addr, pid,
 data_dir]; pids are null once stopped or killed) and DIR/options.json (flags the nodes were
@@ -26,8 +28,8 @@ import signal
 import sys
 import time
 
+import membership
 import processes
-import rebalance
 import replication
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -92,14 +94,22 @@ def start_node(d, node, opts, addr, state=None):
     node["pid"], node["addr"] = processes.start_node(server_bin(), addr, node["data_dir"], log, extra)
 
 
-def nodes_line(state, frozen):
-    return " ".join(n["name"] + ("(frozen)" if n["name"] == frozen else "") for n in state["nodes"])
+def nodes_line(state, frozen, draining=None):
+    return " ".join(n["name"] + ("(frozen)" if n["name"] == frozen else "")
+                    + ("(draining)" if n["name"] == draining else "") for n in state["nodes"])
 
 
-def node_backend(node, frozen):
+def node_backend(node, frozen, draining=None):
     """backend node_NAME: the node as its only server; a frozen node (receiving its keys during
-    `add`) has no server and answers 503 + Retry-After itself."""
+    `add`) has no server and answers 503 + Retry-After itself; a draining one (giving its keys
+    away during `remove`) answers the same but keeps its server, so the listing still reads it."""
     name = node["name"]
+    if name == draining:
+        return (f"\nbackend node_{name}\n"
+                f"    http-request return status 503 content-type text/plain "
+                f"string \"node {name} is giving its keys away (cluster.sh remove): retry\\n\" "
+                f"hdr Retry-After 1\n"
+                f"    server {name} {node['addr']}\n")
     if name == frozen:
         return (f"\nbackend node_{name}\n"
                 f"    http-request return status 503 content-type text/plain "
@@ -131,7 +141,7 @@ def route_rules(nodes):
     return "\n".join(rules)
 
 
-def write_config(d, state, frozen=None):
+def write_config(d, state, frozen=None, draining=None):
     with open(os.path.join(HAPROXY_DIR, "haproxy.cfg.in")) as f:
         text = f.read()
     nodes = state["nodes"]
@@ -139,9 +149,9 @@ def write_config(d, state, frozen=None):
     if state.get("shards"):  # replicas: route to shards, one backend per shard
         words = replication.config_words(state, route_rules)
     else:
-        words = (("@NODES@", nodes_line(state, frozen)), ("@SHARD_FRONT_RULES@", ""),
+        words = (("@NODES@", nodes_line(state, frozen, draining)), ("@SHARD_FRONT_RULES@", ""),
                  ("@BACKEND_PREFIX@", "node"),
-                 ("@NODE_BACKENDS@", "".join(node_backend(n, frozen) for n in nodes)),
+                 ("@NODE_BACKENDS@", "".join(node_backend(n, frozen, draining) for n in nodes)),
                  ("@ROUTE_RULES@", route_rules(nodes)))
     with open(os.path.join(d, "options.json")) as f:
         threads = json.load(f).get("front_threads", 1)
@@ -156,10 +166,10 @@ def write_config(d, state, frozen=None):
     return path
 
 
-def wait_front(state, frozen=None, timeout=15.0):
+def wait_front(state, frozen=None, timeout=15.0, draining=None):
     """Until the front's /healthz names exactly the nodes of state (a reload took effect)."""
     want = ("ok " + (" ".join(state["shards"]) if state.get("shards")
-                     else nodes_line(state, frozen)) + "\n").encode()
+                     else nodes_line(state, frozen, draining)) + "\n").encode()
     processes.wait_until(lambda: processes.http_get(state["front"], "/healthz") == (200, want),
                          timeout, f"HAProxy on {state['front']} to route to every node")
 
@@ -256,7 +266,7 @@ def cmd_start(d, args):
 
 
 def add_node(d, state, opts, shard=None, addr=None):
-    i = len(state["nodes"]) + 1
+    i = membership.next_number(state)
     node = {"name": f"n{i}", "addr": None, "pid": None,
             "data_dir": os.path.join(d, f"n{i}", "data")}
     if shard:
@@ -306,68 +316,33 @@ def log_tail(path, lines=5):
         return ""
 
 
-def reload_haproxy(d, state, frozen=None):
-    """New configuration, same master pid; returns once old workers (old routing) are gone."""
+def reload_haproxy(d, state, frozen=None, draining=None, wait_old=True):
+    """New configuration, same master pid; returns once old workers (old routing) are gone
+    (wait_old), else once the new one answers, with the old workers' pids."""
     master = state["haproxy_pid"]
     old_workers = processes.children(master)
-    write_config(d, state, frozen)
+    write_config(d, state, frozen, draining)
     # A USR2 that reaches the master while it is still starting up after the previous reload
-    # is lost; send it again until the front answers with the new configuration.
-    for attempt in range(8):
+    # is lost; send it again until the front answers with the new configuration (soon: the
+    # freeze of `add` and `remove` lasts until then; a second reload does no harm).
+    waits = (0.25, 0.5, 1, 2, 2, 2, 2, 2)
+    for attempt, wait in enumerate(waits):
         os.kill(master, signal.SIGUSR2)
         try:
-            wait_front(state, frozen, timeout=2.0)
+            wait_front(state, frozen, timeout=wait, draining=draining)
             break
         except RuntimeError as e:
-            if attempt == 7:
+            if attempt == len(waits) - 1:
                 raise RuntimeError(f"{e}; last lines of {d}/haproxy/haproxy.log:\n"
                                    + log_tail(os.path.join(d, "haproxy", "haproxy.log")))
+    if wait_old:
+        workers_gone(old_workers)
+    return old_workers
+
+
+def workers_gone(old_workers):
     processes.wait_until(lambda: not any(processes.alive(w, "haproxy") for w in old_workers),
                          15, "the old HAProxy workers to finish")
-
-
-def roll_back(d, state, new):
-    """add failed before the new node went live: the old nodes still hold every key (nothing
-    was deleted); route to them again and stop the new node."""
-    state["nodes"].remove(new)
-    reload_haproxy(d, state)
-    processes.stop(new["pid"], os.path.basename(server_bin()))
-    save(d, state)
-    shutil.rmtree(os.path.join(d, new["name"]), ignore_errors=True)
-    print(f"cluster: add failed; rolled back to {len(state['nodes'])} nodes", file=sys.stderr)
-
-
-def cmd_add(d, args):
-    state, opts = load(d)
-    if state.get("shards"):
-        raise UsageError("add does not support a cluster with replicas yet (its shards are fixed "
-                         "at start: start a new DIR with more --nodes)")
-    d = os.path.abspath(d)
-    old_nodes = [dict(n) for n in state["nodes"]]
-    started = time.monotonic()
-    new = add_node(d, state, opts)
-    save(d, state)
-    names = [n["name"] for n in state["nodes"]]
-    mover = rebalance.Mover(state["front"], old_nodes, new, names)
-    try:
-        try:
-            mover.copy()
-            frozen_at = time.monotonic()
-            reload_haproxy(d, state, frozen=new["name"])
-            mover.catch_up()
-            reload_haproxy(d, state)
-            frozen = time.monotonic() - frozen_at
-        except (RuntimeError, OSError):
-            roll_back(d, state, new)
-            raise
-        mover.drop_old()
-    finally:
-        mover.close()
-    took = time.monotonic() - started
-    rate = mover.moved / took if took > 0 else 0
-    print(f"cluster: added {new['name']} on {new['addr']}; moved {mover.moved} of "
-          f"{mover.scanned} keys in {took:.2f}s ({rate:.0f} keys/s); its keys answered 503 "
-          f"for {frozen:.2f}s")
 
 
 def cmd_stop(d, args):
@@ -401,7 +376,9 @@ def cmd_stop(d, args):
 
 
 COMMANDS = {"start": (cmd_start, None), "kill": (cmd_kill, 1), "restart": (cmd_restart, 1),
-            "add": (cmd_add, 0), "stop": (cmd_stop, 0)}
+            "add": (lambda d, a: membership.cmd_add(sys.modules[__name__], d, a), 0),
+            "remove": (lambda d, a: membership.cmd_remove(sys.modules[__name__], d, a), 1),
+            "stop": (cmd_stop, 0)}
 
 
 def main(argv):

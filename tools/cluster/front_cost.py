@@ -2,10 +2,12 @@
 one node, through a bare HAProxy hop (one thread, no rules, one node behind it), through the
 cluster's front (its routing rules, 3 nodes) and with `httpkv-bench --cluster` (no hop), in
 requests per second and per server CPU-second (utime+stime of every node the path uses, plus
-HAProxy's master and workers). Then keys moved per second by `cluster.sh add` and `remove`.
+HAProxy's master and workers). Then keys moved per second by `cluster.sh add` (3 -> 4 nodes)
+and `remove` (4 -> 3) over --move-keys keys written straight to their owners.
 
     python3 tools/cluster/front_cost.py [--rounds 5] [--seconds 2] [--keys 10000]
-                                        [--move-keys 200000] [--out FILE.md]
+                                        [--move-keys 200000] [--move-runs 1] [--out FILE.md]
+                                        [--no-move | --move-only]
 
 Starts its own clusters in temp dirs (3 nodes, 1 reactor thread each) and stops them. The
 servers and HAProxy are pinned to CPU 0 and httpkv-bench to CPU 1 (taskset) when there are two
@@ -24,6 +26,7 @@ import sys
 import tempfile
 
 import processes
+from pipeline import Pipeline
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLUSTER = os.path.join(REPO, "tools", "cluster.sh")
@@ -152,21 +155,45 @@ def report(rows, paths, rounds):
     return "\n".join(out)
 
 
-def move_speed(a, command):
-    """Keys moved per second by `cluster.sh add` (3 -> 4 nodes) or `remove` (4 -> 3)."""
-    d = tempfile.mkdtemp(prefix="httpkv-move-cost.")
+def preload(st, count):
+    """count keys written straight to their owners (asked of the front), pipelined."""
+    keys = [b"move-%08d" % i for i in range(count)]
+    front, owners = Pipeline(st["front"]), []
+    for i in range(0, count, 50000):
+        (ans,) = front.run([("POST", "/_cluster/owners", b"".join(k + b"\n" for k in
+                                                               keys[i:i + 50000]), {})])
+        owners += ans.body.decode().split("\n")[:-1]
+    for node in st["nodes"]:
+        c = Pipeline(node["addr"])
+        mine = [c.request("PUT", "/kv/" + k.decode(), b"value of " + k)
+                for k, o in zip(keys, owners) if o == node["name"]]
+        assert set(c.statuses(mine)) <= {201, 204}
+
+
+MOVED = re.compile(r"moved (\d+) of (\d+) keys in ([\d.]+)s \(\d+ keys/s\); its keys answered "
+                   r"503 for ([\d.]+)s \(copy ([\d.]+)s")
+
+
+def move_cost(count):
+    """add (3 -> 4 nodes) then remove n2 (4 -> 3) on count preloaded keys; report lines."""
+    d, lines = tempfile.mkdtemp(prefix="httpkv-move-cost."), []
+    subprocess.run([CLUSTER, "start", d, "--nodes", "3"], check=True, capture_output=True)
     try:
-        st = start_cluster(d)
-        bench(["--target", st["front"]], "get=100", 0.1, a.move_keys, preload=True)
-        if command == "remove":
-            subprocess.run([CLUSTER, "add", d], check=True, capture_output=True)
-        args = [CLUSTER, command, d] + (["n2"] if command == "remove" else [])
-        p = subprocess.run(args, capture_output=True, text=True)
-        if p.returncode != 0:
-            return f"{command}: failed: {p.stderr.strip()}"
-        return p.stdout.strip()
+        preload(json.load(open(os.path.join(d, "cluster.json"))), count)
+        for verb, args in (("add", []), ("remove", ["n2"])):
+            out = subprocess.run([CLUSTER, verb, d] + args, check=True, capture_output=True,
+                                 text=True).stdout
+            m = MOVED.search(out)
+            if m:
+                moved, took, frozen, copy = int(m.group(1)), *map(float, m.group(3, 4, 5))
+                lines.append(f"- {verb} ({count} keys stored): {moved} keys moved, "
+                             f"{moved / took:.0f} keys/s overall, {moved / copy:.0f} keys/s in "
+                             f"the bulk copy, 503 for {frozen:.2f} s")
+            else:
+                lines.append(f"- {verb}: {out.strip()}")
     finally:
         stop(d)
+    return lines
 
 
 def main():
@@ -175,17 +202,21 @@ def main():
     ap.add_argument("--seconds", type=float, default=2)
     ap.add_argument("--keys", type=int, default=10000)
     ap.add_argument("--move-keys", type=int, default=200000)
+    ap.add_argument("--move-runs", type=int, default=1)
     ap.add_argument("--out", help="also write the report (markdown) to this file")
     ap.add_argument("--no-move", action="store_true", help="skip the add/remove measurement")
+    ap.add_argument("--move-only", action="store_true", help="skip the hop's cost")
     a = ap.parse_args()
-    d = tempfile.mkdtemp(prefix="httpkv-front-cost.")
-    try:
-        rows, paths = measure(a, d, start_cluster(d))
-    finally:
-        stop(d)
-    text = report(rows, paths, a.rounds)
+    text = ""
+    if not a.move_only:
+        d = tempfile.mkdtemp(prefix="httpkv-front-cost.")
+        try:
+            rows, paths = measure(a, d, start_cluster(d))
+        finally:
+            stop(d)
+        text = report(rows, paths, a.rounds) + "\n\n"
     if not a.no_move:
-        text += "\n\n" + "\n".join(move_speed(a, c) for c in ("add", "remove"))
+        text += "\n".join(line for _ in range(a.move_runs) for line in move_cost(a.move_keys))
     print(text)
     if a.out:
         with open(a.out, "w") as f:

@@ -63,6 +63,41 @@ class Pipeline:
             parts.append(self.buf[:size])
             self.buf = self.buf[size + 2:]
 
+    def statuses(self, raw):
+        """raw: [bytes of one whole request] (see request()) -> [status] in order; the bulk
+        path (PUT/DELETE answers: a head and a Content-Length body, never chunked)."""
+        sender = threading.Thread(target=self.sock.sendall, args=(b"".join(raw),))
+        sender.start()
+        try:
+            return self._statuses(len(raw))
+        finally:
+            sender.join()
+
+    def _statuses(self, n):
+        out, buf, pos = [], self.buf, 0
+        while len(out) < n:
+            end = buf.find(b"\r\n\r\n", pos)
+            if end >= 0:
+                cl = buf.find(b"\r\nContent-Length: ", pos, end)
+                length = int(buf[cl + 18:buf.index(b"\r", cl + 18)]) if cl >= 0 else 0
+                if end + 4 + length <= len(buf):
+                    out.append(int(buf[pos + 9:pos + 12]))
+                    pos = end + 4 + length
+                    continue
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError(f"{self.addr} closed the connection")
+            buf, pos = buf[pos:] + chunk, 0
+        self.buf = buf[pos:]
+        return out
+
+    def request(self, method, path, body=None):
+        """The bytes of one request for statuses()."""
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.addr}\r\n"
+        if body is None:
+            return (head + "\r\n").encode()
+        return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
     def run(self, requests):
         """requests: [(method, path, body or None, {header: value})] -> [Answer] in order."""
         answers = []

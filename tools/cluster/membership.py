@@ -1,0 +1,148 @@
+"""cluster.sh add DIR and cluster.sh remove DIR NODE: a node joins or leaves a running cluster
+without replicas, its keys moved in bulk (rebalance.py) while the old routing stands; only the
+moving keys answer 503, and only for the last writes' catch-up (README "Several nodes").
+
+`c` is the cluster module (cluster.py): state files, node processes, HAProxy configuration.
+
+Names: node nK is placed with seed K (and listens on 127.0.0.(K+1)), so a name is never given
+twice: cluster.json keeps "retired" (removed names) and a new node is n(1 + the highest number
+ever used)."""
+import os
+import re
+import time
+
+import rebalance
+
+ROUNDS = 5  # unfrozen catch-up rounds at most; stops earlier once a round is short
+SHORT = 1000  # keys copied again in a round under which the freeze is short enough
+
+
+def next_number(state):
+    used = [n["name"] for n in state["nodes"]] + state.get("retired", [])
+    return 1 + max((int(m.group(1)) for u in used if (m := re.fullmatch(r"n(\d+)", u))),
+                   default=0)
+
+
+def refuse_replicas(c, state, what):
+    if state.get("shards"):
+        raise c.UsageError(f"{what} does not support a cluster with replicas yet (its shards "
+                           "are fixed at start: start a new DIR with another --nodes)")
+
+
+def catch_up_unfrozen(mover):
+    for _ in range(ROUNDS):
+        if mover.catch_up() < SHORT:
+            return
+
+
+def move(c, d, state, mover, freeze, switch):
+    """Copy, catch up, freeze (freeze()), last catch-up, switch (switch()). Returns the freeze
+    in seconds (from the reload that freezes to the moment the front routes the new way) and
+    the pids of the HAProxy workers still running the frozen configuration."""
+    t0 = time.monotonic()
+    mover.copy()
+    t1 = time.monotonic()
+    catch_up_unfrozen(mover)
+    frozen_at = time.monotonic()
+    mover.phases = f"copy {t1 - t0:.2f}s, catch-up {frozen_at - t1:.2f}s"
+    freeze()  # returns once no old worker can route a moving key to its old node
+    mover.catch_up()
+    old_workers = switch()
+    return time.monotonic() - frozen_at, old_workers
+
+
+def report(verb, mover, started, frozen, dropped):
+    took = time.monotonic() - started
+    rate = mover.count / took if took > 0 else 0
+    print(f"cluster: {verb}; moved {mover.count} of {mover.scanned} keys in {took:.2f}s "
+          f"({rate:.0f} keys/s); its keys answered 503 for {frozen:.2f}s"
+          f" ({mover.phases}{dropped})")
+
+
+def cmd_add(c, d, args):
+    state, opts = c.load(d)
+    refuse_replicas(c, state, "add")
+    d = os.path.abspath(d)
+    old_nodes = [dict(n) for n in state["nodes"]]
+    started = time.monotonic()
+    new = c.add_node(d, state, opts)
+    c.save(d, state)
+    addrs = {n["name"]: n["addr"] for n in state["nodes"]}
+    mover = rebalance.Mover(state["front"], old_nodes, lambda s: [s, new["name"]], addrs)
+    try:
+        try:
+            frozen, old_workers = move(c, d, state, mover,
+                                       lambda: c.reload_haproxy(d, state, frozen=new["name"]),
+                                       lambda: c.reload_haproxy(d, state, wait_old=False))
+        except (RuntimeError, OSError):
+            roll_back_add(c, d, state, new)
+            raise
+        copied = time.monotonic()  # the frozen workers answer 503: none reaches an old copy
+        mover.drop_old({n["name"] for n in old_nodes})
+        dropped = f", old copies deleted in {time.monotonic() - copied:.2f}s"
+    finally:
+        mover.close()
+    c.workers_gone(old_workers)
+    report(f"added {new['name']} on {new['addr']}", mover, started, frozen, dropped)
+
+
+def roll_back_add(c, d, state, new):
+    """add failed before the new node went live: the old nodes still hold every key (nothing
+    was deleted); route to them again and stop the new node."""
+    state["nodes"].remove(new)
+    c.reload_haproxy(d, state)
+    c.processes.stop(new["pid"], os.path.basename(c.server_bin()))
+    c.save(d, state)
+    c.shutil.rmtree(os.path.join(d, new["name"]), ignore_errors=True)
+    print(f"cluster: add failed; rolled back to {len(state['nodes'])} nodes", file=c.sys.stderr)
+
+
+def cmd_remove(c, d, args):
+    state, _ = c.load(d)
+    refuse_replicas(c, state, "remove")
+    node = c.node_of(state, args[0])
+    if len(state["nodes"]) < 2:
+        raise c.UsageError("remove: the last node holds every key; stop the cluster instead")
+    name = os.path.basename(c.server_bin())
+    down = [n["name"] for n in state["nodes"] if not c.processes.alive(n["pid"], name)]
+    if down:
+        raise c.UsageError(f"remove: {', '.join(down)} not running (restart it first)")
+    d = os.path.abspath(d)
+    started = time.monotonic()
+    rest = [n for n in state["nodes"] if n is not node]
+    addrs = {n["name"]: n["addr"] for n in rest}
+    mover = rebalance.Mover(state["front"], [node], lambda s: list(addrs), addrs)
+
+    def switch():
+        state["nodes"] = rest
+        state.setdefault("retired", []).append(node["name"])
+        old = c.reload_haproxy(d, state, wait_old=False)
+        c.save(d, state)
+        return old
+
+    try:
+        try:
+            frozen, old_workers = move(c, d, state, mover, lambda: c.reload_haproxy(
+                d, state, draining=node["name"]), switch)
+        except (RuntimeError, OSError):
+            roll_back_remove(c, d, state, node, mover)
+            raise
+    finally:
+        mover.close()
+    c.workers_gone(old_workers)
+    c.processes.stop(node["pid"], name)
+    os.replace(os.path.join(d, node["name"]), os.path.join(d, node["name"] + ".removed"))
+    report(f"removed {node['name']}", mover, started, frozen,
+           f"; its data dir is kept as {d}/{node['name']}.removed")
+
+
+def roll_back_remove(c, d, state, node, mover):
+    """remove failed before the switch: the node still holds every key of its own; route to it
+    again and delete the copies made on the other nodes."""
+    if node not in state["nodes"]:  # the switch itself failed half-way
+        state["nodes"] = sorted(state["nodes"] + [node], key=lambda n: int(n["name"][1:]))
+        state["retired"].remove(node["name"])
+    c.reload_haproxy(d, state)
+    c.save(d, state)
+    mover.drop_copies()
+    print(f"cluster: remove failed; {node['name']} kept", file=c.sys.stderr)
