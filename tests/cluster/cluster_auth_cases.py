@@ -87,6 +87,7 @@ def case_auth(cluster):
     expect(event == "put" and int(seq) == int(seqs[owner]) + 1
            and json.loads(data).get("key") == key.decode(),
            f"first event on {owner} after {seqs[owner]}: {seq} {event} {data}")
+    check_moves_with_tokens(cluster, keys)
 
 
 def case_replicated_auth(cluster):
@@ -112,3 +113,15 @@ def case_replicated_auth(cluster):
     expect(status == 200 and body.count(b"\n") == 20, f"listing through the front: {status}")
     expect(re.fullmatch(rf"{shard}=\d+", resp.getheader("X-Seq") or ""),
            f"X-Seq of a listing over shards: {resp.getheader('X-Seq')!r}")
+
+
+def check_moves_with_tokens(cluster, keys):
+    """add and remove on a cluster with --auth-file: the mover presents the file's admin token
+    (a refused request would fail the move); afterwards every key reads back through the front."""
+    for args in (("add",), ("remove", "n1")):
+        p = cluster.run(*args)
+        expect(re.search(r"moved \d+ of \d+ keys", p.stdout), f"cluster.sh {args}: {p.stdout}")
+    front = cluster.front()
+    for k in keys:
+        status, body, _ = front.request("GET", "/kv/" + enc(k), headers=bearer("read"))
+        expect(status == 200 and body == b"v-" + k, f"{k!r} after add and remove: {status}")

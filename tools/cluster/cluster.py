@@ -29,6 +29,7 @@ import sys
 import time
 
 import membership
+import pipeline
 import processes
 import replication
 
@@ -62,9 +63,12 @@ def load(d):
         with open(os.path.join(d, "cluster.json")) as f:
             state = json.load(f)
         with open(os.path.join(d, "options.json")) as f:
-            return state, json.load(f)
+            opts = json.load(f)
     except FileNotFoundError:
         raise UsageError(f"no cluster in {d} (run: cluster.sh start {d})")
+    if opts.get("auth_file"):
+        pipeline.use_token_file(opts["auth_file"])
+    return state, opts
 
 
 def save(d, state):

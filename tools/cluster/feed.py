@@ -4,14 +4,16 @@ import json
 import socket
 import time
 
+import pipeline
+
 
 class Feed:
     def __init__(self, addr, since, timeout=10.0):
         host, port = addr.rsplit(":", 1)
         self.addr, self.last, self.timeout = addr, since, timeout
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
-        self.sock.sendall(f"GET /kv/?watch=1&since={since} HTTP/1.1\r\nHost: {addr}\r\n\r\n"
-                          .encode())
+        self.sock.sendall(f"GET /kv/?watch=1&since={since} HTTP/1.1\r\nHost: {addr}\r\n"
+                          f"{pipeline.AUTH_LINE}\r\n".encode())
         self.raw, self.text = b"", b""  # chunked bytes not decoded yet; SSE text not parsed yet
         while (end := self.raw.find(b"\r\n\r\n")) < 0:
             self._recv()

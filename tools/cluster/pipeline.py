@@ -5,6 +5,23 @@ import threading
 
 BATCH = 200
 
+# "Authorization: Bearer TOKEN\r\n" on every request to a node, for a cluster started with
+# --auth-file (cluster.py sets it from the file's first admin token); "" otherwise.
+AUTH_LINE = ""
+
+
+def use_token_file(path):
+    """The first admin token of an --auth-file FILE (TOKEN SCOPE [NAME] lines) for the
+    mover's own requests; the nodes check it like any client's."""
+    global AUTH_LINE
+    with open(path) as f:
+        for line in f:
+            fields = line.split("#", 1)[0].split()
+            if len(fields) >= 2 and fields[1] == "admin":
+                AUTH_LINE = f"Authorization: Bearer {fields[0]}\r\n"
+                return
+    raise RuntimeError(f"{path} has no admin token (the mover needs one)")
+
 
 class Answer:
     def __init__(self, status, headers, body):
@@ -93,7 +110,7 @@ class Pipeline:
 
     def request(self, method, path, body=None):
         """The bytes of one request for statuses()."""
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.addr}\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.addr}\r\n{AUTH_LINE}"
         if body is None:
             return (head + "\r\n").encode()
         return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
@@ -105,7 +122,8 @@ class Pipeline:
             batch = requests[i:i + BATCH]
             out = []
             for method, path, body, headers in batch:
-                head = [f"{method} {path} HTTP/1.1", f"Host: {self.addr}"]
+                head = [f"{method} {path} HTTP/1.1", f"Host: {self.addr}"] + (
+                    [AUTH_LINE[:-2]] if AUTH_LINE else [])
                 head += [f"{k}: {v}" for k, v in headers.items()]
                 if body is not None:
                     head.append(f"Content-Length: {len(body)}")
