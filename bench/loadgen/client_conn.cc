@@ -158,6 +158,7 @@ bool ClientConn::ParseResponses(reactor::Buffer& in, int64_t now) {
     if (!retry) Complete(status, now);
     if (!keep_alive || w_->shared().opt->new_connection) {
       Reopen(0);
+      if (stale_) Reroute();  // the retries go out on the new connection
       return false;
     }
   }
