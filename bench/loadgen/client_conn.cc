@@ -157,12 +157,12 @@ bool ClientConn::ParseResponses(reactor::Buffer& in, int64_t now) {
     if (status < 200) continue;  // interim 1xx: the real answer follows
     if (!retry) Complete(status, now);
     if (!keep_alive || w_->shared().opt->new_connection) {
+      if (stale_) return Reroute(true);  // re-opens, then the retries go out there
       Reopen(0);
-      if (stale_) Reroute();  // the retries go out on the new connection
       return false;
     }
   }
-  return !stale_ || Reroute();
+  return !stale_ || Reroute(false);
 }
 
 void ClientConn::Complete(int status, int64_t now) {
@@ -264,16 +264,20 @@ void ClientConn::Fail(Failure kind) {
 }
 
 void ClientConn::Reopen(int delay_ms) {
-  // Preload must not lose keys: rewind to the oldest unanswered one.
-  if (w_->shared().plan.mode == Mode::kPreload && count_ > 0) {
-    if (group_ != nullptr) group_->Rewind(ring_[head_].key);
-    next_key_ = ring_[head_].key;
-  }
+  RewindPreload();
   Close();
   if (delay_ms == 0) return Connect();
   loop_->RunAfter(std::chrono::milliseconds(delay_ms), [this] {
     if (!w_->stopping()) Connect();
   });
+}
+
+void ClientConn::RewindPreload() {
+  // Preload must not lose keys: rewind to the oldest unanswered one.
+  if (w_->shared().plan.mode == Mode::kPreload && count_ > 0) {
+    if (group_ != nullptr) group_->Rewind(ring_[head_].key);
+    next_key_ = ring_[head_].key;
+  }
 }
 
 void ClientConn::Close() {
@@ -287,6 +291,8 @@ void ClientConn::Close() {
   want_write_ = false;
   in_.ConsumeAll();
   out_.ConsumeAll();
+  retry_.clear();  // stale answers not yet sent again are lost with the connection
+  stale_ = false;
   parser_.Reset();
   head_ = count_ = 0;
 }

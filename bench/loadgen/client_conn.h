@@ -107,10 +107,14 @@ class ClientConn final : public reactor::IoHandler {
   // --cluster (client_conn_cluster.cc).
   const reactor::InetAddress& Address() const;
   bool NoteStale(int status, const http::Response& resp);  // true: head request re-sent
-  bool Reroute();  // after stale answers: false if the connection was re-opened
+  // After stale answers: looks the owner up again, re-opens the connection if its address
+  // changed or `reopen`, then queues the retries (before a connect can refill the group,
+  // so that the group never holds more than its depth). False if it re-opened.
+  bool Reroute(bool reopen);
+  void RewindPreload();
   void SetInterest(uint32_t interest);
   void Fail(Failure kind);
-  void Reopen(int delay_ms);
+  void Reopen(int delay_ms);  // RewindPreload, Close, Connect (after delay_ms)
   void Close();
   int64_t Intended(uint64_t k) const {
     return start_ns_ + static_cast<int64_t>(static_cast<double>(k) * step_ns_);

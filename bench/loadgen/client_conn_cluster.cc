@@ -26,14 +26,19 @@ bool ClientConn::NoteStale(int status, const http::Response& resp) {
   return true;
 }
 
-bool ClientConn::Reroute() {
-  stale_ = false;
-  const bool moved = w_->RefreshOwner(owner_, stale_primary_);
+bool ClientConn::Reroute(bool reopen) {
+  reopen = w_->RefreshOwner(owner_, stale_primary_) || reopen;
   stale_primary_.clear();
-  if (moved) Reopen(0);  // what was in flight here went to the old address: lost
-  for (const Pending& p : retry_) group_->Push(p.op, p.key, p.start_ns, true);
-  retry_.clear();
-  return !moved;
+  stale_ = false;
+  std::vector<Pending> retries;  // a failure path: allocation is fine
+  retries.swap(retry_);
+  if (reopen) {  // what was in flight here went to the old address: lost
+    RewindPreload();
+    Close();
+  }
+  for (const Pending& p : retries) group_->Push(p.op, p.key, p.start_ns, true);
+  if (reopen) Connect();
+  return !reopen;
 }
 
 }  // namespace httpkv::bench
