@@ -188,21 +188,20 @@ def seq_of(cluster, name):
     return int(resp.getheader("X-Seq") or 0) if status == 200 else None
 
 
-def case_bench_replicas(cluster):
+def failover_under_bench(cluster, shard, fault, out):
+    """Runs httpkv-bench --cluster (writes only) while fault(old primary) makes shard fail over;
+    returns (new primary, the bench's JSON report) once the bench's writes reach the new one."""
     from replication_lib import wait_for
-    out = os.path.join(cluster.dir, "bench.json")
-    bench(cluster, "-d", "1s", "-c", "4", "-t", "2", "--keys", "2000", "--json", out)
-    check_report(out, "bench --cluster with replicas")
-    old = cluster.wait_primary("s1")
+    old = cluster.wait_primary(shard)
+    at = seq_of(cluster, old) or 0
     p = bench(cluster, "-d", "60s", "-c", "4", "-t", "2", "--keys", "2000", "--mix", "put=100",
               "--json", out, text=True)
     try:
-        wait_for(lambda: (seq_of(cluster, old) or 0) > 0, 10, "the bench writing to s1")
-        cluster.run("kill", old)
-        new = cluster.wait_primary("s1", exclude=(old,), timeout=20)
+        wait_for(lambda: (seq_of(cluster, old) or 0) > at, 10, f"the bench writing to {old}")
+        new = fault(old)
         at = seq_of(cluster, new)
         wait_for(lambda: (seq_of(cluster, new) or 0) > at + 100, 15,
-                 f"the bench's writes to reach the new primary {new}")
+                 f"the bench's writes to reach the new primary {new} of {shard}")
         p.send_signal(signal.SIGINT)  # ends the measured phase; the report follows
         stdout, stderr = p.communicate(timeout=30)
     finally:
@@ -211,12 +210,37 @@ def case_bench_replicas(cluster):
             p.wait()
     expect(p.returncode == 0, f"bench over the failover exited {p.returncode}: {stderr}")
     print(stdout.strip())
+    with open(out) as f:
+        return new, json.load(f)
+
+
+def case_bench_replicas(cluster):
+    out = os.path.join(cluster.dir, "bench.json")
+    bench(cluster, "-d", "1s", "-c", "4", "-t", "2", "--keys", "2000", "--json", out)
+    check_report(out, "bench --cluster with replicas")
+
+    def kill(old):  # connections refused: the bench looks the primary up again
+        cluster.run("kill", old)
+        return cluster.wait_primary("s1", exclude=(old,), timeout=20)
+
+    new, _ = failover_under_bench(cluster, "s1", kill, out)
     # The CLI finds the new primary too.
     key = next(f"after-{i}".encode() for i in range(100)
                if cluster.shard_of(f"after-{i}".encode()) == "s1")
     cli(cluster, "put", key, b"v")
     status, _, _ = cluster.node(new).request("GET", "/kv/" + enc(key))
     expect(status == 200, f"put after the failover is not on the new primary {new}: {status}")
+
+    def pause(old):  # back as a replica, the old primary answers 421 (X-Primary) or 503
+        cluster.sigstop(old)
+        try:
+            return cluster.wait_primary("s2", exclude=(old,), timeout=20)
+        finally:
+            cluster.sigcont(old)
+
+    _, report = failover_under_bench(cluster, "s2", pause, out)
+    expect(report["cluster"]["stale_retries"] > 0,
+           f"no 421/503 answer was sent again: {report['cluster']}")
 
 
 CASES = {"owners": case_owners, "routing": case_routing, "watch": case_watch,
