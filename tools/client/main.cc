@@ -213,9 +213,10 @@ client::AddressConnector MakeConnector(const Flags& f) {
       };
 }
 
-// --cluster: owner and keyed commands here; the keyless ones (list, scenario, export,
-// import) go to the front, through Run.
-int RunCluster(const Cli& cli, Flags f) {
+// --cluster: owner, watch and the keyed commands here (their exit code); the keyless ones
+// (list, scenario, export, import) go to the front: nullopt, with f->target set to it.
+std::optional<int> RunCluster(const Cli& cli, Flags* fp) {
+  const Flags& f = *fp;
   httpkv::cluster::Routes routes;
   std::string error;
   if (!routes.Load(f.cluster_file, Timeout(f), &error)) {
@@ -241,7 +242,8 @@ int RunCluster(const Cli& cli, Flags f) {
     }
     return Report(resp, cmd.on_success);
   }
-  return -1;  // keyless: the front
+  fp->target = routes.map().front();
+  return std::nullopt;
 }
 
 int Run(const Cli& cli, Flags f) {
@@ -251,10 +253,7 @@ int Run(const Cli& cli, Flags f) {
     return kExitUsage;
   }
   if (!f.cluster_file.empty()) {
-    if (const int rc = RunCluster(cli, f); rc >= 0) return rc;
-    httpkv::cluster::ClusterMap map;
-    httpkv::cluster::ClusterMap::Load(f.cluster_file, &map, &error);  // RunCluster read it
-    f.target = map.front();
+    if (const std::optional<int> rc = RunCluster(cli, &f)) return *rc;
   } else if (cli.owner->parsed()) {
     std::cerr << "httpkv: owner needs --cluster FILE\n";
     return kExitUsage;
