@@ -215,6 +215,9 @@ def failover_under_bench(cluster, shard, fault, out):
 
 
 def case_bench_replicas(cluster):
+    keys = [f"key-{i}".encode() for i in range(2000)]  # placed over shards: s1, s2
+    ours = cli(cluster, "owner", "-", stdin=b"".join(k + b"\n" for k in keys)).stdout.split()
+    expect([o.decode() for o in ours] == front_owners(cluster, keys), "owners of shards")
     out = os.path.join(cluster.dir, "bench.json")
     bench(cluster, "-d", "1s", "-c", "4", "-t", "2", "--keys", "2000", "--json", out)
     check_report(out, "bench --cluster with replicas")
