@@ -34,8 +34,9 @@ connection per request, so that with --tls every request pays a full handshake.
 --cluster FILE (a cluster.json of tools/cluster.sh, instead of --target): every connection
 is one keep-alive connection to each owner (node, or shard primary with replicas), and each
 request, preload included, goes to its key's owner (placement as the HAProxy front). A 421
-(X-Primary), 503 or refused connect re-reads FILE, finds the primary again and sends the
-request once more (counted in "stale answers sent again"). Not with --tls, --path, --watchers.
+(X-Primary) or 503 answer re-reads FILE, finds the primary again and sends that request once
+more ("stale answers sent again"); a refused connect re-reads FILE and finds the primary
+before reconnecting. Not with --tls, --path, --watchers.
 Durations: 10s, 500ms, 2m, 1h or plain seconds. Exit: 0 ok, 1 target unreachable, 2 bad flags.)";
 
 std::atomic<bool> g_stop{false};
