@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "bench/loadgen/conn_group.h"
 #include "bench/loadgen/feed_watchers.h"
 #include "bench/loadgen/worker.h"
 
@@ -47,7 +48,7 @@ ClientConn::~ClientConn() {
 }
 
 void ClientConn::Connect() {
-  const reactor::InetAddress& addr = w_->shared().opt->addr;
+  const reactor::InetAddress& addr = Address();
   fd_ = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return Fail(Failure::kConnect);
   int one = 1;
@@ -142,6 +143,8 @@ bool ClientConn::ParseResponses(reactor::Buffer& in, int64_t now) {
     }
     const int status = resp.status;
     const bool keep_alive = resp.keep_alive;
+    const bool retry =
+        group_ != nullptr && (status == 421 || status == 503) && NoteStale(status, resp);
     if (AckTable* acks = w_->shared().acks; acks != nullptr && status / 100 == 2) {
       if (std::string_view seq = resp.Find("X-Seq"); !seq.empty()) {  // writes carry their SEQ
         uint64_t v = 0;
@@ -152,13 +155,14 @@ bool ClientConn::ParseResponses(reactor::Buffer& in, int64_t now) {
     in.Consume(r.consumed);
     parser_.Reset();
     if (status < 200) continue;  // interim 1xx: the real answer follows
-    Complete(status, now);
+    if (!retry) Complete(status, now);
     if (!keep_alive || w_->shared().opt->new_connection) {
+      if (stale_) return Reroute(true);  // re-opens, then the retries go out there
       Reopen(0);
       return false;
     }
   }
-  return true;
+  return !stale_ || Reroute(false);
 }
 
 void ClientConn::Complete(int status, int64_t now) {
@@ -170,6 +174,7 @@ void ClientConn::Complete(int status, int64_t now) {
   ++s.requests;
   if (status / 100 != 2) ++s.non_2xx;
   s.latency.Record(now > p.start_ns ? static_cast<uint64_t>(now - p.start_ns) : 0);
+  if (group_ != nullptr) return group_->MaybeDone();
   if (!done_ && count_ == 0 && w_->shared().plan.mode == Mode::kPreload && next_key_ >= end_key_) {
     done_ = true;
     w_->ConnDone();
@@ -177,6 +182,7 @@ void ClientConn::Complete(int status, int64_t now) {
 }
 
 void ClientConn::Fill(int64_t now) {
+  if (group_ != nullptr) return group_->Fill(now);
   if (state_ != State::kConnected) return;
   const Shared& sh = w_->shared();
   switch (sh.plan.mode) {
@@ -207,8 +213,8 @@ void ClientConn::PushRandom(int64_t start_ns) {
   Push(op, keyless ? 0 : sh.keys->Next(rng_), start_ns);
 }
 
-void ClientConn::Push(Op op, uint64_t key, int64_t start_ns) {
-  ring_[(head_ + count_) & mask_] = Pending{start_ns, key, op};
+void ClientConn::Push(Op op, uint64_t key, int64_t start_ns, bool retried) {
+  ring_[(head_ + count_) & mask_] = Pending{start_ns, key, op, retried};
   ++count_;
   w_->shared().builder->Append(out_, op, key);
 }
@@ -248,6 +254,7 @@ void ClientConn::SetInterest(uint32_t interest) {
 void ClientConn::Fail(Failure kind) {
   Stats& st = w_->stats();
   if (kind == Failure::kConnect) ++st.connect_errors;
+  if (kind == Failure::kConnect && group_ != nullptr) w_->RefreshOwner(owner_, {});
   if (kind == Failure::kIo) ++st.io_errors;
   if (kind == Failure::kParse) ++st.parse_errors;
   if (count_ > 0) ++st.ops[static_cast<size_t>(ring_[head_].op)].errors;
@@ -257,13 +264,20 @@ void ClientConn::Fail(Failure kind) {
 }
 
 void ClientConn::Reopen(int delay_ms) {
-  // Preload must not lose keys: rewind to the oldest unanswered one.
-  if (w_->shared().plan.mode == Mode::kPreload && count_ > 0) next_key_ = ring_[head_].key;
+  RewindPreload();
   Close();
   if (delay_ms == 0) return Connect();
   loop_->RunAfter(std::chrono::milliseconds(delay_ms), [this] {
     if (!w_->stopping()) Connect();
   });
+}
+
+void ClientConn::RewindPreload() {
+  // Preload must not lose keys: rewind to the oldest unanswered one.
+  if (w_->shared().plan.mode == Mode::kPreload && count_ > 0) {
+    if (group_ != nullptr) group_->Rewind(ring_[head_].key);
+    next_key_ = ring_[head_].key;
+  }
 }
 
 void ClientConn::Close() {
@@ -277,6 +291,8 @@ void ClientConn::Close() {
   want_write_ = false;
   in_.ConsumeAll();
   out_.ConsumeAll();
+  retry_.clear();  // stale answers not yet sent again are lost with the connection
+  stale_ = false;
   parser_.Reset();
   head_ = count_ = 0;
 }

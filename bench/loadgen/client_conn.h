@@ -15,10 +15,16 @@
 // Failures (refused connect, reset, malformed response) are counted, the connection is
 // closed and re-opened after a short back-off; requests in flight are lost (preload
 // re-sends them). A response without keep-alive closes and re-opens without an error.
+//
+// --cluster: the connection is one member of a ConnGroup (conn_group.h), connected to
+// one owner (client_conn_cluster.cc); the group decides what it sends. A 421 or 503 answer
+// makes it look the owner up again (Routes::Refresh, or 421's X-Primary), move there if the
+// address changed, and send that request once more; the second answer counts.
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "bench/loadgen/key_chooser.h"
@@ -26,12 +32,14 @@
 #include "http/response_parser.h"
 #include "reactor/buffer.h"
 #include "reactor/event_loop.h"
+#include "reactor/inet_address.h"
 
 typedef struct ssl_st SSL;
 
 namespace httpkv::bench {
 
 class Worker;
+class ConnGroup;
 
 inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 int64_t NowNs();  // steady_clock in nanoseconds
@@ -45,6 +53,19 @@ class ClientConn final : public reactor::IoHandler {
 
   void Connect();
   void HandleEvent(const reactor::PollEvent& ev) override;
+
+  // --cluster: a member of `group`, connected to owner `owner`.
+  void JoinGroup(ConnGroup* group, uint32_t owner) {
+    group_ = group;
+    owner_ = owner;
+  }
+  size_t in_flight() const { return count_; }
+  // Queues one request (sent by Flush; kept while the connection is being opened).
+  void Push(Op op, uint64_t key, int64_t start_ns, bool retried = false);
+  // Sends queued requests if connected (a group member's share of a group Fill).
+  void FlushPending() {
+    if (state_ == State::kConnected && !out_.empty() && !want_write_) Flush();
+  }
 
   // Preload: this connection PUTs keys [lo, hi).
   void SetPreloadRange(uint64_t lo, uint64_t hi) {
@@ -63,6 +84,7 @@ class ClientConn final : public reactor::IoHandler {
     int64_t start_ns;
     uint64_t key;
     Op op;
+    bool retried;  // --cluster: already sent again once after a stale answer
   };
   enum class Failure : uint8_t { kConnect, kIo, kParse };
 
@@ -74,8 +96,7 @@ class ClientConn final : public reactor::IoHandler {
   void Complete(int status, int64_t now);
   void Fill(int64_t now);
   void PushRandom(int64_t start_ns);  // an op drawn from the mix on a drawn key
-  void Push(Op op, uint64_t key, int64_t start_ns);
-  bool Flush();  // false if the connection failed
+  bool Flush();                       // false if the connection failed
   // TLS (client_conn_tls.cc).
   void StartTls();
   void ContinueHandshake();
@@ -83,9 +104,17 @@ class ClientConn final : public reactor::IoHandler {
   ssize_t SendTls(const char* data, size_t len);            // like send(2), -errno
   bool TlsPending() const;
   void CloseTls();
+  // --cluster (client_conn_cluster.cc).
+  const reactor::InetAddress& Address() const;
+  bool NoteStale(int status, const http::Response& resp);  // true: head request re-sent
+  // After stale answers: looks the owner up again, re-opens the connection if its address
+  // changed or `reopen`, then queues the retries (before a connect can refill the group,
+  // so that the group never holds more than its depth). False if it re-opened.
+  bool Reroute(bool reopen);
+  void RewindPreload();
   void SetInterest(uint32_t interest);
   void Fail(Failure kind);
-  void Reopen(int delay_ms);
+  void Reopen(int delay_ms);  // RewindPreload, Close, Connect (after delay_ms)
   void Close();
   int64_t Intended(uint64_t k) const {
     return start_ns_ + static_cast<int64_t>(static_cast<double>(k) * step_ns_);
@@ -115,6 +144,11 @@ class ClientConn final : public reactor::IoHandler {
   double step_ns_ = 0;    // open loop: C / rate in ns
   uint64_t next_key_ = 0;
   uint64_t end_key_ = 0;
+  ConnGroup* group_ = nullptr;
+  uint32_t owner_ = 0;
+  bool stale_ = false;
+  std::string stale_primary_;   // a 421's X-Primary
+  std::vector<Pending> retry_;  // requests to send once more after Reroute
 };
 
 }  // namespace httpkv::bench

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "bench/loadgen/client_tls.h"
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/runner.h"
+#include "cluster/routes.h"
 
 namespace httpkv::bench {
 namespace {
@@ -29,6 +31,12 @@ back-to-back. When the mix has get or update, every key is PUT once first (--no-
 --path P sends GET P for every get (plain servers such as nginx); it disables preload.
 --tls speaks HTTPS (--cacert FILE to trust a private CA); --new-connection opens a fresh
 connection per request, so that with --tls every request pays a full handshake.
+--cluster FILE (a cluster.json of tools/cluster.sh, instead of --target): every connection
+is one keep-alive connection to each owner (node, or shard primary with replicas), and each
+request, preload included, goes to its key's owner (placement as the HAProxy front). A 421
+(X-Primary) or 503 answer re-reads FILE, finds the primary again and sends that request once
+more ("stale answers sent again"); a refused connect re-reads FILE and finds the primary
+before reconnecting. Not with --tls, --path, --watchers.
 Durations: 10s, 500ms, 2m, 1h or plain seconds. Exit: 0 ok, 1 target unreachable, 2 bad flags.)";
 
 std::atomic<bool> g_stop{false};
@@ -86,11 +94,24 @@ std::string Finish(Options& o, const std::string& duration, const std::string& w
   return "";
 }
 
+// --cluster: loads FILE into *routes (finding the primaries) and targets the front (the
+// Host header of every request). Returns an error line or "".
+std::string LoadCluster(Options* o, cluster::Routes* routes) {
+  if (o->cluster_file.empty()) return "";
+  if (o->tls || !o->cacert.empty() || !o->path.empty() || o->watchers > 0)
+    return "--cluster does not go with --tls, --cacert, --path or --watchers";
+  std::string err;
+  if (!routes->Load(o->cluster_file, std::chrono::seconds(2), &err)) return "--cluster: " + err;
+  o->cluster = routes;
+  o->target = routes->map().front();
+  return "";
+}
+
 // Enough descriptors for every connection (plus slack for reconnects in flight).
 std::string RaiseFdLimit(int connections) {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return "";
-  const rlim_t want = static_cast<rlim_t>(connections) + 64;
+  const rlim_t want = static_cast<rlim_t>(connections) + 64;  // (x owners with --cluster)
   if (rl.rlim_cur >= want) return "";
   rl.rlim_cur = std::min(want, rl.rlim_max);
   ::setrlimit(RLIMIT_NOFILE, &rl);
@@ -107,7 +128,10 @@ int Main(int argc, char** argv) {
   bool no_preload = false, no_progress = false;
   std::string busy_poll = "off";
   CLI::App app(kHelp, "httpkv-bench");
-  app.add_option("--target", o.target, "HOST:PORT of the server")->required();
+  auto* target = app.add_option("--target", o.target, "HOST:PORT of the server");
+  app.add_option("--cluster", o.cluster_file,
+                 "cluster.json: send each request to its key's owner (see above)")
+      ->excludes(target);
   app.add_option("-c,--connections", o.connections, "keep-alive connections")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -168,8 +192,13 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "httpkv-bench: %s (see --help)\n", e.what());
     return 2;
   }
-  std::string err = Finish(o, duration, warmup, mix);
-  if (err.empty()) err = RaiseFdLimit(o.connections);
+  cluster::Routes routes;
+  std::string err = LoadCluster(&o, &routes);
+  if (err.empty() && o.target.empty()) err = "--target or --cluster is required";
+  if (err.empty()) err = Finish(o, duration, warmup, mix);
+  if (err.empty())
+    err = RaiseFdLimit(o.connections *
+                       (o.cluster ? static_cast<int>(o.cluster->map().owners().size()) : 1));
   if (!err.empty()) {
     std::fprintf(stderr, "httpkv-bench: %s\n", err.c_str());
     return 2;

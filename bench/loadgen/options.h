@@ -10,6 +10,10 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 
+namespace httpkv::cluster {
+class Routes;
+}
+
 namespace httpkv::bench {
 
 struct Options {
@@ -41,6 +45,10 @@ struct Options {
   // with --tls each request pays a full handshake (handshakes per second).
   bool new_connection = false;
   int watchers = 0;  // change-feed connections held open during the load (feed_watchers.h)
+  // --cluster FILE: requests go to their key's owner (conn_group.h); `cluster` is the
+  // run's map, loaded by main (target is then the front, used as the Host header).
+  std::string cluster_file;
+  cluster::Routes* cluster = nullptr;
 };
 
 enum class Mode : uint8_t { kPreload, kClosed, kOpen };

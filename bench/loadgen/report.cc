@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cluster/routes.h"
+
 namespace httpkv::bench {
 namespace {
 
@@ -71,6 +73,10 @@ void PrintSummary(std::FILE* out, const Options& opt, const RunResult& r) {
   fmt::print(out, "  errors {} (connect {}, io {}, parse {}), non-2xx {}, reconnects {}\n",
              st.errors(), st.connect_errors, st.io_errors, st.parse_errors, st.non_2xx(),
              st.reconnects);
+  if (opt.cluster) {
+    fmt::print(out, "  cluster {}: {} owners, {} stale answers sent again (421/503)\n",
+               opt.cluster_file, opt.cluster->map().owners().size(), st.stale_retries);
+  }
   if (opt.tls) {
     fmt::print(out, "  TLS handshakes {} ({:.1f}/s)\n", st.tls_handshakes,
                r.duration_s > 0 ? static_cast<double>(st.tls_handshakes) / r.duration_s : 0);
@@ -115,6 +121,11 @@ std::string ToJson(const Options& opt, const RunResult& r) {
       "  \"reconnects\": {}, \"error_kinds\": {{\"connect\": {}, \"io\": {}, \"parse\": {}}},\n",
       st.reconnects, st.connect_errors, st.io_errors, st.parse_errors);
   if (opt.tls) s += fmt::format("  \"tls_handshakes\": {},\n", st.tls_handshakes);
+  if (opt.cluster) {
+    s += fmt::format("  \"cluster\": {{\"file\": {}, \"owners\": {}, \"stale_retries\": {}}},\n",
+                     JsonString(opt.cluster_file), opt.cluster->map().owners().size(),
+                     st.stale_retries);
+  }
   s += fmt::format(
       "  \"target\": {}, \"mode\": \"{}\", \"rate\": {}, \"connections\": {}, \"threads\": {}, "
       "\"pipeline\": {},\n",

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/loadgen/conn_group.h"
 #include "bench/loadgen/key_chooser.h"
 #include "bench/loadgen/request_mix.h"
 #include "bench/loadgen/worker.h"
@@ -123,9 +124,34 @@ int ProbeConnect(const Options& opt, int timeout_ms) {
   return err;
 }
 
+namespace {
+
+// --cluster: every owner must answer a connect (as the target must without it), and each
+// key's owner is computed once.
+bool PrepareCluster(const Options& opt, ClusterKeys* ck, std::string* error) {
+  const cluster::Routes& routes = *opt.cluster;
+  for (size_t o = 0; o < routes.map().owners().size(); ++o) {
+    Options probe = opt;
+    probe.target = routes.AddressOf(o);
+    const auto addr = reactor::InetAddress::Parse(probe.target, error);
+    if (!addr) return false;
+    probe.addr = *addr;
+    if (const int err = ProbeConnect(probe, 3000); err != 0) {
+      *error = "cannot connect to " + routes.map().owners()[o].name + " at " + probe.target + ": " +
+               std::strerror(err);
+      return false;
+    }
+  }
+  return ClusterKeys::Build(opt.cluster, opt.keys, ck, error);
+}
+
+}  // namespace
+
 int RunBenchmark(const Options& opt, RunResult* result, std::FILE* log,
                  const std::atomic<bool>* stop) {
-  if (const int err = ProbeConnect(opt, 3000); err != 0) {
+  ClusterKeys cluster_keys;
+  if (opt.cluster != nullptr && !PrepareCluster(opt, &cluster_keys, &result->error)) return 1;
+  if (const int err = opt.cluster ? 0 : ProbeConnect(opt, 3000); err != 0) {
     result->error = "cannot connect to " + opt.target + ": " + std::strerror(err);
     return 1;
   }
@@ -133,6 +159,7 @@ int RunBenchmark(const Options& opt, RunResult* result, std::FILE* log,
   const RequestBuilder builder(opt.target, opt.value_size, opt.path, opt.token);
   const KeyChooser keys(opt.keys, opt.zipf);
   Shared shared{&opt, &builder, &mix, &keys, Plan{}};
+  if (opt.cluster != nullptr) shared.cluster = &cluster_keys;
   if (opt.preload && opt.path.empty() && mix.reads_keys()) {
     Preload(opt, shared, result, log, stop);
     if (stop && stop->load()) return 0;

@@ -32,6 +32,7 @@ struct Stats {
   uint64_t reconnects = 0;      // connections re-established after a close or failure
   uint64_t connects = 0;        // successful connects (not reset by warm-up)
   uint64_t tls_handshakes = 0;  // completed TLS handshakes (--tls)
+  uint64_t stale_retries = 0;   // --cluster: requests sent again after a 421/503
 
   uint64_t errors() const { return connect_errors + io_errors + parse_errors; }
   uint64_t requests() const {
@@ -57,6 +58,7 @@ struct Stats {
     reconnects += s.reconnects;
     connects += s.connects;
     tls_handshakes += s.tls_handshakes;
+    stale_retries += s.stale_retries;
   }
   // End of warm-up: clears everything but `connects`, in place (no reallocation).
   void ResetMeasurements() {
@@ -64,7 +66,7 @@ struct Stats {
       o.requests = o.non_2xx = o.errors = 0;
       o.latency.Reset();
     }
-    connect_errors = io_errors = parse_errors = reconnects = tls_handshakes = 0;
+    connect_errors = io_errors = parse_errors = reconnects = tls_handshakes = stale_retries = 0;
   }
 };
 

@@ -6,6 +6,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
+
+#include "bench/loadgen/conn_group.h"
+#include "cluster/routes.h"
 
 namespace httpkv::bench {
 
@@ -89,9 +93,7 @@ void Worker::ScheduleTimers() {
   if (shared_.opt->progress) loop_.RunEvery(std::chrono::milliseconds(250), [this] { Publish(); });
 }
 
-void Worker::Run() {
-  // Open-loop deadlines are in nanoseconds: do not let the kernel batch our wake-ups.
-  ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+void Worker::CreateConns() {
   const Options& opt = *shared_.opt;
   conns_.reserve(count_);
   for (uint32_t i = 0; i < count_; ++i) {
@@ -101,6 +103,53 @@ void Worker::Run() {
     if (shared_.plan.mode == Mode::kPreload)
       conns_.back()->SetPreloadRange(n * g / c, n * (g + 1) / c);
   }
+}
+
+// --cluster: logical connection g is a group of one connection per owner.
+void Worker::CreateGroups() {
+  const Options& opt = *shared_.opt;
+  cluster::Routes& routes = *shared_.cluster->routes;
+  const auto owners = static_cast<uint32_t>(routes.map().owners().size());
+  std::string error;
+  for (uint32_t o = 0; o < owners; ++o)
+    owner_addr_.push_back(
+        reactor::InetAddress::Parse(routes.AddressOf(o), &error).value_or(reactor::InetAddress{}));
+  for (uint32_t i = 0; i < count_; ++i) {
+    const uint32_t g = first_ + i;
+    std::vector<ClientConn*> members;
+    for (uint32_t o = 0; o < owners; ++o) {
+      conns_.push_back(
+          std::make_unique<ClientConn>(this, g, opt.seed * 0x100000001B3ull + g * 257 + o));
+      members.push_back(conns_.back().get());
+    }
+    groups_.push_back(std::make_unique<ConnGroup>(this, g, members));
+    for (uint32_t o = 0; o < owners; ++o) members[o]->JoinGroup(groups_.back().get(), o);
+    const uint64_t n = opt.keys, c = static_cast<uint64_t>(opt.connections);
+    if (shared_.plan.mode == Mode::kPreload)
+      groups_.back()->SetPreloadRange(n * g / c, n * (g + 1) / c);
+  }
+}
+
+bool Worker::RefreshOwner(uint32_t o, const std::string& primary) {
+  cluster::Routes& routes = *shared_.cluster->routes;
+  if (!primary.empty()) routes.SetPrimary(o, primary);
+  std::string error;
+  const std::optional<reactor::InetAddress> a =
+      reactor::InetAddress::Parse(primary.empty() ? routes.Refresh(o) : primary, &error);
+  if (!a || a->ToString() == owner_addr_[o].ToString()) return false;
+  owner_addr_[o] = *a;
+  return true;
+}
+
+void Worker::Run() {
+  // Open-loop deadlines are in nanoseconds: do not let the kernel batch our wake-ups.
+  ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  const Options& opt = *shared_.opt;
+  if (shared_.cluster != nullptr) {
+    CreateGroups();
+  } else {
+    CreateConns();
+  }
   if (shared_.plan.mode == Mode::kOpen && pacer_.Start() == 0) pacer_.WakeAt(shared_.plan.start_ns);
   if (opt.busy_poll) spinner_.Start(&loop_);
   ScheduleTimers();
@@ -109,6 +158,7 @@ void Worker::Run() {
   if (!stopping_) loop_.Run();
   if (end_ns_ == 0) end_ns_ = NowNs();
   conns_.clear();
+  groups_.clear();
   Publish();
   finished_.store(true, std::memory_order_release);
 }

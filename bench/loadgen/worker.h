@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -28,7 +29,8 @@ struct Shared {
   const RequestMix* mix = nullptr;
   const KeyChooser* keys = nullptr;
   Plan plan;
-  class AckTable* acks = nullptr;  // --watchers: PUT answers' X-Seq are stamped here
+  class AckTable* acks = nullptr;               // --watchers: PUT answers' X-Seq are stamped here
+  const struct ClusterKeys* cluster = nullptr;  // --cluster (conn_group.h)
 };
 
 // Keeps the loop from sleeping: an eventfd that stays readable makes every poll return
@@ -69,6 +71,11 @@ class Worker {
   reactor::Buffer& scratch() { return scratch_; }  // read buffer, empty between reads
   void WakeAt(int64_t due_ns) { pacer_.WakeAt(due_ns); }
   void ConnDone();
+  // --cluster: where owner o's connections go, as this worker last looked it up.
+  const reactor::InetAddress& OwnerAddress(uint32_t o) const { return owner_addr_[o]; }
+  // Looks owner o up again (`primary`: a 421's X-Primary, else Routes::Refresh); true
+  // if its address changed.
+  bool RefreshOwner(uint32_t o, const std::string& primary);
   bool stopping() const { return stopping_; }
 
   // After Join().
@@ -80,6 +87,8 @@ class Worker {
   void Stop();
   void Publish();
   void ScheduleTimers();
+  void CreateConns();
+  void CreateGroups();
 
   const Shared& shared_;
   uint32_t first_;
@@ -91,6 +100,8 @@ class Worker {
   std::unique_ptr<http::Response> response_;  // scratch, ~4 KiB of header slots
   reactor::Buffer scratch_;
   std::vector<std::unique_ptr<ClientConn>> conns_;
+  std::vector<std::unique_ptr<class ConnGroup>> groups_;  // --cluster; after conns_ is cleared
+  std::vector<reactor::InetAddress> owner_addr_;          // --cluster
   uint32_t done_conns_ = 0;
   bool stopping_ = false;
   int64_t end_ns_ = 0;

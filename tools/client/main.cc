@@ -3,6 +3,7 @@
 // Exit codes: 0 success, 1 HTTP error status, scenario mismatch, or a pair/line that
 // export/import reported, 2 usage error, 3 connection, I/O, timeout or protocol error.
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -10,8 +11,12 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "cluster/routes.h"
 #include "reactor/inet_address.h"
+#include "tools/client/cluster_commands.h"
+#include "tools/client/cluster_watch.h"
 #include "tools/client/http_client.h"
 #include "tools/client/pair_file.h"
 #include "tools/client/scenario.h"
@@ -37,6 +42,9 @@ struct Flags {
   client::TlsOptions tls;
   std::optional<uint64_t> ttl;
   client::WatchOptions watch;
+  std::string since;         // watch --since: SEQ, or OWNER=SEQ,… with --cluster
+  std::string cluster_file;  // --cluster FILE
+  std::vector<std::string> owner_keys;
 };
 
 // What the chosen subcommand does with a 2xx answer.
@@ -59,6 +67,7 @@ struct Cli {
   CLI::App* exp = nullptr;
   CLI::App* imp = nullptr;
   CLI::App* watch = nullptr;
+  CLI::App* owner = nullptr;
 };
 
 void DefineOptions(Cli* cli, Flags* f) {
@@ -72,6 +81,11 @@ void DefineOptions(Cli* cli, Flags* f) {
   app.add_flag("--tls", f->tls.enabled, "speak HTTPS (verifies the server certificate)");
   app.add_option("--cacert", f->tls.cacert,
                  "PEM file of CA certificates to verify the server with (default: system store)");
+  app.add_option("--cluster", f->cluster_file,
+                 "cluster.json of a cluster (tools/cluster.sh): keyed commands go straight to "
+                 "their key's owner (the shard's primary with replicas), keyless ones to the "
+                 "front; on 421, 503 or a refused connection FILE is re-read and the request "
+                 "retried once (replaces --target)");
   app.add_flag("-v,--verbose", f->verbose, "print raw request and response bytes to stderr");
   app.add_option("--timeout", f->timeout_s, "seconds allowed for connecting and for each exchange")
       ->check(CLI::Validator(
@@ -88,9 +102,14 @@ void DefineOptions(Cli* cli, Flags* f) {
   cli->put->add_option("VALUE", f->value)->required();
   cli->put->add_option("--ttl", f->ttl, "expire the value after S seconds")
       ->check(CLI::Range(uint64_t{1}, uint64_t{315360000}));
-  cli->watch = app.add_subcommand("watch", "follow the change feed; prints events as they come");
+  cli->watch = app.add_subcommand(
+      "watch",
+      "follow the change feed; prints events as they come (with --cluster: every owner's feed "
+      "merged, each event's id the cursor OWNER=SEQ,… that --since takes back)");
   cli->watch->add_option("--prefix", f->watch.prefix, "only keys starting with P");
-  cli->watch->add_option("--since", f->watch.since, "start after SEQ (default: now)");
+  cli->watch->add_option("--since", f->since,
+                         "start after SEQ (default: now); with --cluster also OWNER=SEQ,… (the "
+                         "merged events' id), owners not named from now");
   cli->del = app.add_subcommand("delete", "DELETE /kv/KEY");
   cli->del->add_option("KEY", f->key)->required();
   cli->list = app.add_subcommand("list", "GET / (the key:value listing)");
@@ -109,6 +128,25 @@ void DefineOptions(Cli* cli, Flags* f) {
   cli->imp = app.add_subcommand(
       "import", "load a key:value file (one pipelined PUT /kv/KEY per line; see README)");
   cli->imp->add_option("FILE", f->import_file)->required();
+  cli->owner = app.add_subcommand(
+      "owner", "with --cluster: print each KEY's owner (node, or shard with replicas), one a line");
+  cli->owner
+      ->add_option("KEY", f->owner_keys, "keys (raw bytes); - reads one key a line from stdin")
+      ->required();
+}
+
+std::optional<uint64_t> ParseSince(const std::string& text) {
+  uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+// The key a keyed command's request is placed by (nullopt: a keyless command).
+std::optional<std::string> KeyOf(const Cli& cli, const Flags& f) {
+  if (cli.get->parsed() || cli.put->parsed() || cli.del->parsed()) return f.key;
+  if (cli.create->parsed() || cli.update->parsed()) return std::string(client::PairKey(f.pair));
+  return std::nullopt;
 }
 
 // The request of a single (non-scenario) subcommand.
@@ -125,13 +163,9 @@ Command BuildCommand(const Cli& cli, const Flags& f) {
   return {client::PairRequest("PUT", "/update", f.pair)};
 }
 
-int RunCommand(client::HttpClient& http, const Command& cmd) {
-  client::ClientResponse resp;
-  std::string error;
-  if (!http.RoundTrip(cmd.request, &resp, &error)) {
-    std::cerr << "httpkv: " << http.host() << ": " << error << "\n";
-    return kExitIo;
-  }
+// Prints an answer: the body (get, list) or the status line on 2xx; the status on stderr
+// otherwise.
+int Report(const client::ClientResponse& resp, OnSuccess on_success) {
   if (resp.status / 100 != 2) {
     std::cerr << "httpkv: " << resp.StatusLine();
     const std::string_view first = client::FirstLine(resp.body);
@@ -139,7 +173,7 @@ int RunCommand(client::HttpClient& http, const Command& cmd) {
     std::cerr << "\n";
     return kExitHttpError;
   }
-  if (cmd.on_success == OnSuccess::kWriteBody) {
+  if (on_success == OnSuccess::kWriteBody) {
     std::cout.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
   } else {
     std::cout << resp.StatusLine() << "\n";
@@ -148,31 +182,98 @@ int RunCommand(client::HttpClient& http, const Command& cmd) {
   return std::cout ? 0 : kExitIo;
 }
 
-int Run(const Cli& cli, const Flags& f) {
+int RunCommand(client::HttpClient& http, const Command& cmd) {
+  client::ClientResponse resp;
   std::string error;
+  if (!http.RoundTrip(cmd.request, &resp, &error)) {
+    std::cerr << "httpkv: " << http.host() << ": " << error << "\n";
+    return kExitIo;
+  }
+  return Report(resp, cmd.on_success);
+}
+
+std::chrono::milliseconds Timeout(const Flags& f) {
+  return std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000) + 1);
+}
+
+// Opens connections to any HOST:PORT with the flags' timeout, TLS, trace and token.
+client::AddressConnector MakeConnector(const Flags& f) {
+  client::TlsOptions tls = f.tls;
+  tls.enabled = tls.enabled || !tls.cacert.empty();  // --cacert alone means HTTPS too
+  return
+      [&f, tls](const std::string& target, std::string* err) -> std::optional<client::HttpClient> {
+        const std::optional<httpkv::reactor::InetAddress> address =
+            httpkv::reactor::InetAddress::Parse(target, err);
+        if (!address) return std::nullopt;
+        std::optional<client::HttpClient> c =
+            client::HttpClient::Connect(*address, target, Timeout(f), err, tls);
+        if (c && f.verbose) c->set_trace(&std::cerr);
+        if (c) c->set_bearer_token(f.token);
+        return c;
+      };
+}
+
+// --cluster: owner, watch and the keyed commands here (their exit code); the keyless ones
+// (list, scenario, export, import) go to the front: nullopt, with f->target set to it.
+std::optional<int> RunCluster(const Cli& cli, Flags* fp) {
+  const Flags& f = *fp;
+  httpkv::cluster::Routes routes;
+  std::string error;
+  if (!routes.Load(f.cluster_file, Timeout(f), &error)) {
+    std::cerr << "httpkv: --cluster: " << error << "\n";
+    return kExitUsage;
+  }
+  if (cli.owner->parsed())
+    return client::RunOwners(routes.map(), f.owner_keys, std::cin, std::cout);
+  if (cli.watch->parsed()) {
+    std::vector<std::optional<uint64_t>> since;
+    if (!client::ParseClusterSince(f.since, routes.map().placement().names(), &since, &error)) {
+      std::cerr << "httpkv: " << error << "\n";
+      return kExitUsage;
+    }
+    return client::RunClusterWatch(routes, f.watch.prefix, since, std::cout, std::cerr);
+  }
+  if (const std::optional<std::string> key = KeyOf(cli, f)) {
+    const Command cmd = BuildCommand(cli, f);
+    client::ClientResponse resp;
+    if (!client::ClusterRoundTrip(routes, *key, cmd.request, MakeConnector(f), &resp, &error)) {
+      std::cerr << "httpkv: " << error << "\n";
+      return kExitIo;
+    }
+    return Report(resp, cmd.on_success);
+  }
+  fp->target = routes.map().front();
+  return std::nullopt;
+}
+
+int Run(const Cli& cli, Flags f) {
+  std::string error;
+  if (!f.token.empty() && !client::IsBearerToken(f.token)) {
+    std::cerr << "httpkv: --token: not a bearer token (A-Z a-z 0-9 - . _ ~ + / then =)\n";
+    return kExitUsage;
+  }
+  if (!f.cluster_file.empty()) {
+    if (const std::optional<int> rc = RunCluster(cli, &f)) return *rc;
+  } else if (cli.owner->parsed()) {
+    std::cerr << "httpkv: owner needs --cluster FILE\n";
+    return kExitUsage;
+  }
   const std::optional<httpkv::reactor::InetAddress> address =
       httpkv::reactor::InetAddress::Parse(f.target, &error);
   if (!address) {
     std::cerr << "httpkv: --target: " << error << "\n";
     return kExitUsage;
   }
-  if (!f.token.empty() && !client::IsBearerToken(f.token)) {
-    std::cerr << "httpkv: --token: not a bearer token (A-Z a-z 0-9 - . _ ~ + / then =)\n";
-    return kExitUsage;
-  }
-  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000) + 1);
-  client::TlsOptions tls = f.tls;
-  tls.enabled = tls.enabled || !tls.cacert.empty();  // --cacert alone means HTTPS too
-  auto connect = [&](std::string* err) {
-    std::optional<client::HttpClient> c =
-        client::HttpClient::Connect(*address, f.target, timeout, err, tls);
-    if (c && f.verbose) c->set_trace(&std::cerr);
-    if (c) c->set_bearer_token(f.token);
-    return c;
-  };
+  const client::AddressConnector connector = MakeConnector(f);
+  auto connect = [&](std::string* err) { return connector(f.target, err); };
   if (cli.imp->parsed()) return client::RunImport(connect, f.import_file, std::cout, std::cerr);
-  if (cli.watch->parsed())
+  if (cli.watch->parsed()) {
+    if (!f.since.empty() && !(f.watch.since = ParseSince(f.since))) {
+      std::cerr << "httpkv: --since: want a SEQ (a number)\n";
+      return kExitUsage;
+    }
     return client::RunWatch(*address, f.target, f.watch, std::cout, std::cerr);
+  }
   std::optional<client::HttpClient> http = connect(&error);
   if (!http) {
     std::cerr << "httpkv: " << error << "\n";
