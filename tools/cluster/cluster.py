@@ -151,7 +151,7 @@ def write_config(d, state, frozen=None, draining=None):
     nodes = state["nodes"]
     servers = "\n".join(f"    server {n['name']} {n['addr']} check inter 1s" for n in nodes)
     if state.get("shards"):  # replicas: route to shards, one backend per shard
-        words = replication.config_words(state, route_rules)
+        words = replication.config_words(state, route_rules, frozen, draining)
     else:
         words = (("@NODES@", nodes_line(state, frozen, draining)), ("@SHARD_FRONT_RULES@", ""),
                  ("@BACKEND_PREFIX@", "node"),
@@ -172,7 +172,7 @@ def write_config(d, state, frozen=None, draining=None):
 
 def wait_front(state, frozen=None, timeout=15.0, draining=None):
     """Until the front's /healthz names exactly the nodes of state (a reload took effect)."""
-    want = ("ok " + (" ".join(state["shards"]) if state.get("shards")
+    want = ("ok " + (replication.front_names(state, frozen, draining) if state.get("shards")
                      else nodes_line(state, frozen, draining)) + "\n").encode()
     processes.wait_until(lambda: processes.http_get(state["front"], "/healthz") == (200, want),
                          timeout, f"HAProxy on {state['front']} to route to every node")
