@@ -4,11 +4,13 @@
                      [--auth-file FILE]
                      [--replicas R [--sync K] [--etcd-members 1|3]
                       [--leader-ttl S] [--loop-wait S] [--retry-timeout S]]
-    cluster.sh kill DIR NAME | restart DIR NAME | add DIR | remove DIR NODE | stop DIR
+    cluster.sh kill DIR NAME | restart DIR NAME | add DIR | remove DIR NAME | stop DIR
       NAME: a node (n1, n2, ...) or, with replicas, an etcd member (etcd1, ...);
-      add: one more node, moving the keys it now owns; remove: moves NODE's keys to their
-      new owners, then takes it out; names are never reused. add and remove refuse a
-      cluster with replicas.
+      add: one more node, moving the keys it now owns; remove DIR NODE: moves NODE's keys to
+      their new owners, then takes it out; names are never reused.
+      With replicas, add: one more shard of 1+R members, moving the keys it now owns from the
+      other shards' primaries; remove DIR SHARD (s1, s2, ...; not a node): moves the shard's
+      keys to the other shards, then stops all its members.
 
 State: DIR/cluster.json (the SPEC's keys: front, haproxy_pid, nodes[name, addr, pid,
 data_dir]; pids are null once stopped or killed) and DIR/options.json (flags the nodes were

@@ -219,6 +219,13 @@ def check_previous(previous, opts, shards, usage_error):
             or len(previous.get("shards", {})) != shards):
         raise usage_error("this DIR was started with other --nodes/--replicas/--etcd-members: "
                           "start it with the same ones, or use another DIR")
+    r = opts["replicas"]
+    layout = {f"s{k}": [f"n{(k - 1) * (1 + r) + i}" for i in range(1, 2 + r)]
+              for k in range(1, shards + 1)}
+    if had and previous.get("shards") != layout:
+        raise usage_error("this DIR's shards are not s1..sN of consecutive members any more "
+                          "(cluster.sh add/remove): start cannot reopen that layout yet; use "
+                          "another DIR")
 
 
 def start(d, state, opts, shards, previous, add_node, usage_error):
