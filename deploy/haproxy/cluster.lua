@@ -25,22 +25,33 @@ local function cluster_nodes()
         nodes[#nodes + 1] = { name = name, addr = addr }
       end
       local shard = bname:match("^shard_(.+)$")
-      if shard then nodes[#nodes + 1] = { name = shard, backend = backend } end
+      if shard then
+        -- Likewise a shard being filled by `cluster.sh add` has no server (not listed).
+        nodes[#nodes + 1] = { name = shard, backend = next(backend.servers) and backend or nil }
+      end
     end
     table.sort(nodes, function(a, b) return a.name < b.name end)
   end
   return nodes
 end
 
--- Names and addresses of the servers of a shard's backend that HAProxy has UP right now.
+-- Names and addresses of the servers of a shard's backend that HAProxy routes to right now:
+-- those UP, the non-backup ones if any is UP (cluster.sh writes the primary it knows as the one
+-- non-backup server, the other members as backups: see tools/cluster/replication.py).
 local function up_servers(backend)
-  local names, addrs = {}, {}
+  local names, addrs, bnames, baddrs = {}, {}, {}, {}
   for name, server in pairs(backend.servers) do
-    local status = server:get_stats().status or ""
+    local stats = server:get_stats()
+    local status = stats.status or ""
     if status == "UP" or status:sub(1, 3) == "UP " then
-      names[#names + 1], addrs[#addrs + 1] = name, server:get_addr()
+      if tonumber(stats.bck) == 1 then
+        bnames[#bnames + 1], baddrs[#baddrs + 1] = name, server:get_addr()
+      else
+        names[#names + 1], addrs[#addrs + 1] = name, server:get_addr()
+      end
     end
   end
+  if #names == 0 then return bnames, baddrs end
   return names, addrs
 end
 

@@ -299,7 +299,10 @@ class FeedFollower(threading.Thread):
     def run(self):
         try:
             while not self.stop.is_set():
-                p = self.cluster.primaries(self.shard)
+                try:
+                    p = self.cluster.primaries(self.shard)
+                except KeyError:
+                    return  # the shard was removed (cluster.sh remove DIR sK): nothing to follow
                 if len(p) != 1:
                     time.sleep(0.05)  # between primaries: poll again
                     continue

@@ -4,11 +4,13 @@
                      [--auth-file FILE]
                      [--replicas R [--sync K] [--etcd-members 1|3]
                       [--leader-ttl S] [--loop-wait S] [--retry-timeout S]]
-    cluster.sh kill DIR NAME | restart DIR NAME | add DIR | remove DIR NODE | stop DIR
+    cluster.sh kill DIR NAME | restart DIR NAME | add DIR | remove DIR NAME | stop DIR
       NAME: a node (n1, n2, ...) or, with replicas, an etcd member (etcd1, ...);
-      add: one more node, moving the keys it now owns; remove: moves NODE's keys to their
-      new owners, then takes it out; names are never reused. add and remove refuse a
-      cluster with replicas.
+      add: one more node, moving the keys it now owns; remove DIR NODE: moves NODE's keys to
+      their new owners, then takes it out; names are never reused.
+      With replicas, add: one more shard of 1+R members, moving the keys it now owns from the
+      other shards' primaries; remove DIR SHARD (s1, s2, ...; not a node): moves the shard's
+      keys to the other shards, then stops all its members.
 
 State: DIR/cluster.json (the SPEC's keys: front, haproxy_pid, nodes[name, addr, pid,
 data_dir]; pids are null once stopped or killed) and DIR/options.json (flags the nodes were
@@ -151,7 +153,7 @@ def write_config(d, state, frozen=None, draining=None):
     nodes = state["nodes"]
     servers = "\n".join(f"    server {n['name']} {n['addr']} check inter 1s" for n in nodes)
     if state.get("shards"):  # replicas: route to shards, one backend per shard
-        words = replication.config_words(state, route_rules)
+        words = replication.config_words(state, route_rules, frozen, draining)
     else:
         words = (("@NODES@", nodes_line(state, frozen, draining)), ("@SHARD_FRONT_RULES@", ""),
                  ("@BACKEND_PREFIX@", "node"),
@@ -172,7 +174,7 @@ def write_config(d, state, frozen=None, draining=None):
 
 def wait_front(state, frozen=None, timeout=15.0, draining=None):
     """Until the front's /healthz names exactly the nodes of state (a reload took effect)."""
-    want = ("ok " + (" ".join(state["shards"]) if state.get("shards")
+    want = ("ok " + (replication.front_names(state, frozen, draining) if state.get("shards")
                      else nodes_line(state, frozen, draining)) + "\n").encode()
     processes.wait_until(lambda: processes.http_get(state["front"], "/healthz") == (200, want),
                          timeout, f"HAProxy on {state['front']} to route to every node")

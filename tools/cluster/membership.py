@@ -1,5 +1,5 @@
 """cluster.sh add DIR and cluster.sh remove DIR NODE: a node joins or leaves a running cluster
-without replicas, its keys moved in bulk (rebalance.py) while the old routing stands; only the
+without replicas (with replicas a whole shard joins or leaves: shards.py, same move), its keys moved in bulk (rebalance.py) while the old routing stands; only the
 moving keys answer 503, and only for the last writes' catch-up (README "Several nodes").
 
 `c` is the cluster module (cluster.py): state files, node processes, HAProxy configuration.
@@ -12,6 +12,7 @@ import re
 import time
 
 import rebalance
+import shards
 
 ROUNDS = 5  # unfrozen catch-up rounds at most; stops earlier once a round is short
 SHORT = 1000  # keys copied again in a round under which the freeze is short enough
@@ -21,12 +22,6 @@ def next_number(state):
     used = [n["name"] for n in state["nodes"]] + state.get("retired", [])
     return 1 + max((int(m.group(1)) for u in used if (m := re.fullmatch(r"n(\d+)", u))),
                    default=0)
-
-
-def refuse_replicas(c, state, what):
-    if state.get("shards"):
-        raise c.UsageError(f"{what} does not support a cluster with replicas yet (its shards "
-                           "are fixed at start: start a new DIR with another --nodes)")
 
 
 def catch_up_unfrozen(mover):
@@ -61,7 +56,8 @@ def report(verb, mover, started, frozen, dropped):
 
 def cmd_add(c, d, args):
     state, opts = c.load(d)
-    refuse_replicas(c, state, "add")
+    if state.get("shards"):  # replicas: a whole shard joins (shards.py)
+        return shards.cmd_add(c, d, state, opts)
     d = os.path.abspath(d)
     old_nodes = [dict(n) for n in state["nodes"]]
     started = time.monotonic()
@@ -99,7 +95,8 @@ def roll_back_add(c, d, state, new):
 
 def cmd_remove(c, d, args):
     state, _ = c.load(d)
-    refuse_replicas(c, state, "remove")
+    if state.get("shards"):  # replicas: a whole shard leaves (shards.py)
+        return shards.cmd_remove(c, d, state, args[0])
     node = c.node_of(state, args[0])
     if len(state["nodes"]) < 2:
         raise c.UsageError("remove: the last node holds every key; stop the cluster instead")

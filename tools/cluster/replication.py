@@ -219,6 +219,13 @@ def check_previous(previous, opts, shards, usage_error):
             or len(previous.get("shards", {})) != shards):
         raise usage_error("this DIR was started with other --nodes/--replicas/--etcd-members: "
                           "start it with the same ones, or use another DIR")
+    r = opts["replicas"]
+    layout = {f"s{k}": [f"n{(k - 1) * (1 + r) + i}" for i in range(1, 2 + r)]
+              for k in range(1, shards + 1)}
+    if had and previous.get("shards") != layout:
+        raise usage_error("this DIR's shards are not s1..sN of consecutive members any more "
+                          "(cluster.sh add/remove): start cannot reopen that layout yet; use "
+                          "another DIR")
 
 
 def start(d, state, opts, shards, previous, add_node, usage_error):
@@ -248,7 +255,20 @@ def start(d, state, opts, shards, previous, add_node, usage_error):
 
 # --- HAProxy ------------------------------------------------------------------------------------
 
-def shard_backend(state, shard):
+def shard_backend(state, shard, primary=None, frozen=None, draining=None):
+    """backend shard_SHARD. Every member is a server, health-checked with GET /primary: only the
+    primary is UP. primary (the member answering /primary 200 when the configuration is
+    written, if known): the others are `backup` servers, so that right after a reload, before
+    the first checks (servers start UP), HAProxy still sends everything to the primary; after a
+    failover the new primary, a backup, is the one server UP and takes over. A frozen shard
+    (receiving its keys during `add`) has no server and answers 503 + Retry-After itself (so the
+    listing skips it); a draining one (giving its keys away during `remove`) answers the same but
+    keeps its servers, so the listing still reads its primary."""
+    if shard == frozen:
+        return (f"\nbackend shard_{shard}\n"
+                f"    http-request return status 503 content-type text/plain "
+                f"string \"shard {shard} is receiving its keys (cluster.sh add): retry\\n\" "
+                f"hdr Retry-After 1\n")
     addr = {n["name"]: n["addr"] for n in state["nodes"]}
     lines = [f"\nbackend shard_{shard}",
              "    # Only the shard's primary (GET /primary 200) is UP; a write is never retried.",
@@ -259,20 +279,37 @@ def shard_backend(state, shard):
              "on-marked-down shutdown-sessions",
              f"    http-error status 503 content-type text/plain string \"shard {shard} has no "
              f"primary (failover in progress?): retry\\n\" hdr Retry-After 1"]
-    lines += [f"    server {name} {addr[name]}" for name in state["shards"][shard]]
+    if shard == draining:
+        lines.append(f"    http-request return status 503 content-type text/plain string "
+                     f"\"shard {shard} is giving its keys away (cluster.sh remove): retry\\n\" "
+                     f"hdr Retry-After 1")
+    backup = " backup" if primary else ""
+    lines += [f"    server {name} {addr[name]}" + ("" if name == primary else backup)
+              for name in state["shards"][shard]]
     return "\n".join(lines) + "\n"
 
 
-def config_words(state, route_rules):
+def front_names(state, frozen=None, draining=None):
+    """The shard list the front's /healthz names (a frozen or draining shard marked, so that a
+    reload can be told to have taken effect)."""
+    return " ".join(s + ("(frozen)" if s == frozen else "") + ("(draining)" if s == draining else "")
+                    for s in state["shards"])
+
+
+def config_words(state, route_rules, frozen=None, draining=None):
     """The template's words for shards; route_rules: cluster.route_rules (the same rendezvous
-    rules, over shard names)."""
+    rules, over shard names). Each shard's current primary is asked (GET /primary) and written
+    as its one non-backup server (see shard_backend); none while a shard has no single one."""
     shards = list(state["shards"])
+    now = primaries(state, timeout=0.5)
     front_rules = ("    # The primary HAProxy routes each shard to right now (UP servers): "
                    "\"s1 n2\" lines, \"-\" for none.\n"
                    "    http-request use-service lua.httpkv_primaries if { path /_cluster/primaries }\n")
-    return (("@NODES@", " ".join(shards)), ("@SHARD_FRONT_RULES@", front_rules),
-            ("@BACKEND_PREFIX@", "shard"),
-            ("@NODE_BACKENDS@", "".join(shard_backend(state, s) for s in shards)),
+    backends = "".join(shard_backend(state, s, now[s][0] if len(now.get(s, [])) == 1 else None,
+                                     frozen, draining) for s in shards)
+    return (("@NODES@", front_names(state, frozen, draining)),
+            ("@SHARD_FRONT_RULES@", front_rules), ("@BACKEND_PREFIX@", "shard"),
+            ("@NODE_BACKENDS@", backends),
             ("@ROUTE_RULES@", route_rules([{"name": s} for s in shards])))
 
 
