@@ -3,11 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 
 #include "reactor/listener.h"
 #include "server/auth/token_file.h"
+#include "server/loop_acks.h"
 
 namespace httpkv::server {
 
@@ -63,22 +62,10 @@ bool HttpServer::ReloadAuthFile(std::string* error, std::string* warning) {
   tokens_ = std::move(tokens);
   // Each loop swaps the set in between two requests; wait until all of them have, so
   // the caller (and a test) knows the old tokens are no longer accepted anywhere.
-  struct Pending {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t left;
-  };
-  auto pending = std::make_shared<Pending>();
-  pending->left = workers_.size();
-  for (auto& w : workers_) {
-    w->PostTokens(tokens_, [pending] {
-      std::lock_guard<std::mutex> lock(pending->mu);
-      if (--pending->left == 0) pending->cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(pending->mu);
+  LoopAcks acks(workers_.size());
+  for (auto& w : workers_) w->PostTokens(tokens_, acks.Ack());
   // Loops answer posted work between events; the bound only guards against a stopped one.
-  if (!pending->cv.wait_for(lock, std::chrono::seconds(10), [&] { return pending->left == 0; })) {
+  if (!acks.WaitFor(std::chrono::seconds(10))) {
     *warning = "not every reactor thread took the new tokens within 10 s";
   }
   return true;

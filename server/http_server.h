@@ -63,8 +63,9 @@ class HttpServer {
   // --tls-cert/--tls-key (a no-op without them); false with a one-line *error.
   bool LoadTls(std::string* error);
   // SIGHUP: re-reads both files; new connections get the new context, open ones keep
-  // theirs. False (the old context stays in force) with a one-line *error.
-  bool ReloadTls(std::string* error);
+  // theirs. False (the old context stays in force) with a one-line *error. Posted to every
+  // loop; returns once all have it, or after 10 s with a one-line *warning.
+  bool ReloadTls(std::string* error, std::string* warning);
   bool tls() const { return static_cast<bool>(tls_); }
   const reactor::TlsContext& tls_context() const { return tls_; }
 

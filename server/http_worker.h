@@ -105,10 +105,12 @@ class HttpWorker final : public reactor::ConnectionHandler {
   void OnClose(reactor::Connection& conn) override;
   void OnTlsEstablished(reactor::Connection& conn) override;  // http_worker_tls.cc
 
-  // HTTPS: connections accepted from now on use `ctx` (empty: plain HTTP). Before Run()
-  // from the owning thread; afterwards from any thread (posted to the loop; SIGHUP),
-  // and `swapped` runs on the loop once the new context is in force.
-  void SetTlsContext(reactor::TlsContext ctx, std::function<void()> swapped = {});
+  // HTTPS: connections accepted from now on use `ctx` (empty: plain HTTP).
+  // SetTlsContext: before the worker's thread starts, from the thread that builds it.
+  // PostTlsContext (SIGHUP; any thread, also while the loop has not bound its thread yet):
+  // always posted, so only the loop thread assigns it; `applied` then runs there.
+  void SetTlsContext(reactor::TlsContext ctx);
+  void PostTlsContext(reactor::TlsContext ctx, std::function<void()> applied);
   // The shard's commit seq advanced, or records arrived from the primary (any thread).
   void PostReplicationProgress();
 

@@ -11,16 +11,21 @@ namespace httpkv::server {
 
 using reactor::Connection;
 
-void HttpWorker::SetTlsContext(reactor::TlsContext ctx, std::function<void()> swapped) {
-  if (!loop_.IsInLoopThread()) {
-    loop_.Post([this, ctx = std::move(ctx), swapped = std::move(swapped)]() mutable {
-      SetTlsContext(std::move(ctx), std::move(swapped));
-    });
-    return;
-  }
-  // The old context lives on in the SSLs of connections accepted with it.
+void HttpWorker::SetTlsContext(reactor::TlsContext ctx) {
+  loop_.AssertInLoopThread();
   tls_ = std::move(ctx);
-  if (swapped) swapped();
+}
+
+// Not "assign if IsInLoopThread()": before Run() binds the loop's thread every thread
+// passes that test, and a SIGHUP right after Start() assigned tls_ from the main thread while
+// the worker read it in OnAccept.
+void HttpWorker::PostTlsContext(reactor::TlsContext ctx, std::function<void()> applied) {
+  loop_.Post([this, ctx = std::move(ctx), applied = std::move(applied)]() mutable {
+    loop_.AssertInLoopThread();
+    // The old context lives on in the SSLs of connections accepted with it.
+    tls_ = std::move(ctx);
+    if (applied) applied();
+  });
 }
 
 bool HttpWorker::StartTls(Connection& conn) {

@@ -21,7 +21,7 @@ void HintBuilder::Add(const RecordView& rec, uint64_t offset) {
 std::string HintBuilder::Finish(uint32_t segment_id, uint64_t segment_size) {
   std::string header;
   PutFixed32(&header, kHintMagic);
-  PutFixed32(&header, kFormatVersion);
+  PutFixed32(&header, kHintVersion);
   PutFixed32(&header, segment_id);
   PutFixed32(&header, 0);
   PutFixed64(&header, segment_size);
@@ -41,7 +41,7 @@ Status ValidateHint(std::string_view data, uint32_t segment_id, uint64_t segment
   if (Crc32c(p, data.size() - 4) != DecodeFixed32(p + data.size() - 4)) {
     return Status::Corruption("hint checksum mismatch");
   }
-  if (DecodeFixed32(p) != kHintMagic || DecodeFixed32(p + 4) != kFormatVersion) {
+  if (DecodeFixed32(p) != kHintMagic || !HintVersionKnown(DecodeFixed32(p + 4))) {
     return Status::Corruption("bad hint magic/version");
   }
   if (DecodeFixed32(p + 8) != segment_id) return Status::Corruption("hint for another segment");

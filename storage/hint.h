@@ -14,6 +14,13 @@
 namespace httpkv::storage {
 
 inline constexpr uint32_t kHintMagic = 0x484B5648;  // "HVKH" on disk
+// The hint layout's own version, unchanged since hints came (record format v2). Binaries of
+// record formats v3 and v4 wrote the record version (3, 4) here over the same layout: a hint
+// with 2, 3 or 4 is read alike (FORMAT.md "Hint files").
+inline constexpr uint32_t kHintVersion = 2;
+inline constexpr bool HintVersionKnown(uint32_t v) {
+  return v >= 2 && v <= 4;
+}
 inline constexpr size_t kHintHeaderSize = 32;
 inline constexpr size_t kHintEntryHeaderSize = 23;
 

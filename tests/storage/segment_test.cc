@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "storage/coding.h"
+#include "storage/crc32c.h"
 #include "storage/log_store.h"
 #include "storage/record.h"
 #include "storage/record_scanner.h"
@@ -94,6 +96,47 @@ TEST(SegmentTest, HintsWrittenForSealedSegmentsAndUsedByRecovery) {
   EXPECT_EQ(GetValue(store.get(), "key5"), "b" + std::string(60, 'x'));
   EXPECT_EQ(GetValue(store.get(), "key30"), "a" + std::string(60, 'x'));
   EXPECT_EQ(store->stats().segments, segments);  // appends continue in the old active one
+}
+
+// Rewrites the version field of a hint file (and its CRC), as another binary would have.
+void SetHintVersion(const std::string& path, uint32_t version) {
+  std::string hint = testing::ReadFile(path);
+  std::string field;
+  PutFixed32(&field, version);
+  hint.replace(4, 4, field);
+  std::string crc;
+  PutFixed32(&crc, Crc32c(hint.data(), hint.size() - 4));
+  hint.replace(hint.size() - 4, 4, crc);
+  testing::WriteFile(path, hint);
+}
+
+// Hints keep their own layout version (2); v3 and v4 binaries wrote 3 and 4 over the same
+// layout. A data dir from any of them opens from its hints, without a rescan.
+TEST(SegmentTest, HintsOfEveryLayoutVersionAreUsed) {
+  TempDir dir;
+  uint64_t segments;
+  {
+    auto store = OpenWith(SmallSegments(dir.path()));
+    Fill(store.get(), 40, "a");
+    segments = store->stats().segments;
+    ASSERT_TRUE(WaitForFile(Seg(dir.path(), static_cast<int>(segments - 1), "hint")));
+  }
+  EXPECT_EQ(DecodeFixed32(testing::ReadFile(Seg(dir.path(), 1, "hint")).data() + 4), 2u);
+  for (uint32_t version : {2u, 3u, 4u}) {
+    for (uint64_t id = 1; id < segments; ++id)
+      SetHintVersion(Seg(dir.path(), static_cast<int>(id), "hint"), version);
+    auto store = OpenWith(SmallSegments(dir.path()));
+    EXPECT_EQ(store->recovery().segments_from_hints, segments - 1) << "version " << version;
+    EXPECT_TRUE(store->recovery().warnings.empty()) << "version " << version;
+    EXPECT_EQ(GetValue(store.get(), "key7"), "a" + std::string(60, 'x'));
+  }
+  // An unknown version is not trusted: that segment is scanned, with a warning.
+  SetHintVersion(Seg(dir.path(), 1, "hint"), 5);
+  auto store = OpenWith(SmallSegments(dir.path()));
+  EXPECT_EQ(store->recovery().segments_from_hints, segments - 2);
+  ASSERT_EQ(store->recovery().warnings.size(), 1u);
+  EXPECT_NE(store->recovery().warnings[0].find("magic/version"), std::string::npos);
+  EXPECT_EQ(GetValue(store.get(), "key7"), "a" + std::string(60, 'x'));
 }
 
 TEST(SegmentTest, DamagedOrStaleHintFallsBackToScan) {

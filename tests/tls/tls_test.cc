@@ -68,6 +68,24 @@ class TlsTest : public ::testing::Test {
   std::unique_ptr<e2e::InProcessServer> srv_;
 };
 
+// A SIGHUP right after start-up (issue 21): the reload is posted to every loop, also to one
+// whose thread has not bound itself yet, and each loop then serves with the new context.
+// Before, a loop that had not bound its thread yet had tls_ assigned from the reloading
+// thread while its own thread read it at the next accept (a data race TSan reports here).
+TEST_F(TlsTest, ReloadRightAfterStartIsTakenByEveryLoop) {
+  for (int round = 0; round < 20; ++round) {
+    StartServer();
+    std::string error, warning;
+    ASSERT_TRUE(srv_->server()->ReloadTls(&error, &warning)) << error;
+    EXPECT_EQ(warning, "");
+    for (int i = 0; i < 4; ++i) {  // SO_REUSEPORT spreads them over both loops
+      HttpClient c = Connect();
+      EXPECT_EQ(Do(c, client::MakeRequest("GET", "/healthz")).status, 200);
+    }
+    srv_.reset();
+  }
+}
+
 TEST_F(TlsTest, RoundTripsPutGetDelete) {
   StartServer();
   HttpClient c = Connect();

@@ -305,8 +305,9 @@ int Serve(const Flags& flags, bool* restart) {
       server.ReopenLogs();
       spdlog::info("SIGHUP: reopened the access log");
       ReloadAuth(server, flags.opts);
-      if (server.tls()) {
-        if (server.ReloadTls(&error)) {
+      if (std::string warning; server.tls()) {
+        if (server.ReloadTls(&error, &warning)) {
+          if (!warning.empty()) spdlog::warn("SIGHUP: {}", warning);
           spdlog::info("SIGHUP: reloaded the TLS certificate {}",
                        server.tls_context().description());
         } else {
