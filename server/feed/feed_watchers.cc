@@ -1,5 +1,9 @@
 #include "server/feed/feed_watchers.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>  // malloc_trim
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -80,7 +84,7 @@ void FeedWatchers::Pump(Connection& conn, Watch& w) {
   // Output full: the peer is not reading as fast as the log grows.
   if (upper > w.cursor.last_seq && upper - w.cursor.last_seq > opts_->feed_max_lag) {
     Bump(metrics_->feed_watchers_cut);
-    return End(conn, w, "closed: watcher too slow");
+    return Cut(conn, w);
   }
   conn.ResumeOnDrain();  // OnData -> Pump once it drained
 }
@@ -131,6 +135,37 @@ void FeedWatchers::End(Connection& conn, Watch& w, std::string_view reason) {
   out.EndChunks();
   w.ended = true;
   conn.CloseAfterFlush();  // may close now: w is not touched after this
+}
+
+// Too slow: gone at once, as Redis drops a client over its output limit. Its unsent output is
+// dropped (its socket buffers hold what it will still read); the closing comment and the last
+// chunk are sent only if everything before them went out without waiting, since they cannot
+// follow a chunk the peer has only half of. Nothing keeps the connection open for the peer.
+void FeedWatchers::Cut(Connection& conn, Watch& w) {
+  w.ended = true;
+  const uint64_t id = w.id;
+  conn.Flush();  // what the socket takes now; may close it (then w is gone)
+  if (Find(&conn, id) == nullptr || conn.closed()) return;
+  if (conn.output().readable_bytes() == 0) {
+    buf_.clear();
+    AppendFeedComment("closed: watcher too slow", &buf_);
+    http::ResponseWriter out(&conn.output());
+    out.Chunk(buf_);
+    out.EndChunks();
+    conn.Flush();
+    if (conn.closed()) return;
+  }
+  conn.Abort();  // drops what did not fit and closes: w is not touched after this
+  // The output buffers just freed (up to 1 MiB each) stay in malloc's free lists unless it
+  // is asked to give them back; once per loop turn, after every cut of that turn.
+#if defined(__GLIBC__)
+  if (!std::exchange(trim_posted_, true)) {
+    loop_->Post([this] {
+      trim_posted_ = false;
+      ::malloc_trim(0);
+    });
+  }
+#endif
 }
 
 void FeedWatchers::EndAll(std::string_view reason) {

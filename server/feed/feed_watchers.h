@@ -7,8 +7,8 @@
 // output drained, or in the next turn of a long history replay — and rendered straight into
 // its output. The log is the buffer, so a slow watcher costs no memory beyond its output
 // buffer; once that is full (Connection::kOutputHighWater) and it trails the feed by more
-// than --feed-max-lag SEQs it is closed with a final comment. A turn reads a bounded number
-// of records, so a history replay never holds the loop for long.
+// than --feed-max-lag SEQs it is closed at once, its unsent output dropped (Cut). A turn reads a
+// bounded number of records, so a history replay never holds the loop for long.
 //
 // The worker keeps the connection and hands it over with Start(); from then on this
 // component owns its watch state (keyed by connection), the worker's bus membership, the
@@ -71,6 +71,7 @@ class FeedWatchers {
   void Pump(reactor::Connection& conn, Watch& w);
   void PostResume(reactor::Connection& conn, Watch& w);
   void End(reactor::Connection& conn, Watch& w, std::string_view reason);
+  void Cut(reactor::Connection& conn, Watch& w);  // too far behind: closed at once
   // One ReadChanges for a watcher, rendered into buf_; during a wake-up, watchers at the
   // same cursor with the same prefix reuse the first one's rendering (Memo).
   storage::FeedProgress Read(Watch& w, uint64_t upper);
@@ -100,6 +101,7 @@ class FeedWatchers {
   };
   Memo memo_;
   bool memo_on_ = false;
+  bool trim_posted_ = false;  // a malloc_trim after this turn's cuts is queued
   reactor::TimerId heartbeat_ = 0;
   uint64_t (*bound_)(const void*) = nullptr;
   const void* bound_ctx_ = nullptr;
