@@ -5,6 +5,9 @@ import http.client
 import json
 import os
 import re
+import shutil
+import socket
+import subprocess
 import tempfile
 
 from cluster_lib import enc, expect
@@ -88,6 +91,7 @@ def case_auth(cluster):
            and json.loads(data).get("key") == key.decode(),
            f"first event on {owner} after {seqs[owner]}: {seq} {event} {data}")
     check_moves_with_tokens(cluster, keys)
+    check_replica_needs_admin_token(cluster)
 
 
 def case_replicated_auth(cluster):
@@ -125,3 +129,25 @@ def check_moves_with_tokens(cluster, keys):
     for k in keys:
         status, body, _ = front.request("GET", "/kv/" + enc(k), headers=bearer("read"))
         expect(status == 200 and body == b"v-" + k, f"{k!r} after add and remove: {status}")
+
+
+def check_replica_needs_admin_token(cluster):
+    """A member of a shard with --auth-file but no admin token in it cannot fetch the log from
+    its primary: it exits 2 at start with the reason (before it talks to anyone)."""
+    fd, path = tempfile.mkstemp(prefix="httpkv-tokens-noadmin.", suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{TOKENS['read']} read\n{TOKENS['write']} write\n")
+    data = tempfile.mkdtemp(prefix="httpkv-noadmin.")
+    try:
+        with socket.socket() as probe:  # a member needs a fixed port
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        p = subprocess.run([os.path.join(cluster.bin_dir, "httpkv-server"), "--listen",
+                            f"127.0.0.1:{port}", "--data-dir", data, "--auth-file", path, "--shard", "s1",
+                            "--node-name", "n1", "--etcd", "http://127.0.0.1:9"],
+                           capture_output=True, text=True, timeout=30)
+        expect(p.returncode == 2 and "no admin token" in p.stderr,
+               f"--shard with a token file without admin: exit {p.returncode}, {p.stderr!r}")
+    finally:
+        os.unlink(path)
+        shutil.rmtree(data, ignore_errors=True)
