@@ -78,7 +78,9 @@ DecodeStatus ParseHeader(const char* p, size_t n, RecordHeader* h) {
   return DecodeStatus::kOk;
 }
 
-uint64_t TermOfRecord(std::string_view value) { return DecodeFixed64(value.data()); }
+uint64_t TermOfRecord(std::string_view value) {
+  return DecodeFixed64(value.data());
+}
 
 void EncodeTermRecord(uint64_t seq, uint64_t term, std::string* out) {
   char value[kTermValueSize];

@@ -28,13 +28,7 @@ inline constexpr uint64_t kMaxValueSize = uint64_t{1} << 31;
 // kTerm: a replication term begins (FORMAT.md "Replication"): no key, an 8-byte value holding
 // the term. It changes no key and is not a change-feed event; replicas learn of a new term
 // from it in the stream.
-enum class RecordType : uint8_t {
-  kPut = 1,
-  kDelete = 2,
-  kPutExpiring = 3,
-  kExpire = 4,
-  kTerm = 5
-};
+enum class RecordType : uint8_t { kPut = 1, kDelete = 2, kPutExpiring = 3, kExpire = 4, kTerm = 5 };
 inline constexpr size_t kTermValueSize = 8;
 inline constexpr size_t kExpiryTrailerSize = 8;
 inline bool IsPut(RecordType t) {
