@@ -112,51 +112,55 @@ struct HeldSyncStore {
     so.fs = &fs;
     return storage::LogStore::Open(so, &store);
   }
+  void SetHold(bool on) {
+    {
+      std::lock_guard lock(mu);
+      hold = on;
+    }
+    cv.notify_all();
+  }
+  // A server (2 threads, --fsync always) on this store, started on a free port.
+  std::unique_ptr<server::HttpServer> Serve() {
+    auto srv = std::make_unique<server::HttpServer>(
+        InProcessServer::Options(dir.path(), 2, storage::FsyncPolicy::kAlways));
+    std::string error;
+    if (!srv->Bind(&error)) return nullptr;
+    srv->Start(store.get());
+    return srv;
+  }
 };
 
 // --fsync always: a write's event waits for the fdatasync that makes it durable.
 TEST(FeedLoadTest, FsyncAlwaysSendsOnlyDurableWrites) {
   HeldSyncStore held;
   ASSERT_TRUE(held.Open().ok());
-  TempDir& dir = held.dir;
   std::mutex& mu = held.mu;
   std::condition_variable& cv = held.cv;
-  bool& hold = held.hold;
-  bool& holding = held.holding;
   auto& store = held.store;
-  server::HttpServer srv(InProcessServer::Options(dir.path(), 2, storage::FsyncPolicy::kAlways));
-  std::string error;
-  ASSERT_TRUE(srv.Bind(&error)) << error;
-  srv.Start(store.get());
-  const uint16_t port = srv.address().port();
+  auto srv = held.Serve();
+  ASSERT_NE(srv, nullptr);
+  const uint16_t port = srv->address().port();
   FeedStream w(port);
   ASSERT_EQ(w.Open("watch=1&since=0"), 200);
-  {
-    std::lock_guard lock(mu);
-    hold = true;
-  }
+  held.SetHold(true);
   RawClient writer(port);
   writer.Send(BuildRequest("PUT", "/kv/d", "durable"));
   {
     std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return holding; });  // the sync covering the write is in progress
+    cv.wait(lock, [&] { return held.holding; });  // the sync covering the write is in progress
   }
   EXPECT_EQ(store->LastSeq(), 1u);
   EXPECT_EQ(store->FeedSeq(), 0u);
   // Not durable: neither the acknowledgement nor the event may have been sent.
   pollfd p[2] = {{w.fd(), POLLIN, 0}, {-1, POLLIN, 0}};
   EXPECT_EQ(::poll(p, 1, 100), 0);
-  {
-    std::lock_guard lock(mu);
-    hold = false;
-  }
-  cv.notify_all();
+  held.SetHold(false);
   EXPECT_EQ(writer.Read().status, 201);
   FeedEvent ev = w.NextEvent();
   ASSERT_TRUE(ev.ok);
   EXPECT_EQ(ev.id, 1u);
   EXPECT_GE(store->FeedSeq(), 1u);
-  srv.Drain();
+  srv->Drain();
 }
 
 // --fsync always with a client that closes after its request (Connection: close, as
@@ -165,21 +169,13 @@ TEST(FeedLoadTest, FsyncAlwaysSendsOnlyDurableWrites) {
 TEST(FeedLoadTest, FsyncAlwaysHoldsTheAckOfAClosingConnection) {
   HeldSyncStore held;
   ASSERT_TRUE(held.Open().ok());
-  TempDir& dir = held.dir;
   std::mutex& mu = held.mu;
   std::condition_variable& cv = held.cv;
-  bool& hold = held.hold;
-  bool& holding = held.holding;
   auto& store = held.store;
-  server::HttpServer srv(InProcessServer::Options(dir.path(), 2, storage::FsyncPolicy::kAlways));
-  std::string error;
-  ASSERT_TRUE(srv.Bind(&error)) << error;
-  srv.Start(store.get());
-  const uint16_t port = srv.address().port();
-  {
-    std::lock_guard lock(mu);
-    hold = true;
-  }
+  auto srv = held.Serve();
+  ASSERT_NE(srv, nullptr);
+  const uint16_t port = srv->address().port();
+  held.SetHold(true);
   RawClient writer(port);
   writer.Send(BuildRequest("PUT", "/kv/d", "durable", "Connection: close\r\n"));
   bool started;
@@ -187,21 +183,17 @@ TEST(FeedLoadTest, FsyncAlwaysHoldsTheAckOfAClosingConnection) {
     std::unique_lock lock(mu);
     // The sync covering the write is in progress (bounded: a server that answered at once
     // never asks for one).
-    started = cv.wait_for(lock, std::chrono::seconds(10), [&] { return holding; });
-    if (!started) hold = false;  // let the server's closing sync through
+    started = cv.wait_for(lock, std::chrono::seconds(10), [&] { return held.holding; });
+    if (!started) held.hold = false;  // let the server's closing sync through
   }
   ASSERT_TRUE(started) << "no fdatasync was asked for; answer: " << writer.Read().status;
   EXPECT_EQ(store->LastSeq(), 1u);
   // Not durable: no byte of the acknowledgement may have been sent.
   EXPECT_FALSE(writer.WaitReadable(100));
-  {
-    std::lock_guard lock(mu);
-    hold = false;
-  }
-  cv.notify_all();
+  held.SetHold(false);
   EXPECT_EQ(writer.Read().status, 201);
   EXPECT_GE(store->FeedSeq(), 1u);
-  srv.Drain();
+  srv->Drain();
 }
 
 TEST(FeedLoadTest, ExpiryReadsListingsEventsRestartAndCompaction) {
