@@ -5,7 +5,7 @@
 -- key is the node nK with the highest xxh32(key, seed = K); ties go to the lower K. Adding a
 -- node moves only the keys whose best score is now the new node's (about 1/(N+1) of them).
 -- The router computes the same thing with the same HAProxy converter in the rules that
--- tools/cluster/cluster.py writes into haproxy.cfg (no Lua per request); the cluster tests
+-- tools/cluster/front.py writes into haproxy.cfg (no Lua per request); the cluster tests
 -- check both against tests/cluster/placement_ref.py.
 
 local placement = {}

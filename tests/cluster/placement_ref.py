@@ -2,7 +2,7 @@
 front against (the mover does not use it: it asks the front, POST /_cluster/owners).
 
 Rendezvous hashing: the owner of a key is the node nK with the highest xxh32(key, seed=K);
-ties go to the lower K. HAProxy computes it with its xxh32 converter (the rules cluster.py
+ties go to the lower K. HAProxy computes it with its xxh32 converter (the rules front.py
 writes into haproxy.cfg, and placement.lua for the owners service and the listing)."""
 M32 = 0xFFFFFFFF
 P1, P2, P3, P4, P5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393

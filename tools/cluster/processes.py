@@ -121,3 +121,12 @@ def http_get(addr, path, timeout=2.0):
     head, _, body = data.partition(b"\r\n\r\n")
     parts = head.split(b" ", 2)
     return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), body
+
+
+def log_tail(path, lines=5):
+    """The last lines of a log file ("" if it cannot be read), for error messages."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""

@@ -196,15 +196,7 @@ def start_member(server_bin, node, opts, state, extra, log, addr):
                                         extra + member_flags(node, opts, state))
         except RuntimeError as e:
             if attempt == tries - 1:
-                raise RuntimeError(f"{e}; its last lines:\n{log_tail(log)}")
-
-
-def log_tail(path, lines=3):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-    except OSError:
-        return ""
+                raise RuntimeError(f"{e}; its last lines:\n{processes.log_tail(log, 3)}")
 
 
 def check_previous(previous, opts, shards, usage_error):
@@ -297,7 +289,7 @@ def front_names(state, frozen=None, draining=None):
 
 
 def config_words(state, route_rules, frozen=None, draining=None):
-    """The template's words for shards; route_rules: cluster.route_rules (the same rendezvous
+    """The template's words for shards; route_rules: front.route_rules (the same rendezvous
     rules, over shard names). Each shard's current primary is asked (GET /primary) and written
     as its one non-backup server (see shard_backend); none while a shard has no single one."""
     shards = list(state["shards"])
