@@ -90,10 +90,6 @@ bool Routes::Load(const std::string& path, std::chrono::milliseconds timeout, st
   return true;
 }
 
-bool Routes::Reload(std::string* error) {
-  return Load(path_, timeout_, error);
-}
-
 std::string Routes::AddressOf(size_t owner) const {
   std::lock_guard<std::mutex> lock(mu_);
   return address_[owner];

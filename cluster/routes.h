@@ -9,7 +9,7 @@
 //
 // Thread-safe: the bench's workers share one Routes. The owner list (the placement) is
 // the one read by Load; Refresh updates addresses only (a FILE whose owners changed, after
-// `cluster.sh add`, needs a new Load: Reload()).
+// `cluster.sh add`, needs a new Routes: restart the client).
 #pragma once
 
 #include <chrono>
@@ -30,8 +30,6 @@ class Routes {
  public:
   // Reads FILE and, with replicas, finds every shard's primary. false: *error set.
   bool Load(const std::string& path, std::chrono::milliseconds timeout, std::string* error);
-  // Load again with the same FILE (owners may change). Not while other threads use this.
-  bool Reload(std::string* error);
 
   // The map as loaded (constant between Loads).
   const ClusterMap& map() const { return map_; }
