@@ -223,8 +223,11 @@ class Writer(threading.Thread):
                     try:
                         status, body, _ = client.request("PUT", "/kv/" + enc(k), body=value)
                         a["status"], a["outcome"] = status, outcome_of(status)
+                        if status >= 300:
+                            a["body"] = body[:100]
                         # HAProxy's own "no primary" 503 never reached a member: not applied.
-                        if status == 503 and b"has no primary" in body:
+                        # (Its other 503s may come after the primary took the write: unknown.)
+                        if status == 503 and b"not applied" in body:
                             a["outcome"] = "fail"
                     except (OSError, socket.timeout) as e:
                         client.close()

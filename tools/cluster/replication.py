@@ -269,8 +269,18 @@ def shard_backend(state, shard, primary=None, frozen=None, draining=None):
              "    timeout check 300ms",
              "    default-server check inter 300ms fastinter 100ms downinter 300ms fall 1 rise 1 "
              "on-marked-down shutdown-sessions",
-             f"    http-error status 503 content-type text/plain string \"shard {shard} has no "
-             f"primary (failover in progress?): retry\\n\" hdr Retry-After 1"]
+             # No primary (no member UP): refused here, before anything is forwarded (the
+             # write was not applied). Not `nbsrv`: it is 0 in an old process finishing its
+             # keep-alive requests after a reload. Any other 503 of HAProxy's own may come after
+             # the request reached the primary (e.g. its session cut when the primary is marked
+             # down mid-request): it says so, the write may have been applied.
+             f"    http-request return status 503 content-type text/plain string \"shard {shard} "
+             f"has no primary (failover in progress?): not applied, retry\\n\" hdr Retry-After 1 "
+             f"if " + " ".join(f"!{{ srv_is_up(shard_{shard}/{name}) }}"
+                               for name in state["shards"][shard]),
+             f"    http-error status 503 content-type text/plain string \"shard {shard} lost its "
+             f"primary during the request (failover?): it may have been applied; read it back "
+             f"before retrying\\n\" hdr Retry-After 1"]
     if shard == draining:
         lines.append(f"    http-request return status 503 content-type text/plain string "
                      f"\"shard {shard} is giving its keys away (cluster.sh remove): retry\\n\" "
