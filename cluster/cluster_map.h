@@ -12,9 +12,13 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/placement.h"
+#include "server/placement/placement.h"
 
 namespace httpkv::cluster {
+
+// The placement rule lives below the server (server/placement/): the nodes check it too.
+using placement::Placement;
+using placement::PlacementSeed;
 
 struct Member {
   std::string name;  // "n2"

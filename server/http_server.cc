@@ -71,6 +71,23 @@ bool HttpServer::ReloadAuthFile(std::string* error, std::string* warning) {
   return true;
 }
 
+bool HttpServer::LoadPlacement(std::string* error) {
+  placement_ =
+      std::make_unique<PublishedOwnerMap>(storage::FileSystem::Default(), opts_.data_dir);
+  // A change is in force once every other loop has finished what it was serving (see
+  // published_owner_map.h); the loop publishing it is busy with that request itself.
+  placement_->SetBarrier([this] {
+    size_t others = 0;
+    for (auto& w : workers_) others += w->InLoopThread() ? 0 : 1;
+    LoopAcks acks(others);
+    for (auto& w : workers_) {
+      if (!w->InLoopThread()) w->Post(acks.Ack());
+    }
+    return acks.WaitFor(std::chrono::seconds(10));
+  });
+  return placement_->Load(error);
+}
+
 bool HttpServer::Bind(std::string* error) {
   auto addr = reactor::InetAddress::Parse(opts_.listen, error);
   if (!addr) return false;
@@ -107,7 +124,10 @@ void HttpServer::Start(storage::LogStore* store) {
     if (tls_) workers_.back()->SetTlsContext(tls_);
   }
   listen_fds_.clear();                             // now owned by the workers' listeners
-  for (auto& w : workers_) w->SetTokens(tokens_);  // before the threads start
+  for (auto& w : workers_) {  // before the threads start
+    w->SetTokens(tokens_);
+    w->SetPlacement(placement_.get());
+  }
   // Expire records are written by the store's own thread: it wakes the watchers (and the
   // replicas' fetches) too.
   store->SetChangeListener(

@@ -39,6 +39,14 @@ class HttpServer {
   // The tokens in force (nullptr without --auth-file). Owning thread only.
   const TokenSet* tokens() const { return tokens_.get(); }
 
+  // After the store opened its data dir: reads DATA_DIR/placement.json (the keys this node
+  // owns, /admin/placement) if there is one. False with a one-line *error.
+  bool LoadPlacement(std::string* error);
+  // The placement in force (nullptr: every key is served here). Any thread.
+  const placement::OwnerMap* placement() const {
+    return placement_ ? placement_->current() : nullptr;
+  }
+
   // Creates opts.threads listening sockets. False with a one-line *error on failure.
   bool Bind(std::string* error);
   // The bound address, with the real port when --listen asked for port 0.
@@ -79,6 +87,7 @@ class HttpServer {
   storage::LogStore* store_ = nullptr;
   std::unique_ptr<AccessLog> access_log_;
   std::shared_ptr<const TokenSet> tokens_;
+  std::unique_ptr<PublishedOwnerMap> placement_;
   std::unique_ptr<ConnectionSlots> slots_;  // shared by every worker
   FeedBus feed_bus_;                        // before workers_: they register with it
   FeedBus ship_bus_;                        // replication: wakes workers holding fetches

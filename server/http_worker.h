@@ -113,6 +113,11 @@ class HttpWorker final : public reactor::ConnectionHandler {
   void PostTlsContext(reactor::TlsContext ctx, std::function<void()> applied);
   // The shard's commit seq advanced, or records arrived from the primary (any thread).
   void PostReplicationProgress();
+  // The node's placement (server/routes/published_owner_map.h): before Run() only.
+  void SetPlacement(PublishedOwnerMap* placement) { routes_.SetPlacement(placement); }
+  // Placement's barrier: true on this worker's loop thread; Post runs `task` on it.
+  bool InLoopThread() const { return loop_.IsInLoopThread(); }
+  void Post(std::function<void()> task) { loop_.Post(std::move(task)); }
 
  private:
   void OnAccept(int fd);

@@ -14,7 +14,7 @@
 //     not show to clients without a token;
 //   * GET/HEAD/OPTIONS (and unimplemented methods, answered 501) need read, PUT/POST/
 //     DELETE need write, /admin/* needs admin whatever the method; /healthz and /readyz
-//     are open whatever the method.
+//     are open whatever the method; a request with X-Key-Move (the key mover's) needs admin.
 #pragma once
 
 #include <cstdint>

@@ -17,6 +17,7 @@ RouteMatch MatchRoute(std::string_view path) {
   if (path == "/replica") return {Route::kReplica, {}};
   if (path == "/admin/replication") return {Route::kAdminReplication, {}};
   if (path == "/replication/log") return {Route::kReplicationLog, {}};
+  if (path == "/admin/placement") return {Route::kAdminPlacement, {}};
   if (path == "*") return {Route::kAsterisk, {}};
   return {Route::kNone, {}};
 }
@@ -39,6 +40,7 @@ bool MethodAllowed(Route route, Method m) {
     case Route::kUpdate:
       return m == Method::kPut;
     case Route::kKv:
+    case Route::kAdminPlacement:
       return m == Method::kGet || m == Method::kHead || m == Method::kPut || m == Method::kDelete;
     case Route::kAsterisk:
     case Route::kNone:
@@ -51,7 +53,7 @@ std::string_view RouteName(Route route) {
   static constexpr std::string_view kNames[kRouteCount] = {
       "root",     "create",        "update",  "kv",      "healthz",           "readyz",
       "metrics",  "admin_compact", "primary", "replica", "admin_replication", "replication_log",
-      "asterisk", "none"};
+      "admin_placement", "asterisk", "none"};
   return kNames[static_cast<size_t>(route)];
 }
 
@@ -72,6 +74,7 @@ std::string_view AllowHeader(Route route) {
     case Route::kUpdate:
       return "PUT, OPTIONS";
     case Route::kKv:
+    case Route::kAdminPlacement:
       return "GET, HEAD, PUT, DELETE, OPTIONS";
     case Route::kAsterisk:
       return "GET, HEAD, POST, PUT, DELETE, OPTIONS";

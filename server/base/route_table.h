@@ -22,6 +22,7 @@ enum class Route : uint8_t {
   kReplica,           // GET/HEAD /replica: 200 while a replica streaming from the primary
   kAdminReplication,  // GET/HEAD /admin/replication: role, term, replicas (JSON)
   kReplicationLog,    // POST /replication/log: a replica fetches records (log_shipping.h)
+  kAdminPlacement,    // GET/HEAD/PUT/DELETE /admin/placement: which keys are this node's
   kAsterisk,          // OPTIONS *
   kNone,              // 404
 };

@@ -61,10 +61,8 @@ Reply KvRoutes::Dispatch(const http::Request& req, const RouteMatch& m) {
     r.allow = AllowHeader(m.route);
     return r;
   }
-  const bool write =
-      m.route == Route::kCreate || m.route == Route::kUpdate ||
-      (m.route == Route::kKv && (req.method == Method::kPut || req.method == Method::kDelete));
-  if (write && RefusesWrites()) return NotPrimary();
+  // Writes (all keyed) meet RefusesWrites() after the key's owner is checked: a key of
+  // another shard gets that shard's name, not this shard's primary.
   switch (m.route) {
     case Route::kRoot:
       return Listing(req);
@@ -85,6 +83,8 @@ Reply KvRoutes::Dispatch(const http::Request& req, const RouteMatch& m) {
       r.body = scratch_.body;
       return r;
     }
+    case Route::kAdminPlacement:
+      return AdminPlacement(req);
     case Route::kAdminCompact:
       store_->RequestCompaction();  // runs on the store's compaction thread
       return Text(202, "compaction requested\n");
@@ -149,6 +149,9 @@ Reply KvRoutes::HandleKv(const http::Request& req, std::string_view raw_key) {
     scratch_.body.assign(err).push_back('\n');
     return Text(400, scratch_.body);
   }
+  if (Reply r; NotOwnedHere(req, scratch_.key, &r)) return r;
+  const bool write = req.method == Method::kPut || req.method == Method::kDelete;
+  if (write && RefusesWrites()) return NotPrimary();
   switch (req.method) {
     case Method::kGet:
     case Method::kHead:
@@ -282,6 +285,8 @@ Reply KvRoutes::CreateOrUpdate(const http::Request& req, bool create) {
     scratch_.body.assign(err).push_back('\n');
     return Text(400, scratch_.body);
   }
+  if (Reply r; NotOwnedHere(req, key, &r)) return r;
+  if (RefusesWrites()) return NotPrimary();
   uint64_t expires_at = 0;
   if (std::string_view err = ParseTtlQuery(req.query, &expires_at); !err.empty()) {
     scratch_.body.assign(err).push_back('\n');

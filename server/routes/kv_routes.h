@@ -17,6 +17,7 @@
 #include "server/replication/log_shipping.h"
 #include "server/replication/replication_node.h"
 #include "server/routes/listing.h"
+#include "server/routes/published_owner_map.h"
 #include "server/routes/reply.h"
 #include "storage/log_store.h"
 
@@ -37,6 +38,9 @@ class KvRoutes {
   WatchRequest& watch() { return watch_; }
   // A member of a replicated shard (nullptr: standalone). Before the first request.
   void SetReplication(replication::ReplicationNode* repl) { repl_ = repl; }
+  // The node's placement (shared by every loop; nullptr: every key is served here). Before
+  // the first request.
+  void SetPlacement(PublishedOwnerMap* placement) { placement_ = placement; }
   // After a Reply with replication_fetch: the replica's request (kv_routes_replication.cc).
   const replication::FetchRequest& fetch() const { return fetch_; }
   // A write cannot be taken here now: 421 naming the primary, or 503 while none is known.
@@ -61,6 +65,10 @@ class KvRoutes {
   // and the parsing of POST /replication/log.
   Reply Replication(const http::Request& req, Route route);
   bool RefusesWrites() const;
+  // Placement (kv_routes_placement.cc): true with *out = 421 (another node's key) or 503 (a
+  // key being moved here) unless the key is this node's or the request is the mover's.
+  bool NotOwnedHere(const http::Request& req, std::string_view key, Reply* out);
+  Reply AdminPlacement(const http::Request& req);
   Reply Text(int status, std::string_view body);
   Reply StoreError(const storage::Status& st);
   Reply PreconditionFailed();
@@ -74,6 +82,7 @@ class KvRoutes {
   std::unique_ptr<ListingCursor> cursor_;  // the listing being rendered by Handle()
   WatchRequest watch_;
   replication::ReplicationNode* repl_ = nullptr;
+  PublishedOwnerMap* placement_ = nullptr;
   replication::FetchRequest fetch_;
   std::string primary_;  // X-Primary of the reply being made
   // Read section holding the mapping a GET reply's body points into (storage/epoch.h).
@@ -83,6 +92,11 @@ class KvRoutes {
 // Listings up to this size are answered with Content-Length; larger ones are streamed
 // as chunks of about this size.
 inline constexpr size_t kListingBatchBytes = 64 * 1024;
+
+// The key mover's requests (tools/cluster/rebalance.py) carry it: taken whatever the
+// placement says (the mover copies keys to a node before they are its own, and reads and
+// deletes them on a node after they left it). Needs an admin token under --auth-file.
+inline constexpr std::string_view kKeyMoveHeader = "X-Key-Move";
 
 // True when a GET /kv/ query asks for the change feed (has watch=1).
 bool IsWatchQuery(std::string_view query);

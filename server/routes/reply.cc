@@ -16,6 +16,7 @@ void SerializeReply(const Reply& reply, bool head, http::ConnectionHeader connec
   if (reply.expires_in >= 0)
     w.HeaderNumber("X-Expires-In", static_cast<uint64_t>(reply.expires_in));
   if (!reply.x_primary.empty()) w.Header("X-Primary", reply.x_primary);
+  if (!reply.x_owner.empty()) w.Header("X-Owner", reply.x_owner);
   if (!reply.x_term_history.empty()) w.Header("X-Term-History", reply.x_term_history);
   auto number = [&w](std::string_view name, int64_t v) {
     if (v >= 0) w.HeaderNumber(name, static_cast<uint64_t>(v));

@@ -44,6 +44,8 @@ struct Reply {
   // Replication (server/replication): X-Primary, where a refused write should go; Retry-After
   // seconds (-1: none); a log fetch's X-Log-End, X-Commit, X-Term and a 409's X-Truncate-To.
   std::string_view x_primary;
+  // Placement (a 421 for another node's key): X-Owner, the key's owner (node or shard name).
+  std::string_view x_owner;
   std::string_view x_term_history;  // a log fetch's X-Term-History: "TERM:SEQ,..."
   int64_t retry_after = -1;
   int64_t log_end = -1, commit = -1, term = -1, truncate_to = -1;

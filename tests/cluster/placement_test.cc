@@ -1,6 +1,6 @@
 // httpkv_cluster: xxh32 and the placement rule against vectors computed by the independent
 // tests/cluster/placement_ref.py (gen_placement_vectors.py), and cluster.json parsing.
-#include "cluster/placement.h"
+#include "server/placement/placement.h"
 
 #include <gtest/gtest.h>
 
@@ -9,30 +9,15 @@
 #include <vector>
 
 #include "cluster/cluster_map.h"
-#include "cluster/xxh32.h"
+#include "server/placement/xxh32.h"
+#include "tests/cluster/placement_vectors.h"
 
 namespace httpkv::cluster {
 namespace {
 
-struct Xxh32Vector {
-  size_t length;
-  uint32_t seed;
-  uint32_t expected;
-};
-struct PlacementVector {
-  std::string_view names;
-  std::string_view key;
-  std::string_view owner;
-};
-#include "tests/cluster/placement_vectors.inc"
+using placement::Xxh32;
 
-std::vector<std::string> Split(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t comma; (comma = s.find(',')) != std::string_view::npos; s.remove_prefix(comma + 1))
-    out.emplace_back(s.substr(0, comma));
-  out.emplace_back(s);
-  return out;
-}
+using namespace placement_vectors;  // NOLINT(google-build-using-namespace)
 
 TEST(Xxh32, KnownVectors) {
   const std::string base = std::string(kBase) + std::string(kBase) + std::string(kBase);

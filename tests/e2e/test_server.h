@@ -60,7 +60,7 @@ class InProcessServer {
     server_ = std::make_unique<server::HttpServer>(opts);
     std::string error, warning;
     if (!server_->OpenAccessLog(&error) || !server_->LoadAuthFile(&error, &warning) ||
-        !server_->LoadTls(&error) || !server_->Bind(&error)) {
+        !server_->LoadTls(&error) || !server_->Bind(&error) || !server_->LoadPlacement(&error)) {
       status_ = storage::Status::IOError(error);
       return;
     }

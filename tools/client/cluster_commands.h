@@ -1,6 +1,6 @@
 // `httpkv --cluster FILE …` (README "Cluster-aware clients"): keyed requests go straight
 // to their key's owner (the node, or the shard's primary), with the placement of
-// cluster/placement.h; `owner` prints owners the way the front computes them.
+// server/placement/placement.h; `owner` prints owners the way the front computes them.
 #pragma once
 
 #include <functional>

@@ -262,6 +262,14 @@ int Serve(const Flags& flags, bool* restart) {
   spdlog::info("httpkv-server {} data-dir={} fsync={} threads={} max-value={}", kVersion, sopts.dir,
                flags.fsync, flags.opts.threads, flags.opts.max_value);
   LogRecovery(*store);
+  if (!server.LoadPlacement(&error)) {
+    std::fprintf(stderr, "httpkv-server: %s\n", error.c_str());
+    return 2;
+  }
+  if (const auto* p = server.placement()) {
+    spdlog::info("placement: this node is {} of {} owners{} ({})", p->self(), p->owners().size(),
+                 p->before().empty() ? "" : ", keys moving in", httpkv::server::kPlacementFile);
+  }
   if (flags.opts.compat_seed)
     spdlog::info("--compat seed: Host \"HOST/PATH\" on / is served as /PATH");
   if (server.tls()) {

@@ -1,9 +1,9 @@
-#include "cluster/xxh32.h"
+#include "server/placement/xxh32.h"
 
 #include <bit>
 #include <cstring>
 
-namespace httpkv::cluster {
+namespace httpkv::placement {
 namespace {
 
 constexpr uint32_t kPrime1 = 2654435761u;
@@ -55,4 +55,4 @@ uint32_t Xxh32(std::string_view data, uint32_t seed) {
   return Avalanche(h);
 }
 
-}  // namespace httpkv::cluster
+}  // namespace httpkv::placement

@@ -1,10 +1,10 @@
-#include "cluster/placement.h"
+#include "server/placement/placement.h"
 
 #include <charconv>
 
-#include "cluster/xxh32.h"
+#include "server/placement/xxh32.h"
 
-namespace httpkv::cluster {
+namespace httpkv::placement {
 
 uint32_t PlacementSeed(std::string_view name) {
   if (name.size() < 2 || (name[0] != 'n' && name[0] != 's')) return 0;
@@ -33,4 +33,4 @@ size_t Placement::OwnerIndex(std::string_view key) const {
   return best;
 }
 
-}  // namespace httpkv::cluster
+}  // namespace httpkv::placement

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace httpkv::cluster {
+namespace httpkv::placement {
 
 // K of "nK" or "sK" (decimal digits after one letter n or s); 0 for any other name, as
 // placement.lua has it.
@@ -34,4 +34,4 @@ class Placement {
   std::vector<uint32_t> seeds_;  // PlacementSeed of each name
 };
 
-}  // namespace httpkv::cluster
+}  // namespace httpkv::placement

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-namespace httpkv::cluster {
+namespace httpkv::placement {
 
 uint32_t Xxh32(std::string_view data, uint32_t seed);
 
-}  // namespace httpkv::cluster
+}  // namespace httpkv::placement
