@@ -44,6 +44,28 @@ void GroupByShard(const std::vector<Member>& nodes, const std::vector<std::strin
   }
 }
 
+// "placement": only the owners it names place keys (each must be an owner of the file).
+bool KeepPlaced(const JsonValue& doc, std::vector<Owner>* owners, std::string* error) {
+  const JsonValue* list = doc.Find("placement");
+  if (list == nullptr) return true;
+  std::vector<Owner> placed;
+  for (const JsonValue& v : list->is_array() ? list->items() : std::vector<JsonValue>{}) {
+    auto it = std::find_if(owners->begin(), owners->end(),
+                           [&](const Owner& o) { return v.is_string() && o.name == v.text(); });
+    if (it == owners->end()) {
+      *error = "\"placement\" names an owner that is not in \"nodes\"";
+      return false;
+    }
+    placed.push_back(*it);
+  }
+  if (placed.empty()) {
+    *error = "\"placement\" is not a list of owner names";
+    return false;
+  }
+  *owners = std::move(placed);
+  return true;
+}
+
 }  // namespace
 
 bool ClusterMap::Parse(std::string_view text, ClusterMap* out, std::string* error) {
@@ -67,6 +89,7 @@ bool ClusterMap::Parse(std::string_view text, ClusterMap* out, std::string* erro
   } else {
     for (Member& n : nodes) m.owners_.push_back(Owner{n.name, {n}});
   }
+  if (!KeepPlaced(doc, &m.owners_, error)) return false;
   std::stable_sort(m.owners_.begin(), m.owners_.end(), [](const Owner& a, const Owner& b) {
     return PlacementSeed(a.name) < PlacementSeed(b.name);
   });

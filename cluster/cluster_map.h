@@ -3,9 +3,11 @@
 //
 //   {"front": "HOST:PORT", "nodes": [{"name": "n1", "addr": "HOST:PORT", ...}, ...]}
 //   with replicas: each node has "shard": "sK", and "shards": {"s1": ["n1", "n2"], ...}
+//   "placement": ["n1", "n2", ...]   the owners keys are placed over (optional; absent: all)
 //
 // Keys are placed over the owners: the nodes, or with replicas the shards (whose requests
-// go to the shard's current primary, see routes.h). Other members are ignored.
+// go to the shard's current primary, see routes.h), that "placement" names (a node joining
+// during `cluster.sh add` is in "nodes" but owns no key yet). Other members are ignored.
 #pragma once
 
 #include <string>

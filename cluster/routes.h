@@ -5,7 +5,8 @@
 // Stale map (README "Cluster-aware clients"): when an owner's address answers 421 (the
 // caller passes X-Primary to SetPrimary), 503, or refuses the connection, the caller
 // calls Refresh(owner) — FILE is re-read and, with replicas, the primary found again —
-// and retries once.
+// and retries once. A 421 with X-Owner (the node does not own the key: the placement
+// changed) needs a new Routes loaded from path().
 //
 // Thread-safe: the bench's workers share one Routes. The owner list (the placement) is
 // the one read by Load; Refresh updates addresses only (a FILE whose owners changed, after
@@ -33,6 +34,10 @@ class Routes {
 
   // The map as loaded (constant between Loads).
   const ClusterMap& map() const { return map_; }
+  // FILE and the probe timeout Load was given (a client that meets X-Owner loads a new
+  // Routes from them: the placement changed).
+  const std::string& path() const { return path_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }
   // Where owner's requests go now.
   std::string AddressOf(size_t owner) const;
   // A 421's X-Primary: that address is the owner's primary from now on.

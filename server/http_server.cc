@@ -72,8 +72,7 @@ bool HttpServer::ReloadAuthFile(std::string* error, std::string* warning) {
 }
 
 bool HttpServer::LoadPlacement(std::string* error) {
-  placement_ =
-      std::make_unique<PublishedOwnerMap>(storage::FileSystem::Default(), opts_.data_dir);
+  placement_ = std::make_unique<PublishedOwnerMap>(storage::FileSystem::Default(), opts_.data_dir);
   // A change is in force once every other loop has finished what it was serving (see
   // published_owner_map.h); the loop publishing it is busy with that request itself.
   placement_->SetBarrier([this] {
@@ -123,7 +122,7 @@ void HttpServer::Start(storage::LogStore* store) {
                                                     repl_ != nullptr ? &ship_bus_ : nullptr));
     if (tls_) workers_.back()->SetTlsContext(tls_);
   }
-  listen_fds_.clear();                             // now owned by the workers' listeners
+  listen_fds_.clear();        // now owned by the workers' listeners
   for (auto& w : workers_) {  // before the threads start
     w->SetTokens(tokens_);
     w->SetPlacement(placement_.get());

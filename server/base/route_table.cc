@@ -50,10 +50,21 @@ bool MethodAllowed(Route route, Method m) {
 }
 
 std::string_view RouteName(Route route) {
-  static constexpr std::string_view kNames[kRouteCount] = {
-      "root",     "create",        "update",  "kv",      "healthz",           "readyz",
-      "metrics",  "admin_compact", "primary", "replica", "admin_replication", "replication_log",
-      "admin_placement", "asterisk", "none"};
+  static constexpr std::string_view kNames[kRouteCount] = {"root",
+                                                           "create",
+                                                           "update",
+                                                           "kv",
+                                                           "healthz",
+                                                           "readyz",
+                                                           "metrics",
+                                                           "admin_compact",
+                                                           "primary",
+                                                           "replica",
+                                                           "admin_replication",
+                                                           "replication_log",
+                                                           "admin_placement",
+                                                           "asterisk",
+                                                           "none"};
   return kNames[static_cast<size_t>(route)];
 }
 

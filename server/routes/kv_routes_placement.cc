@@ -55,8 +55,8 @@ Reply KvRoutes::AdminPlacement(const http::Request& req) {
       return Text(400, scratch_.body);
     }
     if (repl_ != nullptr && map->self() != repl_->options().shard) {
-      scratch_.body = "bad placement: \"self\" must be this member's shard, " +
-                      repl_->options().shard + "\n";
+      scratch_.body =
+          "bad placement: \"self\" must be this member's shard, " + repl_->options().shard + "\n";
       return Text(400, scratch_.body);
     }
   }
@@ -67,8 +67,8 @@ Reply KvRoutes::AdminPlacement(const http::Request& req) {
     case PublishedOwnerMap::Outcome::kBusy:
       return Text(409, "another placement change is being published: retry\n");
     case PublishedOwnerMap::Outcome::kNotSaved:
-      scratch_.body = "placement not changed: cannot save " + std::string(kPlacementFile) + ": " +
-                      error + "\n";
+      scratch_.body =
+          "placement not changed: cannot save " + std::string(kPlacementFile) + ": " + error + "\n";
       return Text(500, scratch_.body);
     case PublishedOwnerMap::Outcome::kNotEverywhere:
       break;

@@ -111,6 +111,38 @@ TEST(ClusterRoundTrip, RereadsTheFileWhenRefusedAndRetriesOnce) {
   EXPECT_FALSE(ClusterRoundTrip(routes, key, GetKeyRequest(key), Connector(), &resp, &error));
 }
 
+// cluster.sh add moved the key: its old node answers 421 + X-Owner; the client places the key
+// again over FILE as it is now ("placement" gained n2) and sends it there, once.
+TEST(ClusterRoundTrip, PlacesTheKeyAgainAfterXOwner) {
+  std::string key;
+  for (const char* k : {"a", "b", "c", "d", "e", "f", "g", "h"}) {
+    if (cluster::Placement({"n1", "n2"}).Owner(k) == "n2") key = k;
+  }
+  ASSERT_FALSE(key.empty());
+  FakeServer n2({Reply(TextReply(204, "No Content", ""))});
+  FakeServer n1(
+      {Reply("HTTP/1.1 421 Misdirected Request\r\nX-Owner: n2\r\n"
+             "Content-Length: 0\r\n\r\n")});
+  ClusterFile file;
+  auto write = [&](const char* placement) {
+    std::ofstream(file.path()) << R"({"front": "127.0.0.1:1", "placement": )" << placement
+                               << R"(, "nodes": [{"name": "n1", "addr": ")" << n1.address()
+                               << R"("}, {"name": "n2", "addr": ")" << n2.address() << R"("}]})";
+  };
+  write(R"(["n1"])");  // n2 is joining
+  cluster::Routes routes;
+  std::string error;
+  ASSERT_TRUE(routes.Load(file.path(), std::chrono::seconds(2), &error)) << error;
+  write(R"(["n1", "n2"])");  // the move's freeze: n2 owns its keys
+  ClientResponse resp;
+  ASSERT_TRUE(ClusterRoundTrip(routes, key, PutKeyRequest(key, "v"), Connector(), &resp, &error))
+      << error;
+  EXPECT_EQ(resp.status, 204);
+  ASSERT_EQ(n1.requests().size(), 1u);
+  ASSERT_EQ(n2.requests().size(), 1u);
+  EXPECT_EQ(n2.requests()[0].target, "/kv/" + key);
+}
+
 TEST(ClusterOwners, KeysFromArgumentsAndStdin) {
   cluster::ClusterMap map;
   std::string error;

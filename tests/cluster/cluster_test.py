@@ -145,10 +145,11 @@ def case_stop(cluster):
 from cluster_auth_cases import case_auth, write_token_file  # noqa: E402
 from cluster_load_cases import case_add, case_kill  # noqa: E402
 from cluster_move_cases import case_move_add, case_remove  # noqa: E402
+from cluster_stale_cases import case_stale_client  # noqa: E402
 
 CASES = {"placement": case_placement, "listing": case_listing, "scenario": case_scenario,
          "kill": case_kill, "add": case_add, "move_add": case_move_add, "remove": case_remove,
-         "stop": case_stop, "auth": case_auth}
+         "stop": case_stop, "auth": case_auth, "stale_client": case_stale_client}
 
 
 def main():

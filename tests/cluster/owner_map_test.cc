@@ -97,8 +97,8 @@ TEST(OwnerMap, ShrinkingMovesKeysToTheOwnersLeft) {
 TEST(OwnerMap, JsonRoundTrips) {
   OwnerMap m;
   std::string error;
-  ASSERT_TRUE(OwnerMap::Parse(R"({"owners": ["s1", "s2"], "before": ["s1"], "self": "s2"})", &m,
-                              &error))
+  ASSERT_TRUE(
+      OwnerMap::Parse(R"({"owners": ["s1", "s2"], "before": ["s1"], "self": "s2"})", &m, &error))
       << error;
   EXPECT_EQ(m.ToJson(), "{\"owners\":[\"s1\",\"s2\"],\"before\":[\"s1\"],\"self\":\"s2\"}\n");
   OwnerMap again;

@@ -87,6 +87,26 @@ TEST(ClusterMap, ShardsWithReplicas) {
   EXPECT_EQ(m.AllMembers().size(), 4u);
 }
 
+TEST(ClusterMap, PlacementNamesTheOwnersKeysArePlacedOver) {
+  ClusterMap m;
+  std::string error;
+  ASSERT_TRUE(ClusterMap::Parse(
+      R"({"front": "f:1", "placement": ["n1", "n3"], "nodes": [
+         {"name": "n1", "addr": "a:1"}, {"name": "n3", "addr": "a:3"},
+         {"name": "n4", "addr": "a:4"}]})",
+      &m, &error))
+      << error;
+  ASSERT_EQ(m.owners().size(), 2u);  // n4 is joining: it owns no key yet
+  EXPECT_EQ(m.placement().names(), (std::vector<std::string>{"n1", "n3"}));
+  for (const char* bad : {R"("placement": ["n1", "n9"])", R"("placement": [])",
+                          R"("placement": "n1")", R"("placement": [1])"}) {
+    EXPECT_FALSE(ClusterMap::Parse(std::string(R"({"front": "f:1", )") + bad +
+                                       R"(, "nodes": [{"name": "n1", "addr": "a:1"}]})",
+                                   &m, &error))
+        << bad;
+  }
+}
+
 TEST(ClusterMap, RejectsBadFiles) {
   ClusterMap m;
   std::string error;

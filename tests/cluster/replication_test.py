@@ -74,13 +74,21 @@ def case_basic(cluster):
         info = cluster.replication(p)
         expect(info is not None and info.get("role") == "primary" and info.get("shard") == shard,
                f"/admin/replication of {p}: {info}")
+        candidates = [f"to-a-replica-{i}".encode() for i in range(64)]
+        mine = next(k for k in candidates if cluster.shard_of(k) == shard)
+        other = next(k for k in candidates if cluster.shard_of(k) != shard)
         for m in cluster.members(shard):
             if m != p:
                 cluster.wait_replica(m)
-                status, _, resp = direct_put(cluster, m, b"to-a-replica", b"x")
+                status, _, resp = direct_put(cluster, m, mine, b"x")
                 expect(status == 421 and resp.getheader("X-Primary") == cluster.addr(p),
                        f"PUT to replica {m}: {status}, X-Primary "
                        f"{resp.getheader('X-Primary') if resp else None}, primary {cluster.addr(p)}")
+            # Any member, for another shard's key: 421 naming that shard (the placement).
+            status, _, resp = direct_put(cluster, m, other, b"x")
+            expect(status == 421 and resp.getheader("X-Owner") == cluster.shard_of(other),
+                   f"PUT of another shard's key to {m}: {status}, X-Owner "
+                   f"{resp.getheader('X-Owner') if resp else None}")
     history = History()
     with Load(cluster, history) as load:
         load.wait_acks(300)

@@ -20,6 +20,14 @@ bool ClusterRoundTrip(cluster::Routes& routes, std::string_view key, const Clien
   const size_t owner = routes.map().OwnerIndex(key);
   const bool answered = Exchange(routes.AddressOf(owner), req, connect, resp, error);
   if (answered && resp->status != 421 && resp->status != 503) return true;
+  if (answered && resp->status == 421 && !resp->Header("X-Owner").empty()) {
+    // Not that node's key any more (cluster.sh add/remove): place it again over FILE as it
+    // is now, and send it once more to the owner found there.
+    cluster::Routes fresh;
+    if (!fresh.Load(routes.path(), routes.timeout(), error)) return false;
+    *resp = ClientResponse{};
+    return Exchange(fresh.AddressOf(fresh.map().OwnerIndex(key)), req, connect, resp, error);
+  }
   if (answered && resp->status == 421 && !resp->Header("X-Primary").empty()) {
     routes.SetPrimary(owner, std::string(resp->Header("X-Primary")));
   } else {

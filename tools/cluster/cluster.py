@@ -13,7 +13,8 @@
       keys to the other shards, then stops all its members.
 
 State: DIR/cluster.json (the SPEC's keys: front, haproxy_pid, nodes[name, addr, pid,
-data_dir]; pids are null once stopped or killed) and DIR/options.json (flags the nodes were
+data_dir]; pids are null once stopped or killed; "placement": the owners keys are placed over,
+which every node also knows, owners.py) and DIR/options.json (flags the nodes were
 started with). `start` on a stopped DIR starts afresh on the same data dirs. Node nK listens on
 127.0.0.(K+1) with a port chosen at its first start and kept across restarts.
 
@@ -30,6 +31,7 @@ import signal
 import sys
 
 import membership
+import owners
 # reload_haproxy and workers_gone: for membership.py and shards.py, which take this module.
 from front import reload_haproxy, start_haproxy, workers_gone  # noqa: F401
 import pipeline
@@ -135,6 +137,11 @@ def cmd_start(d, args):
         else:
             opts["threads"] = int(value)
     replication.check_opts(opts, UsageError)
+    if opts.get("auth_file"):  # cluster.sh tells each node its placement, as an admin
+        try:
+            pipeline.use_token_file(opts["auth_file"])
+        except RuntimeError as e:
+            raise UsageError(f"--auth-file: {e}")
     previous = None
     if os.path.exists(os.path.join(d, "cluster.json")):
         previous = load(d)[0]
@@ -154,11 +161,13 @@ def cmd_start(d, args):
     try:
         if opts.get("replicas"):
             replication.start(d, state, opts, count, previous, add_node, UsageError)
+            owners.settle(state, owners.current(state))
             start_haproxy(d, state, haproxy_bin())
             replication.wait_primaries(d, state)
         else:
             for i in range(1, count + 1):
                 add_node(d, state, opts)
+            owners.settle(state, owners.current(state))
             start_haproxy(d, state, haproxy_bin())
     finally:
         save(d, state)

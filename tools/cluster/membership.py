@@ -1,6 +1,12 @@
 """cluster.sh add DIR and cluster.sh remove DIR NODE: a node joins or leaves a running cluster
-without replicas (with replicas a whole shard joins or leaves: shards.py, same move), its keys moved in bulk (rebalance.py) while the old routing stands; only the
-moving keys answer 503, and only for the last writes' catch-up (README "Several nodes").
+without replicas (with replicas a whole shard joins or leaves: shards.py, same move), its keys
+moved in bulk (rebalance.py) while the old routing stands; only the moving keys answer 503, and
+only for the last writes' catch-up (README "Several nodes").
+
+The nodes enforce it too (owners.py, PUT /admin/placement), so a cluster-aware client with a
+stale map cannot have a write acknowledged and then lost: the node receiving keys refuses them
+(503) until the move ends; at the freeze the nodes giving keys away start answering 421 +
+X-Owner for them, and cluster.json's "placement" changes; at the switch the receiver serves.
 
 `c` is the cluster module (cluster.py): state files, node processes, HAProxy configuration.
 
@@ -9,8 +15,10 @@ twice: cluster.json keeps "retired" (removed names) and a new node is n(1 + the 
 ever used)."""
 import os
 import re
+import sys
 import time
 
+import owners
 import rebalance
 import shards
 
@@ -60,18 +68,31 @@ def cmd_add(c, d, args):
         return shards.cmd_add(c, d, state, opts)
     d = os.path.abspath(d)
     old_nodes = [dict(n) for n in state["nodes"]]
+    old_names = owners.current(state)
     started = time.monotonic()
     new = c.add_node(d, state, opts)
+    new_names = old_names + [new["name"]]
+    state["placement"] = owners.by_number(old_names)  # clients do not place keys on it yet
     c.save(d, state)
     addrs = {n["name"]: n["addr"] for n in state["nodes"]}
     mover = rebalance.Mover(state["front"], old_nodes, lambda s: [s, new["name"]], addrs)
+
+    def freeze():
+        c.reload_haproxy(d, state, frozen=new["name"])
+        owners.tell(state, old_names, new_names)  # 421 for the moving keys from now on
+        state["placement"] = owners.by_number(new_names)
+        c.save(d, state)
+
+    def switch():
+        owners.tell(state, [new["name"]], new_names)
+        return c.reload_haproxy(d, state, wait_old=False)
+
     try:
         try:
-            frozen, old_workers = move(c, d, state, mover,
-                                       lambda: c.reload_haproxy(d, state, frozen=new["name"]),
-                                       lambda: c.reload_haproxy(d, state, wait_old=False))
+            owners.tell(state, [new["name"]], new_names, old_names)  # its keys: 503 until done
+            frozen, old_workers = move(c, d, state, mover, freeze, switch)
         except (RuntimeError, OSError):
-            roll_back_add(c, d, state, new)
+            roll_back_add(c, d, state, new, old_names)
             raise
         copied = time.monotonic()  # the frozen workers answer 503: none reaches an old copy
         mover.drop_old({n["name"] for n in old_nodes})
@@ -82,10 +103,22 @@ def cmd_add(c, d, args):
     report(f"added {new['name']} on {new['addr']}", mover, started, frozen, dropped)
 
 
-def roll_back_add(c, d, state, new):
+def tell_back(state, names):
+    """A failed move: every node of `names` owns its keys as before (best effort: a node that
+    does not answer keeps refusing some keys, and is named)."""
+    try:
+        owners.settle(state, names)
+    except RuntimeError as e:
+        print(f"cluster: {e}: re-run `cluster.sh start` or tell it by hand (README)",
+              file=sys.stderr)
+    state["placement"] = owners.by_number(names)
+
+
+def roll_back_add(c, d, state, new, old_names):
     """add failed before the new node went live: the old nodes still hold every key (nothing
-    was deleted); route to them again and stop the new node."""
+    was deleted); they own them again, route to them again and stop the new node."""
     state["nodes"].remove(new)
+    tell_back(state, old_names)
     c.reload_haproxy(d, state)
     c.processes.stop(new["pid"], os.path.basename(c.server_bin()))
     c.save(d, state)
@@ -109,8 +142,17 @@ def cmd_remove(c, d, args):
     rest = [n for n in state["nodes"] if n is not node]
     addrs = {n["name"]: n["addr"] for n in rest}
     mover = rebalance.Mover(state["front"], [node], lambda s: list(addrs), addrs)
+    all_names = owners.current(state)
+    rest_names = [x for x in all_names if x != node["name"]]
+
+    def freeze():
+        c.reload_haproxy(d, state, draining=node["name"])
+        owners.tell(state, [node["name"]], rest_names, all_names)  # 421 for every key from now on
+        state["placement"] = owners.by_number(rest_names)
+        c.save(d, state)
 
     def switch():
+        owners.tell(state, rest_names, rest_names)
         state["nodes"] = rest
         state.setdefault("retired", []).append(node["name"])
         old = c.reload_haproxy(d, state, wait_old=False)
@@ -119,10 +161,10 @@ def cmd_remove(c, d, args):
 
     try:
         try:
-            frozen, old_workers = move(c, d, state, mover, lambda: c.reload_haproxy(
-                d, state, draining=node["name"]), switch)
+            owners.tell(state, rest_names, rest_names, all_names)  # its keys: 503 on the others
+            frozen, old_workers = move(c, d, state, mover, freeze, switch)
         except (RuntimeError, OSError):
-            roll_back_remove(c, d, state, node, mover)
+            roll_back_remove(c, d, state, node, mover, all_names)
             raise
     finally:
         mover.close()
@@ -133,12 +175,13 @@ def cmd_remove(c, d, args):
            f"; its data dir is kept as {d}/{node['name']}.removed")
 
 
-def roll_back_remove(c, d, state, node, mover):
-    """remove failed before the switch: the node still holds every key of its own; route to it
-    again and delete the copies made on the other nodes."""
+def roll_back_remove(c, d, state, node, mover, all_names):
+    """remove failed before the switch: the node still holds every key of its own; it owns them
+    again, route to it again and delete the copies made on the other nodes."""
     if node not in state["nodes"]:  # the switch itself failed half-way
         state["nodes"] = sorted(state["nodes"] + [node], key=lambda n: int(n["name"][1:]))
         state["retired"].remove(node["name"])
+    tell_back(state, all_names)
     c.reload_haproxy(d, state)
     c.save(d, state)
     mover.drop_copies()

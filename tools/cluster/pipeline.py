@@ -9,6 +9,11 @@ BATCH = 200
 # --auth-file (cluster.py sets it from the file's first admin token); "" otherwise.
 AUTH_LINE = ""
 
+# Every request of the mover says so: a node takes it whatever its placement says (it copies
+# keys to a node before they are its own, reads and deletes them after they left one; see
+# README "Several nodes", PUT /admin/placement). Needs the admin token under --auth-file.
+MOVE_LINE = "X-Key-Move: 1\r\n"
+
 
 def use_token_file(path):
     """The first admin token of an --auth-file FILE (TOKEN SCOPE [NAME] lines) for the
@@ -110,7 +115,7 @@ class Pipeline:
 
     def request(self, method, path, body=None):
         """The bytes of one request for statuses()."""
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.addr}\r\n{AUTH_LINE}"
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.addr}\r\n{AUTH_LINE}{MOVE_LINE}"
         if body is None:
             return (head + "\r\n").encode()
         return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
@@ -122,7 +127,7 @@ class Pipeline:
             batch = requests[i:i + BATCH]
             out = []
             for method, path, body, headers in batch:
-                head = [f"{method} {path} HTTP/1.1", f"Host: {self.addr}"] + (
+                head = [f"{method} {path} HTTP/1.1", f"Host: {self.addr}", MOVE_LINE[:-2]] + (
                     [AUTH_LINE[:-2]] if AUTH_LINE else [])
                 head += [f"{k}: {v}" for k, v in headers.items()]
                 if body is not None:

@@ -2,6 +2,7 @@
 members joins, or a shard leaves, with the same bulk move as for single nodes (membership.py,
 rebalance.py): copy while the old routing stands, catch up from the change feeds, freeze the
 moving keys (503 + Retry-After), last catch-up, switch; README "Replication and failover".
+Every member of a shard is told the placement as a node is (owners.py, membership.py).
 
 Placement is over shard names sK (seed K, rendezvous, the front's rules). The mover reads from
 and writes to each shard's primary: the member answering GET /primary 200 when the move starts
@@ -18,6 +19,7 @@ import time
 import urllib.request
 
 import membership
+import owners
 import rebalance
 
 
@@ -93,6 +95,9 @@ def cmd_add(c, d, state, opts):
     sources = primary_addrs(c, state, old_shards)
     started = time.monotonic()
     shard = f"s{next_shard(state)}"
+    old_names = owners.current(state)
+    new_names = old_names + [shard]
+    state["placement"] = owners.by_number(old_names)  # clients do not place keys on it yet
     state["shards"][shard] = []
     try:
         for _ in range(1 + opts["replicas"]):
@@ -106,13 +111,23 @@ def cmd_add(c, d, state, opts):
     addrs = {n["name"]: n["addr"] for n in state["nodes"]}
     mover = rebalance.Mover(state["front"], [{"name": s, "addr": a} for s, a in sources.items()],
                             lambda s: [s, shard], {shard: addrs[primary]})
+
+    def freeze():
+        c.reload_haproxy(d, state, frozen=shard)
+        owners.tell(state, old_names, new_names)  # 421 for the moving keys from now on
+        state["placement"] = owners.by_number(new_names)
+        c.save(d, state)
+
+    def switch():
+        owners.tell(state, [shard], new_names)
+        return c.reload_haproxy(d, state, wait_old=False)
+
     try:
         try:
-            frozen, old_workers = membership.move(
-                c, d, state, mover, lambda: c.reload_haproxy(d, state, frozen=shard),
-                lambda: c.reload_haproxy(d, state, wait_old=False))
+            owners.tell(state, [shard], new_names, old_names)  # its keys: 503 until done
+            frozen, old_workers = membership.move(c, d, state, mover, freeze, switch)
         except (RuntimeError, OSError):
-            roll_back_add(c, d, state, shard)
+            roll_back_add(c, d, state, shard, old_names=old_names)
             raise
         copied = time.monotonic()  # the frozen workers answer 503: none reaches an old copy
         mover.drop_old(set(old_shards))
@@ -124,10 +139,14 @@ def cmd_add(c, d, state, opts):
                       f"{primary})", mover, started, frozen, dropped)
 
 
-def roll_back_add(c, d, state, shard, reload=True):
+def roll_back_add(c, d, state, shard, reload=True, old_names=None):
     """add failed before the new shard went live: the old shards still hold every key (nothing
-    was deleted); route to them again, stop the new members, forget them (and their etcd keys)."""
+    was deleted); they own them again, route to them again, stop the new members, forget them
+    (and their etcd keys)."""
     members = state["shards"].pop(shard)
+    if old_names:
+        membership.tell_back(state, old_names)
+    state["placement"] = owners.by_number(list(state["shards"]))
     if reload:
         c.reload_haproxy(d, state)
     stop_members(c, state, members)
@@ -154,14 +173,24 @@ def cmd_remove(c, d, state, name):
     rest = [s for s in state["shards"] if s != name]
     addrs = primary_addrs(c, state, list(state["shards"]))
     members = list(state["shards"][name])
+    all_names = owners.current(state)
+    rest_names = [s for s in all_names if s != name]
     before = {"shards": dict(state["shards"]), "nodes": list(state["nodes"]),
               "retired": list(state.get("retired", [])),
-              "retired_shards": list(state.get("retired_shards", []))}
+              "retired_shards": list(state.get("retired_shards", [])),
+              "placement": owners.by_number(all_names)}
     started = time.monotonic()
     mover = rebalance.Mover(state["front"], [{"name": name, "addr": addrs[name]}],
                             lambda s: rest, {s: addrs[s] for s in rest})
 
+    def freeze():
+        c.reload_haproxy(d, state, draining=name)
+        owners.tell(state, [name], rest_names, all_names)  # 421 for every key from now on
+        state["placement"] = owners.by_number(rest_names)
+        c.save(d, state)
+
     def switch():
+        owners.tell(state, rest_names, rest_names)
         del state["shards"][name]
         state["nodes"] = [n for n in state["nodes"] if n["name"] not in members]
         state["retired"] = state.get("retired", []) + members
@@ -172,10 +201,11 @@ def cmd_remove(c, d, state, name):
 
     try:
         try:
-            frozen, old_workers = membership.move(
-                c, d, state, mover, lambda: c.reload_haproxy(d, state, draining=name), switch)
+            owners.tell(state, rest_names, rest_names, all_names)  # its keys: 503 on the others
+            frozen, old_workers = membership.move(c, d, state, mover, freeze, switch)
         except (RuntimeError, OSError):
             state.update(before)  # the switch itself may have failed half-way
+            membership.tell_back(state, all_names)
             c.reload_haproxy(d, state)
             c.save(d, state)
             mover.drop_copies()
