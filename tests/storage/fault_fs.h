@@ -14,9 +14,9 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "storage/env.h"
+#include "storage/fs_wrapper.h"
 
 namespace httpkv::storage::testing {
 
@@ -25,13 +25,13 @@ enum class FsOp : uint8_t { kCreate, kWrite, kSync, kTruncate, kRename, kUnlink,
 inline constexpr size_t kFsOpCount = 7;
 const char* FsOpName(FsOp op);
 
-class FaultFileSystem final : public FileSystem {
+class FaultFileSystem final : public FileSystemWrapper {
  public:
   // Runs before each faultable operation, with no lock of this class held (it may block or
   // call the store); a non-OK status fails the operation.
   using Hook = std::function<Status(FsOp op, const std::string& path)>;
 
-  explicit FaultFileSystem(FileSystem* base = FileSystem::Default()) : base_(base) {}
+  explicit FaultFileSystem(FileSystem* base = FileSystem::Default()) : FileSystemWrapper(base) {}
 
   void SetHook(Hook hook);
   // Fails the nth faultable operation from now (1-based) with err — only operations of kind
@@ -59,14 +59,8 @@ class FaultFileSystem final : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status Unlink(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status List(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->List(dir, names);
-  }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
 
  private:
-  FileSystem* const base_;
   std::array<std::atomic<uint64_t>, kFsOpCount> counts_{};
   std::atomic<bool> refuse_writable_maps_{false}, partial_writes_{false}, skip_syncs_{false};
   std::atomic<bool> fired_{false};
