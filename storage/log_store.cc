@@ -204,6 +204,7 @@ Status LogStore::AppendLocked(uint64_t* offset) {
     {
       std::lock_guard lock(maint_mu_);
       spare_wanted_ = true;
+      CountRequest();
     }
     maint_cv_.notify_one();
   }

@@ -294,6 +294,14 @@ class LogStore {
   // Testing seam: the wall clock in unix ms the store uses for expiry.
   static uint64_t NowMs();
 
+  // Test hook (LevelDB's TEST_ style): blocks until the background threads have nothing
+  // to do — the maintenance thread no request (compaction, hints, the spare, freeing
+  // tables) queued or running, the syncer no SyncAsync waiter queued and no sync in flight,
+  // the expiry thread no due expiry queued or being written — waiting on condition
+  // variables, never polling. Work that only time brings (a TTL not yet due, the everysec
+  // tick) is not waited for. Call it while no other thread uses the store.
+  void TEST_WaitIdle();
+
   Stats stats() const;
   const RecoveryReport& recovery() const { return recovery_; }
   FsyncPolicy fsync_policy() const { return opts_.fsync; }
@@ -373,6 +381,12 @@ class LogStore {
   Status CompactLocked();
   Status InstallCompaction(const std::vector<std::shared_ptr<Segment>>& inputs,
                            CompactionWriter* writer);
+  // TEST_WaitIdle's view of each thread (log_store_idle.cc), under that thread's mutex.
+  bool MaintIdle() const;
+  bool SyncerIdle() const;
+  bool ExpiryIdle() const;
+  // Every request to a background thread adds one, under that thread's mutex.
+  void CountRequest() { bg_requests_.fetch_add(1, std::memory_order_relaxed); }
   std::string PathOf(std::string_view name) const { return opts_.dir + "/" + std::string(name); }
 
   const Options opts_;
@@ -410,9 +424,11 @@ class LogStore {
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
-  bool stop_ = false;                // guarded by sync_mu_
-  std::vector<SyncWaiter> waiters_;  // guarded by sync_mu_
-  std::vector<SyncWaiter> ready_;    // syncer thread only: the group being completed
+  bool stop_ = false;                     // guarded by sync_mu_
+  std::vector<SyncWaiter> waiters_;       // guarded by sync_mu_
+  std::vector<SyncWaiter> ready_;         // syncer thread only: the group being completed
+  bool sync_busy_ = false;                // guarded by sync_mu_: a group or tick sync in flight
+  std::condition_variable sync_idle_cv_;  // TEST_WaitIdle: sync_busy_ went false
   std::thread syncer_;
 
   std::mutex compact_mu_;
@@ -423,6 +439,8 @@ class LogStore {
   bool hints_wanted_ = false;                 // guarded by maint_mu_
   bool spare_wanted_ = false;                 // guarded by maint_mu_
   bool reclaim_wanted_ = false;               // guarded by maint_mu_: retired_ is not empty
+  bool maint_busy_ = false;                   // guarded by maint_mu_: working on requests
+  std::condition_variable maint_idle_cv_;     // TEST_WaitIdle: maint_busy_ went false
   std::atomic<bool> compact_pending_{false};  // requested and not yet started
   std::mutex spare_mu_;
   std::unique_ptr<File> spare_;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled, durable
@@ -435,16 +453,19 @@ class LogStore {
   };
   std::mutex expiry_mu_;
   std::condition_variable expiry_cv_;
-  std::vector<ExpiryItem> expiry_heap_;  // guarded by expiry_mu_: min-heap by at_ms
-  bool expiry_stop_ = false;             // guarded by expiry_mu_
-  void (*change_fn_)(void*) = nullptr;   // guarded by expiry_mu_
-  void* change_ctx_ = nullptr;           // guarded by expiry_mu_
+  std::vector<ExpiryItem> expiry_heap_;     // guarded by expiry_mu_: min-heap by at_ms
+  bool expiry_stop_ = false;                // guarded by expiry_mu_
+  bool expiry_busy_ = false;                // guarded by expiry_mu_: writing due expire records
+  std::condition_variable expiry_idle_cv_;  // TEST_WaitIdle: expiry_busy_ went false
+  void (*change_fn_)(void*) = nullptr;      // guarded by expiry_mu_
+  void* change_ctx_ = nullptr;              // guarded by expiry_mu_
   std::thread expirer_;
   bool compaction_broken_ = false;  // guarded by compact_mu_
   std::atomic<bool> expiry_writes_{true};
   mutable std::mutex history_mu_;  // a leaf; taken under write_mu_ by BeginTerm and Apply
   TermHistory history_;            // guarded by history_mu_
   std::thread maint_;
+  std::atomic<uint64_t> bg_requests_{0};  // CountRequest(); TEST_WaitIdle
 };
 
 }  // namespace httpkv::storage

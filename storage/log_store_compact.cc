@@ -41,6 +41,7 @@ void LogStore::RequestCompaction() {
   {
     std::lock_guard lock(maint_mu_);
     compact_requested_ = true;
+    CountRequest();
   }
   maint_cv_.notify_one();
 }
@@ -48,10 +49,15 @@ void LogStore::RequestCompaction() {
 void LogStore::MaintenanceLoop() {
   std::unique_lock lock(maint_mu_);
   while (true) {
+    if (maint_busy_) {
+      maint_busy_ = false;
+      maint_idle_cv_.notify_all();
+    }
     maint_cv_.wait(lock, [this] {
       return maint_stop_ || compact_requested_ || hints_wanted_ || spare_wanted_ || reclaim_wanted_;
     });
     if (maint_stop_) return;
+    maint_busy_ = true;
     const bool compact = std::exchange(compact_requested_, false);
     const bool spare = std::exchange(spare_wanted_, false);
     hints_wanted_ = false;

@@ -42,6 +42,7 @@ void LogStore::QueueExpiry(std::string_view key, uint64_t seq, uint64_t at_ms) {
     expiry_heap_.push_back(ExpiryItem{at_ms, seq, std::string(key)});
     std::push_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
     earliest = expiry_heap_.front().seq == seq;
+    CountRequest();
   }
   if (earliest) expiry_cv_.notify_one();
 }
@@ -93,6 +94,7 @@ void LogStore::ExpiryLoop() {
       continue;
     }
     due.clear();
+    expiry_busy_ = true;
     while (!expiry_heap_.empty() && expiry_heap_.front().at_ms <= now) {
       std::pop_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
       due.push_back(std::move(expiry_heap_.back()));
@@ -113,6 +115,8 @@ void LogStore::ExpiryLoop() {
     lock.lock();
     // Under the lock, so that once SetChangeListener(nullptr) returned it is never called.
     if (wrote && change_fn_ != nullptr) change_fn_(change_ctx_);
+    expiry_busy_ = false;
+    expiry_idle_cv_.notify_all();
   }
 }
 

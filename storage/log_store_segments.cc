@@ -44,7 +44,11 @@ Status LogStore::LoadSegments() {
       }
     }
     seg->has_hint = !hint.empty();
-    if (!active && hint.empty()) hints_wanted_ = true;  // the maintenance thread writes it
+    if (!active && hint.empty()) {  // the maintenance thread writes it
+      std::lock_guard lock(maint_mu_);
+      hints_wanted_ = true;
+      CountRequest();
+    }
     uint64_t end = 0;
     if (Status s = RecoverSegment(*seg, hint, active, &index_, &state, &recovery_, &end); !s.ok()) {
       return s;
@@ -154,6 +158,7 @@ void LogStore::PublishTableLocked(std::unique_ptr<SegmentTable> t) {
   {
     std::lock_guard lock(maint_mu_);
     reclaim_wanted_ = true;
+    CountRequest();
   }
   maint_cv_.notify_one();
 }
@@ -188,6 +193,7 @@ Status LogStore::RollOverLocked(uint64_t need) {
   {
     std::lock_guard lock(maint_mu_);
     hints_wanted_ = true;
+    CountRequest();
   }
   maint_cv_.notify_one();
   MaybeRequestCompaction(0);

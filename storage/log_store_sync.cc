@@ -65,6 +65,7 @@ void LogStore::SyncAsync(uint64_t token, SyncDone done, void* ctx) {
   {
     std::lock_guard lock(sync_mu_);
     waiters_.push_back(SyncWaiter{token, done, ctx});
+    CountRequest();
   }
   sync_cv_.notify_one();
 }
@@ -74,6 +75,7 @@ void LogStore::SyncAsync(uint64_t token, SyncDone done, void* ctx) {
 // wait for the next group, which SyncerLoop starts as soon as this one returns. Both vectors
 // keep their capacity, so a steady state allocates nothing.
 void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
+  sync_busy_ = true;
   lock.unlock();
   unsynced_.store(false, std::memory_order_relaxed);
   std::shared_ptr<Segment> seg;
@@ -101,6 +103,8 @@ void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   for (const SyncWaiter& w : ready_) w.done(w.ctx, s);
   lock.lock();
+  sync_busy_ = false;
+  sync_idle_cv_.notify_all();
 }
 
 // Group commit has priority; otherwise the everysec tick (Redis: at most ~1 s of
@@ -118,9 +122,12 @@ void LogStore::SyncerLoop() {
     if (everysec && Clock::now() >= next_tick) {
       next_tick = Clock::now() + std::chrono::seconds(1);
       if (!unsynced_.exchange(false, std::memory_order_acq_rel)) continue;
+      sync_busy_ = true;
       lock.unlock();  // never hold sync_mu_ across the disk flush
       if (!SyncActive().ok()) unsynced_.store(true, std::memory_order_relaxed);  // next tick
       lock.lock();
+      sync_busy_ = false;
+      sync_idle_cv_.notify_all();
       continue;
     }
     auto wake = [this] { return stop_ || !waiters_.empty(); };
