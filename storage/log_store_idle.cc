@@ -31,16 +31,16 @@ void LogStore::TEST_WaitIdle() {
   while (true) {
     const uint64_t requests = bg_requests_.load(std::memory_order_acquire);
     {
-      std::unique_lock lock(maint_mu_);
-      while (!MaintIdle()) maint_idle_cv_.wait(lock);
+      MutexLock lock(&maint_mu_);
+      while (!MaintIdle()) maint_idle_cv_.Wait(&maint_mu_);
     }
     {
-      std::unique_lock lock(sync_mu_);
-      while (!SyncerIdle()) sync_idle_cv_.wait(lock);
+      MutexLock lock(&sync_mu_);
+      while (!SyncerIdle()) sync_idle_cv_.Wait(&sync_mu_);
     }
     {
-      std::unique_lock lock(expiry_mu_);
-      while (!ExpiryIdle()) expiry_idle_cv_.wait(lock);
+      MutexLock lock(&expiry_mu_);
+      while (!ExpiryIdle()) expiry_idle_cv_.Wait(&expiry_mu_);
     }
     if (bg_requests_.load(std::memory_order_acquire) == requests) return;
   }

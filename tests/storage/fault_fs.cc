@@ -44,13 +44,13 @@ const char* FsOpName(FsOp op) {
 }
 
 void FaultFileSystem::SetHook(Hook hook) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   hook_ = std::move(hook);
 }
 
 void FaultFileSystem::FailNth(uint64_t n, std::optional<FsOp> only,
                               std::optional<std::thread::id> thread, Status err) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   fail_in_ = n;
   fail_only_ = only;
   fail_tid_ = thread;
@@ -62,7 +62,7 @@ Status FaultFileSystem::Check(FsOp op, const std::string& path) {
   counts_[static_cast<size_t>(op)].fetch_add(1);
   Hook hook;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (fail_in_ > 0 && (!fail_only_ || *fail_only_ == op) &&
         (!fail_tid_ || *fail_tid_ == std::this_thread::get_id()) && --fail_in_ == 0) {
       fired_ = true;

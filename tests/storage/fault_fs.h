@@ -10,13 +10,14 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "storage/env.h"
 #include "storage/fs_wrapper.h"
+#include "storage/mutex.h"
+#include "storage/thread_annotations.h"
 
 namespace httpkv::storage::testing {
 
@@ -64,12 +65,12 @@ class FaultFileSystem final : public FileSystemWrapper {
   std::array<std::atomic<uint64_t>, kFsOpCount> counts_{};
   std::atomic<bool> refuse_writable_maps_{false}, partial_writes_{false}, skip_syncs_{false};
   std::atomic<bool> fired_{false};
-  std::mutex mu_;
-  Hook hook_;                                // guarded by mu_
-  uint64_t fail_in_ = 0;                     // guarded by mu_: 0 = disarmed
-  std::optional<FsOp> fail_only_;            // guarded by mu_
-  std::optional<std::thread::id> fail_tid_;  // guarded by mu_
-  Status fail_status_;                       // guarded by mu_
+  Mutex mu_;
+  Hook hook_ GUARDED_BY(mu_);
+  uint64_t fail_in_ GUARDED_BY(mu_) = 0;  // 0 = disarmed
+  std::optional<FsOp> fail_only_ GUARDED_BY(mu_);
+  std::optional<std::thread::id> fail_tid_ GUARDED_BY(mu_);
+  Status fail_status_ GUARDED_BY(mu_);
 };
 
 }  // namespace httpkv::storage::testing
