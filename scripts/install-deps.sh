@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages httpkv builds, tests and benchmarks with. Idempotent:
 # packages already present are skipped and apt-get runs only when something is missing.
-# Usage: scripts/install-deps.sh [build|test|fuzz|lint|all]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|fuzz|clang|lint|all]   (default: test)
 set -euo pipefail
 
 profile=${1:-test}
@@ -17,6 +17,7 @@ build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev libssl-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common haproxy python3
   openssl iproute2 etcd-server nftables)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for .ci/fuzz.sh
+clang_pkgs=(clang)  # the `clang` preset: the suite built with clang++ -Wthread-safety
 lint_pkgs=(clang-format git)           # scripts/check-format.sh (.ci/run)
 extra_pkgs=(wrk nginx-light redis-server gnuplot-nox)
 
@@ -24,10 +25,11 @@ case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  clang) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${clang_pkgs[@]}") ;;
   lint) want=("${lint_pkgs[@]}") ;;
   all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${lint_pkgs[@]}"
     "${extra_pkgs[@]}") ;;
-  *) echo "install-deps: unknown profile '$profile' (build|test|fuzz|lint|all)" >&2; exit 2 ;;
+  *) echo "install-deps: unknown profile '$profile' (build|test|fuzz|clang|lint|all)" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -148,16 +148,16 @@ void KeyIndex::Rebuild(size_t capacity) {
   delete old;
 }
 
-std::unique_lock<std::mutex> KeyIndex::LockWriter() const {
+void KeyIndex::CheckOutsideReadSection() {
   if (Epoch::InReadSection()) {  // a rebuild under mu_ would wait for this thread forever
     std::fprintf(stderr, "httpkv: panic: KeyIndex written or listed inside a read section\n");
     std::abort();
   }
-  return std::unique_lock(mu_);
 }
 
 bool KeyIndex::Upsert(std::string_view key, const IndexEntry& entry, IndexEntry* previous) {
-  const auto lock = LockWriter();
+  CheckOutsideReadSection();
+  MutexLock lock(&mu_);
   Table* t = PrepareWrite(key.size());
   const uint64_t h = Hash(key);
   uint32_t old_ref = 0;
@@ -183,7 +183,8 @@ bool KeyIndex::Upsert(std::string_view key, const IndexEntry& entry, IndexEntry*
 }
 
 bool KeyIndex::Erase(std::string_view key, IndexEntry* previous) {
-  const auto lock = LockWriter();
+  CheckOutsideReadSection();
+  MutexLock lock(&mu_);
   Table* t = PrepareWrite(0);
   uint32_t ref = 0;
   const size_t slot = t->Lookup(key, Hash(key), &ref);
@@ -202,7 +203,8 @@ bool KeyIndex::Erase(std::string_view key, IndexEntry* previous) {
 
 bool KeyIndex::UpdateLocation(std::string_view key, uint64_t version, uint32_t segment,
                               uint64_t offset) {
-  const auto lock = LockWriter();
+  CheckOutsideReadSection();
+  MutexLock lock(&mu_);
   Table* t = PrepareWrite(key.size());
   uint32_t ref = 0;
   const size_t slot = t->Lookup(key, Hash(key), &ref);
@@ -220,7 +222,8 @@ bool KeyIndex::UpdateLocation(std::string_view key, uint64_t version, uint32_t s
 void KeyIndex::Collect(std::string_view prefix, std::string_view after, size_t max,
                        std::vector<std::pair<std::string, IndexEntry>>* out) const {
   if (max == 0) return;
-  const auto lock = LockWriter();
+  CheckOutsideReadSection();
+  MutexLock lock(&mu_);
   const Table* t = table_.load(std::memory_order_relaxed);
   // Keys with the prefix are one contiguous range: start at its beginning or after `after`,
   // stop at the first key outside it.
@@ -236,7 +239,8 @@ void KeyIndex::Collect(std::string_view prefix, std::string_view after, size_t m
 }
 
 size_t KeyIndex::memory_bytes() const {
-  const auto lock = LockWriter();
+  CheckOutsideReadSection();
+  MutexLock lock(&mu_);
   return table_.load(std::memory_order_relaxed)->memory_bytes() + order_->memory_bytes();
 }
 

@@ -28,11 +28,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "storage/mutex.h"
+#include "storage/thread_annotations.h"
 
 namespace httpkv::storage {
 
@@ -90,13 +92,14 @@ class KeyIndex {
   struct Table;
 
   // Rebuilds first if the write could overflow the table or the arena, or garbage dominates.
-  Table* PrepareWrite(size_t key_len);
-  void Rebuild(size_t capacity);
-  std::unique_lock<std::mutex> LockWriter() const;
+  Table* PrepareWrite(size_t key_len) REQUIRES(mu_);
+  void Rebuild(size_t capacity) REQUIRES(mu_);
+  // Panics inside a read section (see the file comment); called before taking mu_.
+  static void CheckOutsideReadSection();
 
-  mutable std::mutex mu_;            // writers and Collect
-  std::atomic<Table*> table_;        // replaced under mu_; readers load it in a read section
-  std::unique_ptr<KeyOrder> order_;  // guarded by mu_; refers into *table_'s arena
+  mutable Mutex mu_;           // writers and Collect
+  std::atomic<Table*> table_;  // replaced under mu_; readers load it in a read section
+  std::unique_ptr<KeyOrder> order_ GUARDED_BY(mu_);  // refers into *table_'s arena
   std::atomic<size_t> size_{0};
 };
 

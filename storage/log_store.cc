@@ -59,15 +59,22 @@ Status LogStore::Open(const Options& opts, std::unique_ptr<LogStore>* out) {
   std::vector<std::string> notes;
   if (Status s = ResolveCompactionLeftovers(&store->fs_, opts.dir, &notes); !s.ok()) return s;
   if (Status s = ApplyPendingDiscard(&store->fs_, opts.dir, &notes); !s.ok()) return s;
-  if (Status s = LoadTermHistory(&store->fs_, opts.dir, &store->history_); !s.ok()) {
-    if (!s.IsCorruption()) return s;
-    // Written atomically, so this is damage. It only names where terms began: a member that
-    // lost it agrees with its primary on less and takes a copy of the rest.
-    notes.push_back(std::string(kHistoryFile) + ": " + s.ToString() + "; starting without it");
-    store->history_.clear();
+  // No other thread exists yet: the locks are taken for the analysis (and are uncontended).
+  {
+    MutexLock lock(&store->history_mu_);
+    if (Status s = LoadTermHistory(&store->fs_, opts.dir, &store->history_); !s.ok()) {
+      if (!s.IsCorruption()) return s;
+      // Written atomically, so this is damage. It only names where terms began: a member
+      // that lost it agrees with its primary on less and takes a copy of the rest.
+      notes.push_back(std::string(kHistoryFile) + ": " + s.ToString() + "; starting without it");
+      store->history_.clear();
+    }
   }
   const auto start = Clock::now();
-  if (Status s = store->LoadSegments(); !s.ok()) return s;
+  {
+    MutexLock lock(&store->write_mu_);
+    if (Status s = store->LoadSegments(); !s.ok()) return s;
+  }
   store->recovery_.warnings.insert(store->recovery_.warnings.begin(), notes.begin(), notes.end());
   store->recovery_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -98,7 +105,7 @@ Status LogStore::Put(std::string_view key, std::string_view value, Precondition 
   WriteResult local;
   if (result == nullptr) result = &local;
 
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   IndexEntry old;
   bool in_index = false;
   const bool existed = FindLiveLocked(key, &old, &in_index);
@@ -146,7 +153,7 @@ Status LogStore::Delete(std::string_view key, WriteResult* result) {
   WriteResult local;
   if (result == nullptr) result = &local;
 
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   IndexEntry old;
   bool in_index = false;
   *result = WriteResult{FindLiveLocked(key, &old, &in_index), 0, 0};
@@ -202,10 +209,11 @@ Status LogStore::AppendLocked(uint64_t* offset) {
   if (write_buf_.capacity() > kMaxRetainedWriteBuffer) std::string().swap(write_buf_);
   if (half_full) {  // zero-fill the next segment while this one fills up
     {
-      std::lock_guard lock(maint_mu_);
+      MutexLock lock(&maint_mu_);
       spare_wanted_ = true;
+      CountRequest();
     }
-    maint_cv_.notify_one();
+    maint_cv_.Signal();
   }
   return Status::OK();
 }
@@ -220,7 +228,7 @@ bool LogStore::GrowsEarlySpare(const Segment& seg) const {
 
 bool LogStore::SwitchToSpareEarly() {
   if (end_offset_ == 0 || !GrowsEarlySpare(*active_)) return false;
-  std::lock_guard lock(spare_mu_);
+  MutexLock lock(&spare_mu_);
   return spare_ != nullptr;
 }
 

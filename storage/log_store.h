@@ -1,14 +1,19 @@
 // LogStore: Bitcask-style key-value store over append-only segment files
 // (format: storage/FORMAT.md).
 //
-// Thread safety — every public method may be called from any thread concurrently.
-// Lock order: compact_mu_ -> write_mu_ -> KeyIndex's internal mutex; sync_mu_, maint_mu_ and
-// spare_mu_ are leaves. No lock is ever held while a user callback (SyncAsync's done) runs.
+// Thread safety — every public method may be called from any thread concurrently. The
+// fields each mutex guards are marked GUARDED_BY and the functions that need one REQUIRES;
+// clang checks both (-Wthread-safety, the `clang` preset; storage/thread_annotations.h).
+// Lock order: compact_mu_ -> write_mu_ -> {expiry_mu_, history_mu_, maint_mu_, spare_mu_,
+// KeyIndex's internal mutex}; those, sync_mu_ and listener_mu_ are leaves (nothing is taken
+// under them). No lock of the store is held while a user callback runs: SyncAsync's done runs
+// with none, the change listener (SetChangeListener) under listener_mu_ alone, which exists
+// for it.
 //   * write_mu_ serialises writers (Put/Delete): precondition check, seq assignment, the
 //     append, rollover and the index update happen atomically under it. It guards active_,
-//     end_offset_, next_seq_, write_buf_, tail_dirty_, active_has_dead_ and retired_, and is
-//     held whenever table_ is replaced. With --fsync always and no group commit the
-//     fdatasync runs under it.
+//     end_offset_, next_seq_, write_buf_, tail_dirty_, active_has_dead_, active_capacity_
+//     and retired_, and is held whenever table_ is replaced. With --fsync always and no
+//     group commit the fdatasync runs under it.
 //   * Readers take no lock shared with other readers: Get/Read/Scan run inside an
 //     Epoch::ReadGuard, load table_ (an immutable id -> Segment table, storage/segment.h),
 //     find the segment and copy out of its mapping. A replaced table goes to retired_ and is
@@ -22,16 +27,18 @@
 //   * compact_mu_ serialises compactions and hint writing (Compact() on the caller's thread,
 //     or the maintenance thread); maint_mu_/maint_cv_ carry requests to the maintenance
 //     thread, which also prepares the spare segment (spare_mu_ guards spare_).
+//   * Expiry: expiry_mu_ guards the expiry heap (expiring writes queue themselves under
+//     write_mu_); the expiry thread writes expire records under write_mu_ without it.
+//   * history_mu_ guards the term history (BeginTerm and ApplyReplicated take it under
+//     write_mu_).
 //   * Counters for stats() are atomics; options and the recovery report are immutable after
 //     Open.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,119 +50,19 @@
 #include "storage/epoch.h"
 #include "storage/histogram.h"
 #include "storage/key_index.h"
+#include "storage/log_store_types.h"
 #include "storage/metered_fs.h"
+#include "storage/mutex.h"
 #include "storage/record.h"
 #include "storage/recovery.h"
 #include "storage/segment.h"
 #include "storage/status.h"
 #include "storage/term_history.h"
+#include "storage/thread_annotations.h"
 
 namespace httpkv::storage {
 
 class CompactionWriter;
-
-// Redis appendfsync semantics.
-enum class FsyncPolicy : uint8_t { kAlways, kEverySec, kNever };
-std::optional<FsyncPolicy> ParseFsyncPolicy(std::string_view name);  // always|everysec|never
-std::string_view FsyncPolicyName(FsyncPolicy policy);
-
-struct Options {
-  std::string dir;
-  FsyncPolicy fsync = FsyncPolicy::kEverySec;
-  // With kAlways: Put/Delete do not fdatasync inline; the caller passes
-  // WriteResult::sync_token to SyncAsync and acknowledges the write when done runs.
-  bool group_commit = false;
-  // The active segment rolls over when an append would grow it past this (a single larger
-  // record gets a segment of its own).
-  uint64_t segment_bytes = uint64_t{64} << 20;
-  // Compact in the background when dead_bytes / disk_bytes exceeds this, checked after a
-  // rollover and on every write once dead_bytes >= segment_bytes / 2 (>= 1 disables automatic
-  // compaction; Compact()/RequestCompaction() still work).
-  double compact_dead_ratio = 0.5;
-  // Every file operation of the store goes through it (storage/env.h); must outlive the
-  // store. Tests pass a fault-injecting one (tests/storage/fault_fs.h).
-  FileSystem* fs = FileSystem::Default();
-};
-
-enum class Precondition : uint8_t { kNone, kMustExist, kMustNotExist, kVersionMatches };
-
-// version = seq of the record holding the value (monotonic, persisted).
-struct ValueMeta {
-  uint64_t version = 0;
-  uint32_t size = 0;
-  uint64_t expires_at_ms = 0;  // unix ms when the value expires; 0: never
-};
-
-// existed: key was live before this write; version: the new record's seq.
-// sync_token: log position after this record (monotonic for the store's lifetime, across
-// segments); durable once durable_token() >= sync_token. 0 when nothing was written.
-struct WriteResult {
-  bool existed = false;
-  uint64_t version = 0;
-  uint64_t sync_token = 0;
-};
-
-// Keys in byte order, > after (exclusive), starting with prefix, at most limit of them.
-struct ScanOptions {
-  std::string_view prefix;
-  std::string_view after;
-  size_t limit = SIZE_MAX;
-};
-
-struct Stats {
-  uint64_t keys = 0;
-  // Bytes of records in all segments (what was appended and not yet compacted away). Segment
-  // files may be larger: the active one's preallocated zero tail and the spare segment are
-  // free space and not counted.
-  uint64_t disk_bytes = 0;
-  uint64_t live_bytes = 0;  // bytes of records that are the latest version of a live key
-  uint64_t appends = 0;
-  // Every fdatasync the store made: the log's, sealing, the spare, compaction outputs,
-  // hints, recovery (directory fsyncs are not counted).
-  uint64_t fsyncs = 0;
-  uint64_t fsync_ns_total = 0;
-  uint64_t fsync_errors = 0;
-  uint64_t dead_bytes = 0;  // disk_bytes - live_bytes: what compaction can reclaim
-  uint64_t segments = 0;
-  uint64_t compactions = 0;            // completed compactions
-  uint64_t spares_prepared = 0;        // segments zero-filled ahead of a rollover (Preallocation)
-  HistogramSnapshot fsync_latency_ns;  // every fdatasync counted in fsyncs
-  // Per fdatasync of the log (the active segment, or one being sealed): the appends it made
-  // durable that no earlier one had (0 when there was nothing new).
-  HistogramSnapshot writes_per_fsync;
-  uint64_t last_seq = 0;     // LastSeq()
-  uint64_t feed_seq = 0;     // FeedSeq()
-  uint64_t seq_horizon = 0;  // SeqHorizon()
-};
-
-// Change feed (storage/log_store_feed.cc, FORMAT.md "Change feed"). An event views a record
-// inside a segment mapping: valid only during the ChangeSink call.
-struct ChangeEvent {
-  RecordType type = RecordType::kPut;
-  uint64_t seq = 0;
-  std::string_view key;
-  std::string_view value;  // empty for a delete
-};
-// Where a watcher is in the log: every record with seq <= last_seq has been delivered (or
-// filtered out). segment/offset: the next record to look at (segment 0: find it by seq).
-struct FeedCursor {
-  uint64_t last_seq = 0;
-  uint32_t segment = 0;
-  uint64_t offset = 0;
-};
-enum class FeedProgress : uint8_t {
-  kCaughtUp,     // every record with seq <= upper has been visited
-  kMore,         // the budget ran out or the sink asked to stop: call again
-  kHistoryLost,  // compaction dropped records after the cursor (it is behind the horizon)
-  kCorrupt,      // a record on the path failed verification
-};
-// Called for each record past the cursor whose key starts with the prefix; false: stop
-// after this one (e.g. the output is full).
-using ChangeSink = bool (*)(void* ctx, const ChangeEvent& ev);
-
-// SyncAsync's completion: a plain function and the caller's context, so queueing a waiter
-// allocates nothing.
-using SyncDone = void (*)(void* ctx, const Status& status);
 
 class LogStore {
  public:
@@ -287,12 +194,21 @@ class LogStore {
   // still read as absent once expired. On by default.
   void SetExpiryWrites(bool on) { expiry_writes_.store(on, std::memory_order_release); }
 
-  // Called (on the store's expiry thread, under a leaf lock: keep it to a post) after it
-  // wrote expire records, once the feed may show them: fn(ctx). nullptr: none; once
-  // SetChangeListener returns, the previous fn is not running and will not be called.
+  // Called (on the store's expiry thread, holding listener_mu_ and no other lock of the
+  // store: keep it to a post; it must not call SetChangeListener) after it wrote expire
+  // records, once the feed may show them: fn(ctx). nullptr: none; once SetChangeListener
+  // returns, the previous fn is not running and will not be called.
   void SetChangeListener(void (*fn)(void*), void* ctx);
   // Testing seam: the wall clock in unix ms the store uses for expiry.
   static uint64_t NowMs();
+
+  // Test hook (LevelDB's TEST_ style): blocks until the background threads have nothing
+  // to do — the maintenance thread no request (compaction, hints, the spare, freeing
+  // tables) queued or running, the syncer no SyncAsync waiter queued and no sync in flight,
+  // the expiry thread no due expiry queued or being written — waiting on condition
+  // variables, never polling. Work that only time brings (a TTL not yet due, the everysec
+  // tick) is not waited for. Call it while no other thread uses the store.
+  void TEST_WaitIdle();
 
   Stats stats() const;
   const RecoveryReport& recovery() const { return recovery_; }
@@ -307,26 +223,26 @@ class LogStore {
   };
   explicit LogStore(Options opts);
   // Segment set (log_store_segments.cc).
-  Status LoadSegments();
+  Status LoadSegments() REQUIRES(write_mu_);  // Open holds it
   Status OpenSegmentFile(uint32_t id, bool writable, std::shared_ptr<Segment>* out);
   // New active segment `id` mapped at `capacity` (>= segment_bytes): the spare when one is
   // ready and big enough, else an empty file. Installs it in the table (write_mu_ or Open).
-  Status CreateActiveSegment(uint32_t id, uint64_t capacity);
-  Status AppendLocked(uint64_t* offset);
+  Status CreateActiveSegment(uint32_t id, uint64_t capacity) REQUIRES(write_mu_);
+  Status AppendLocked(uint64_t* offset) REQUIRES(write_mu_);
   // Seals the active segment (truncate to its records + fdatasync) and starts the next one,
   // with room for at least `need` bytes.
-  Status RollOverLocked(uint64_t need);
-  Status AfterAppendLocked();
-  bool GrowsEarlySpare(const Segment& seg) const;  // caller holds write_mu_
-  bool SwitchToSpareEarly();                       // caller holds write_mu_
+  Status RollOverLocked(uint64_t need) REQUIRES(write_mu_);
+  Status AfterAppendLocked() REQUIRES(write_mu_);
+  bool GrowsEarlySpare(const Segment& seg) const REQUIRES(write_mu_);
+  bool SwitchToSpareEarly() REQUIRES(write_mu_);
   // Publishes t as the segment table; the old one is freed after Epoch::Synchronize().
-  void PublishTableLocked(std::unique_ptr<SegmentTable> t);
-  const SegmentTable& TableLocked() const { return *table_.load(); }
-  void FreeRetiredTables();
+  void PublishTableLocked(std::unique_ptr<SegmentTable> t) REQUIRES(write_mu_);
+  const SegmentTable& TableLocked() const REQUIRES(write_mu_) { return *table_.load(); }
+  void FreeRetiredTables() EXCLUDES(write_mu_);
   // Spare segment (maintenance thread): zero-filled and fdatasynced ahead of the rollover
   // that needs it, so fdatasync on the active segment flushes data only.
-  void PrepareSpare();
-  void DropSpare();
+  void PrepareSpare() EXCLUDES(spare_mu_);
+  void DropSpare() EXCLUDES(spare_mu_);
   // Asks the maintenance thread to compact when dead bytes pass the ratio (cheap: atomics).
   void MaybeRequestCompaction(uint64_t min_dead);
   // Inside a read section: finds e's segment (re-reading the index if compaction moved the
@@ -334,45 +250,53 @@ class LogStore {
   // *expires_at_ms: the record's expiry (0: none); an expired value is NotFound.
   Status ResolveInReadSection(std::string_view key, IndexEntry* e, std::string_view* value,
                               uint64_t* expires_at_ms) const;
-  // Under write_mu_: the key's live entry (an expired one counts as absent).
-  bool FindLiveLocked(std::string_view key, IndexEntry* e, bool* in_index);
+  // The key's live entry (an expired one counts as absent).
+  bool FindLiveLocked(std::string_view key, IndexEntry* e, bool* in_index) REQUIRES(write_mu_);
   // Expiry (log_store_expiry.cc).
-  void QueueExpiry(std::string_view key, uint64_t seq, uint64_t at_ms);
+  void QueueExpiry(std::string_view key, uint64_t seq, uint64_t at_ms) EXCLUDES(expiry_mu_);
   void QueueRecoveredExpiries(const std::vector<std::pair<std::string, uint64_t>>& candidates);
-  void ExpiryLoop();
-  void StopExpiry();
-  bool ExpireKey(const std::string& key, uint64_t seq);
+  void ExpiryLoop() EXCLUDES(expiry_mu_);
+  void StopExpiry() EXCLUDES(expiry_mu_);
+  bool ExpireKey(const std::string& key, uint64_t seq) EXCLUDES(write_mu_, expiry_mu_);
+  void NotifyChangeListener() EXCLUDES(listener_mu_);
   Status ReadResolved(std::string_view key, IndexEntry* e, std::string* value,
                       uint64_t* expires_at_ms) const;
   // Log syncs and group commit (log_store_sync.cc); fdatasyncs are counted by fs_.
   // target/appends: log_pos_ and appends_ read (under write_mu_) before the sync started.
   // seq: last_seq_ read together with target.
   Status SyncLockedSegment(const Segment& seg, uint64_t target, uint64_t appends, uint64_t seq);
-  Status SyncActive();
+  Status SyncActive() EXCLUDES(write_mu_);
   void AdvanceDurable(uint64_t target, uint64_t seq);
   // Walks the log in seq order for ReadChanges and ReadLog (log_store_feed.cc).
   enum class WalkStep : uint8_t { kNext, kStop, kBad };
   template <class Visit>
   FeedProgress WalkLog(FeedCursor* c, uint64_t upper, uint64_t floor, size_t budget,
                        Visit&& visit) const;
-  // ApplyReplicated's index update for a record (raw: its first byte) appended at offset
-  // (caller holds write_mu_).
-  void IndexReplicatedLocked(const RecordView& rec, const char* raw, uint64_t offset);
-  // Publishes a record just appended to active_ (caller holds write_mu_).
-  void PublishSeqLocked(uint64_t seq);
+  // ApplyReplicated's index update for a record (raw: its first byte) appended at offset.
+  void IndexReplicatedLocked(const RecordView& rec, const char* raw, uint64_t offset)
+      REQUIRES(write_mu_);
+  // Publishes a record just appended to active_.
+  void PublishSeqLocked(uint64_t seq) REQUIRES(write_mu_);
   // FEED file: the horizon and last seq, written before compaction commits (FORMAT.md).
   Status LoadFeedState(uint64_t* horizon, uint64_t* last_seq);
   Status SaveFeedState(uint64_t horizon, uint64_t last_seq);
-  void SyncerLoop();
-  void RunSyncGroup(std::unique_lock<std::mutex>& lock);
-  void StopSyncer();
+  void SyncerLoop() EXCLUDES(sync_mu_);
+  // Drops sync_mu_ for the fdatasync and the callbacks.
+  void RunSyncGroup() REQUIRES(sync_mu_);
+  void StopSyncer() EXCLUDES(sync_mu_);
   // Compaction, hints and the spare (log_store_compact.cc).
-  void MaintenanceLoop();
-  void StopMaintenance();
-  void WriteMissingHints();
-  Status CompactLocked();
+  void MaintenanceLoop() EXCLUDES(maint_mu_);
+  void StopMaintenance() EXCLUDES(maint_mu_);
+  void WriteMissingHints() REQUIRES(compact_mu_) EXCLUDES(write_mu_);
+  Status CompactLocked() REQUIRES(compact_mu_) EXCLUDES(write_mu_);
   Status InstallCompaction(const std::vector<std::shared_ptr<Segment>>& inputs,
-                           CompactionWriter* writer);
+                           CompactionWriter* writer) REQUIRES(compact_mu_) EXCLUDES(write_mu_);
+  // TEST_WaitIdle's view of each thread (log_store_idle.cc), under that thread's mutex.
+  bool MaintIdle() const REQUIRES(maint_mu_);
+  bool SyncerIdle() const REQUIRES(sync_mu_);
+  bool ExpiryIdle() const REQUIRES(expiry_mu_);
+  // Every request to a background thread adds one, under that thread's mutex.
+  void CountRequest() { bg_requests_.fetch_add(1, std::memory_order_relaxed); }
   std::string PathOf(std::string_view name) const { return opts_.dir + "/" + std::string(name); }
 
   const Options opts_;
@@ -384,17 +308,17 @@ class LogStore {
 
   // Readers load it (seq_cst, see epoch.h) inside a read section; replaced under write_mu_.
   std::atomic<const SegmentTable*> table_{nullptr};
-  std::vector<std::unique_ptr<const SegmentTable>> retired_;  // guarded by write_mu_
   std::atomic<uint32_t> next_segment_id_{1};
 
-  std::mutex write_mu_;
-  std::shared_ptr<Segment> active_;  // guarded by write_mu_
-  uint64_t end_offset_ = 0;          // guarded by write_mu_
-  uint64_t next_seq_ = 1;            // guarded by write_mu_
-  std::string write_buf_;            // guarded by write_mu_; reused record encoding buffer
-  bool tail_dirty_ = false;          // guarded by write_mu_; a failed append could not be truncated
-  bool active_has_dead_ = false;     // guarded by write_mu_: a tombstone or overwritten record
-  uint64_t active_capacity_ = 0;     // guarded by write_mu_: active_'s mapping length
+  Mutex write_mu_ ACQUIRED_AFTER(compact_mu_);
+  std::vector<std::unique_ptr<const SegmentTable>> retired_ GUARDED_BY(write_mu_);
+  std::shared_ptr<Segment> active_ GUARDED_BY(write_mu_);
+  uint64_t end_offset_ GUARDED_BY(write_mu_) = 0;
+  uint64_t next_seq_ GUARDED_BY(write_mu_) = 1;
+  std::string write_buf_ GUARDED_BY(write_mu_);         // reused record encoding buffer
+  bool tail_dirty_ GUARDED_BY(write_mu_) = false;       // a failed append could not be truncated
+  bool active_has_dead_ GUARDED_BY(write_mu_) = false;  // a tombstone or overwritten record
+  uint64_t active_capacity_ GUARDED_BY(write_mu_) = 0;  // active_'s mapping length
 
   std::atomic<uint64_t> last_seq_{0};       // seq of the latest append (written under write_mu_)
   std::atomic<uint64_t> durable_seq_{0};    // highest seq covered by an fdatasync
@@ -408,43 +332,55 @@ class LogStore {
   Histogram<kWritesPerSyncBounds.size()> writes_per_fsync_{kWritesPerSyncBounds};
   std::atomic<bool> unsynced_{false};  // writes since the last fdatasync (everysec)
 
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  bool stop_ = false;                // guarded by sync_mu_
-  std::vector<SyncWaiter> waiters_;  // guarded by sync_mu_
-  std::vector<SyncWaiter> ready_;    // syncer thread only: the group being completed
+  Mutex sync_mu_;
+  CondVar sync_cv_;
+  bool stop_ GUARDED_BY(sync_mu_) = false;
+  std::vector<SyncWaiter> waiters_ GUARDED_BY(sync_mu_);
+  std::vector<SyncWaiter> ready_;                // syncer thread only: the group being completed
+  bool sync_busy_ GUARDED_BY(sync_mu_) = false;  // a group or tick sync in flight
+  CondVar sync_idle_cv_;                         // TEST_WaitIdle: sync_busy_ went false
   std::thread syncer_;
 
-  std::mutex compact_mu_;
-  std::mutex maint_mu_;
-  std::condition_variable maint_cv_;
-  bool maint_stop_ = false;                   // guarded by maint_mu_
-  bool compact_requested_ = false;            // guarded by maint_mu_
-  bool hints_wanted_ = false;                 // guarded by maint_mu_
-  bool spare_wanted_ = false;                 // guarded by maint_mu_
-  bool reclaim_wanted_ = false;               // guarded by maint_mu_: retired_ is not empty
-  std::atomic<bool> compact_pending_{false};  // requested and not yet started
-  std::mutex spare_mu_;
-  std::unique_ptr<File> spare_;  // guarded by spare_mu_: DIR/kSpareSegment, zero-filled, durable
+  Mutex compact_mu_;
+  bool compaction_broken_ GUARDED_BY(compact_mu_) = false;
+  Mutex maint_mu_;
+  CondVar maint_cv_;
+  bool maint_stop_ GUARDED_BY(maint_mu_) = false;
+  bool compact_requested_ GUARDED_BY(maint_mu_) = false;
+  bool hints_wanted_ GUARDED_BY(maint_mu_) = false;
+  bool spare_wanted_ GUARDED_BY(maint_mu_) = false;
+  bool reclaim_wanted_ GUARDED_BY(maint_mu_) = false;  // retired_ is not empty
+  bool maint_busy_ GUARDED_BY(maint_mu_) = false;      // working on requests
+  CondVar maint_idle_cv_;                              // TEST_WaitIdle: maint_busy_ went false
+  std::atomic<bool> compact_pending_{false};           // requested and not yet started
+  std::thread maint_;
+  Mutex spare_mu_;
+  std::unique_ptr<File> spare_ GUARDED_BY(spare_mu_);  // DIR/kSpareSegment, zero-filled, durable
   std::atomic<bool> closing_{false};
+
   struct ExpiryItem {
     uint64_t at_ms;
     uint64_t seq;
     std::string key;
     bool operator>(const ExpiryItem& o) const { return at_ms > o.at_ms; }
   };
-  std::mutex expiry_mu_;
-  std::condition_variable expiry_cv_;
-  std::vector<ExpiryItem> expiry_heap_;  // guarded by expiry_mu_: min-heap by at_ms
-  bool expiry_stop_ = false;             // guarded by expiry_mu_
-  void (*change_fn_)(void*) = nullptr;   // guarded by expiry_mu_
-  void* change_ctx_ = nullptr;           // guarded by expiry_mu_
-  std::thread expirer_;
-  bool compaction_broken_ = false;  // guarded by compact_mu_
+  Mutex expiry_mu_ ACQUIRED_AFTER(write_mu_);
+  CondVar expiry_cv_;
+  std::vector<ExpiryItem> expiry_heap_ GUARDED_BY(expiry_mu_);  // min-heap by at_ms
+  bool expiry_stop_ GUARDED_BY(expiry_mu_) = false;
+  bool expiry_busy_ GUARDED_BY(expiry_mu_) = false;  // writing due expire records
+  CondVar expiry_idle_cv_;                           // TEST_WaitIdle: expiry_busy_ went false
   std::atomic<bool> expiry_writes_{true};
-  mutable std::mutex history_mu_;  // a leaf; taken under write_mu_ by BeginTerm and Apply
-  TermHistory history_;            // guarded by history_mu_
-  std::thread maint_;
+  std::thread expirer_;
+  // Held while the change listener runs, and by SetChangeListener (no other lock is taken
+  // under it or held when taking it).
+  Mutex listener_mu_;
+  void (*change_fn_)(void*) GUARDED_BY(listener_mu_) = nullptr;
+  void* change_ctx_ GUARDED_BY(listener_mu_) = nullptr;
+
+  mutable Mutex history_mu_ ACQUIRED_AFTER(write_mu_);
+  TermHistory history_ GUARDED_BY(history_mu_);
+  std::atomic<uint64_t> bg_requests_{0};  // CountRequest(); TEST_WaitIdle
 };
 
 }  // namespace httpkv::storage

@@ -33,42 +33,49 @@ uint64_t FirstSeq(std::string_view data) {
 }  // namespace
 
 Status LogStore::Compact() {
-  std::lock_guard lock(compact_mu_);
+  MutexLock lock(&compact_mu_);
   return CompactLocked();
 }
 
 void LogStore::RequestCompaction() {
   {
-    std::lock_guard lock(maint_mu_);
+    MutexLock lock(&maint_mu_);
     compact_requested_ = true;
+    CountRequest();
   }
-  maint_cv_.notify_one();
+  maint_cv_.Signal();
 }
 
 void LogStore::MaintenanceLoop() {
-  std::unique_lock lock(maint_mu_);
+  MutexLock lock(&maint_mu_);
   while (true) {
-    maint_cv_.wait(lock, [this] {
-      return maint_stop_ || compact_requested_ || hints_wanted_ || spare_wanted_ || reclaim_wanted_;
-    });
+    if (maint_busy_) {
+      maint_busy_ = false;
+      maint_idle_cv_.SignalAll();
+    }
+    while (
+        !(maint_stop_ || compact_requested_ || hints_wanted_ || spare_wanted_ || reclaim_wanted_)) {
+      maint_cv_.Wait(&maint_mu_);
+    }
     if (maint_stop_) return;
+    maint_busy_ = true;
     const bool compact = std::exchange(compact_requested_, false);
     const bool spare = std::exchange(spare_wanted_, false);
     hints_wanted_ = false;
     reclaim_wanted_ = false;
-    lock.unlock();
+    lock.Unlock();
     FreeRetiredTables();
     {
-      std::lock_guard clock(compact_mu_);
+      MutexLock clock(&compact_mu_);
       WriteMissingHints();
     }
     if (spare) PrepareSpare();  // before compaction: the next rollover may be close
     if (compact) {
-      std::lock_guard clock(compact_mu_);
+      MutexLock clock(&compact_mu_);
       (void)CompactLocked();  // failures are retried on the next request
     }
     FreeRetiredTables();
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -77,7 +84,7 @@ void LogStore::MaintenanceLoop() {
 // size change, no extent conversion). A rollover that finds no spare creates an empty file.
 void LogStore::PrepareSpare() {
   {
-    std::lock_guard lock(spare_mu_);
+    MutexLock lock(&spare_mu_);
     if (spare_ != nullptr) return;
   }
   static const char kZeros[1 << 16] = {};
@@ -96,13 +103,13 @@ void LogStore::PrepareSpare() {
     (void)fs_.Unlink(path);
     return;
   }
-  std::lock_guard lock(spare_mu_);
+  MutexLock lock(&spare_mu_);
   spare_ = std::move(file);
   spares_prepared_.fetch_add(1);
 }
 
 void LogStore::DropSpare() {
-  std::lock_guard lock(spare_mu_);
+  MutexLock lock(&spare_mu_);
   if (spare_ == nullptr) return;
   spare_.reset();
   (void)fs_.Unlink(PathOf(kSpareSegment));
@@ -112,10 +119,10 @@ void LogStore::StopMaintenance() {
   closing_ = true;
   if (!maint_.joinable()) return;
   {
-    std::lock_guard lock(maint_mu_);
+    MutexLock lock(&maint_mu_);
     maint_stop_ = true;
   }
-  maint_cv_.notify_all();
+  maint_cv_.SignalAll();
   maint_.join();
 }
 
@@ -123,7 +130,7 @@ void LogStore::StopMaintenance() {
 void LogStore::WriteMissingHints() {
   std::vector<std::shared_ptr<Segment>> todo;
   {
-    std::lock_guard wlock(write_mu_);
+    MutexLock wlock(&write_mu_);
     for (const auto& seg : TableLocked().segments) {
       if (seg != active_ && !seg->has_hint.load()) todo.push_back(seg);
     }
@@ -157,7 +164,7 @@ Status LogStore::CompactLocked() {
   } pending_reset{&compact_pending_};
   std::vector<Input> inputs;
   {
-    std::lock_guard wlock(write_mu_);
+    MutexLock wlock(&write_mu_);
     // Dead bytes in the active segment are reclaimed too: seal it, so it is an input.
     if (active_has_dead_ && end_offset_ > 0) {
       if (Status s = RollOverLocked(0); !s.ok()) return s;
@@ -247,7 +254,7 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
     out_bytes += o.size;
   }
   {
-    std::lock_guard wlock(write_mu_);
+    MutexLock wlock(&write_mu_);
     auto table = std::make_unique<SegmentTable>(TableLocked());
     for (auto& seg : installed) table = table->With(std::move(seg));
     PublishTableLocked(std::move(table));
@@ -267,7 +274,7 @@ Status LogStore::InstallCompaction(const std::vector<std::shared_ptr<Segment>>& 
       ids.push_back(in->id);
       in_bytes += in->size.load();
     }
-    std::lock_guard wlock(write_mu_);
+    MutexLock wlock(&write_mu_);
     PublishTableLocked(TableLocked().Without(ids));
   }
   disk_bytes_.fetch_sub(in_bytes);

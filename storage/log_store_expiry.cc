@@ -20,9 +20,16 @@ uint64_t LogStore::NowMs() {
 }
 
 void LogStore::SetChangeListener(void (*fn)(void*), void* ctx) {
-  std::lock_guard lock(expiry_mu_);
+  MutexLock lock(&listener_mu_);
   change_fn_ = fn;
   change_ctx_ = ctx;
+}
+
+// Under listener_mu_, so that once SetChangeListener(nullptr) returned it is never called;
+// no other lock is held, so the listener may call into the store (except SetChangeListener).
+void LogStore::NotifyChangeListener() {
+  MutexLock lock(&listener_mu_);
+  if (change_fn_ != nullptr) change_fn_(change_ctx_);
 }
 
 bool LogStore::FindLiveLocked(std::string_view key, IndexEntry* e, bool* in_index) {
@@ -38,12 +45,13 @@ bool LogStore::FindLiveLocked(std::string_view key, IndexEntry* e, bool* in_inde
 void LogStore::QueueExpiry(std::string_view key, uint64_t seq, uint64_t at_ms) {
   bool earliest;
   {
-    std::lock_guard lock(expiry_mu_);
+    MutexLock lock(&expiry_mu_);
     expiry_heap_.push_back(ExpiryItem{at_ms, seq, std::string(key)});
     std::push_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
     earliest = expiry_heap_.front().seq == seq;
+    CountRequest();
   }
-  if (earliest) expiry_cv_.notify_one();
+  if (earliest) expiry_cv_.Signal();
 }
 
 // At Open: every expiring put recovery applied that is still the key's value.
@@ -63,7 +71,7 @@ void LogStore::QueueRecoveredExpiries(
 
 bool LogStore::ExpireKey(const std::string& key, uint64_t seq) {
   if (!expiry_writes_.load(std::memory_order_acquire)) return false;  // a replica: retried
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   IndexEntry e;
   if (!index_.Find(key, &e) || e.version != seq) return false;  // overwritten or deleted since
   const uint64_t tomb_seq = next_seq_;
@@ -81,24 +89,25 @@ bool LogStore::ExpireKey(const std::string& key, uint64_t seq) {
 
 void LogStore::ExpiryLoop() {
   std::vector<ExpiryItem> due;
-  std::unique_lock lock(expiry_mu_);
+  MutexLock lock(&expiry_mu_);
   while (!expiry_stop_) {
     if (expiry_heap_.empty()) {
-      expiry_cv_.wait(lock);
+      expiry_cv_.Wait(&expiry_mu_);
       continue;
     }
     const uint64_t now = NowMs();
     if (expiry_heap_.front().at_ms > now) {
-      expiry_cv_.wait_for(lock, std::chrono::milliseconds(expiry_heap_.front().at_ms - now));
+      expiry_cv_.WaitFor(&expiry_mu_, std::chrono::milliseconds(expiry_heap_.front().at_ms - now));
       continue;
     }
     due.clear();
+    expiry_busy_ = true;
     while (!expiry_heap_.empty() && expiry_heap_.front().at_ms <= now) {
       std::pop_heap(expiry_heap_.begin(), expiry_heap_.end(), std::greater<>());
       due.push_back(std::move(expiry_heap_.back()));
       expiry_heap_.pop_back();
     }
-    lock.unlock();
+    lock.Unlock();
     bool wrote = false;
     for (const ExpiryItem& it : due) {
       if (ExpireKey(it.key, it.seq)) {
@@ -110,19 +119,20 @@ void LogStore::ExpiryLoop() {
     }
     // The feed shows only durable writes under --fsync always.
     if (wrote && opts_.fsync == FsyncPolicy::kAlways) (void)Sync();
-    lock.lock();
-    // Under the lock, so that once SetChangeListener(nullptr) returned it is never called.
-    if (wrote && change_fn_ != nullptr) change_fn_(change_ctx_);
+    if (wrote) NotifyChangeListener();
+    lock.Lock();
+    expiry_busy_ = false;
+    expiry_idle_cv_.SignalAll();
   }
 }
 
 void LogStore::StopExpiry() {
   if (!expirer_.joinable()) return;
   {
-    std::lock_guard lock(expiry_mu_);
+    MutexLock lock(&expiry_mu_);
     expiry_stop_ = true;
   }
-  expiry_cv_.notify_all();
+  expiry_cv_.SignalAll();
   expirer_.join();
 }
 

@@ -33,7 +33,7 @@ const Segment* SegmentAfter(const SegmentTable& t, uint64_t after) {
 }  // namespace
 
 void LogStore::TailCursor(FeedCursor* c) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   c->last_seq = last_seq_.load(std::memory_order_relaxed);
   c->segment = active_->id;
   c->offset = end_offset_;

@@ -10,7 +10,7 @@ namespace httpkv::storage {
 
 Status LogStore::ApplyReplicated(std::string_view records, ApplyResult* result) {
   *result = ApplyResult{};
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   while (!records.empty()) {
     RecordView rec;
     const DecodeStatus ds = DecodeRecord(records, &rec);
@@ -44,7 +44,7 @@ Status LogStore::ApplyReplicated(std::string_view records, ApplyResult* result) 
 void LogStore::IndexReplicatedLocked(const RecordView& rec, const char* raw, uint64_t offset) {
   const RecordHeader& h = rec.header;
   if (h.type == RecordType::kTerm) {
-    std::lock_guard lock(history_mu_);
+    MutexLock lock(&history_mu_);
     const uint64_t term = TermOfRecord(rec.value);
     if (history_.empty() || history_.back().term < term) {
       history_.push_back(TermStart{term, h.seq});
@@ -75,8 +75,8 @@ void LogStore::IndexReplicatedLocked(const RecordView& rec, const char* raw, uin
 }
 
 Status LogStore::AdvanceTo(uint64_t seq) {
-  std::lock_guard clock(compact_mu_);  // FEED is compaction's file too
-  std::lock_guard lock(write_mu_);
+  MutexLock clock(&compact_mu_);  // FEED is compaction's file too
+  MutexLock lock(&write_mu_);
   if (seq < next_seq_) return Status::OK();
   const uint64_t horizon = std::max(horizon_.load(), seq);
   if (Status s = SaveFeedState(horizon, seq); !s.ok()) return s;
@@ -88,10 +88,10 @@ Status LogStore::AdvanceTo(uint64_t seq) {
 }
 
 Status LogStore::BeginTerm(uint64_t term, uint64_t* seq_out) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   const uint64_t seq = next_seq_;
   {
-    std::lock_guard hlock(history_mu_);
+    MutexLock hlock(&history_mu_);
     if (!history_.empty() && history_.back().term >= term) {
       return Status::InvalidArgument("term " + std::to_string(term) + " is not past term " +
                                      std::to_string(history_.back().term));
@@ -112,13 +112,13 @@ Status LogStore::BeginTerm(uint64_t term, uint64_t* seq_out) {
 }
 
 Status LogStore::AdoptTermHistory(const TermHistory& primary) {
-  std::lock_guard lock(write_mu_);  // LastSeq() stays put, and ApplyReplicated waits
+  MutexLock lock(&write_mu_);  // LastSeq() stays put, and ApplyReplicated waits
   const uint64_t last = last_seq_.load(std::memory_order_relaxed);
   TermHistory next;
   for (const TermStart& t : primary) {
     if (t.first_seq <= last) next.push_back(t);
   }
-  std::lock_guard hlock(history_mu_);
+  MutexLock hlock(&history_mu_);
   if (next == history_) return Status::OK();
   if (Status s = SaveTermHistory(&fs_, opts_.dir, next); !s.ok()) return s;
   history_ = std::move(next);
@@ -126,12 +126,12 @@ Status LogStore::AdoptTermHistory(const TermHistory& primary) {
 }
 
 TermHistory LogStore::term_history() const {
-  std::lock_guard lock(history_mu_);
+  MutexLock lock(&history_mu_);
   return history_;
 }
 
 uint64_t LogStore::CurrentTerm() const {
-  std::lock_guard lock(history_mu_);
+  MutexLock lock(&history_mu_);
   return history_.empty() ? 0 : history_.back().term;
 }
 

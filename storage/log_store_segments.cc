@@ -44,7 +44,11 @@ Status LogStore::LoadSegments() {
       }
     }
     seg->has_hint = !hint.empty();
-    if (!active && hint.empty()) hints_wanted_ = true;  // the maintenance thread writes it
+    if (!active && hint.empty()) {  // the maintenance thread writes it
+      MutexLock lock(&maint_mu_);
+      hints_wanted_ = true;
+      CountRequest();
+    }
     uint64_t end = 0;
     if (Status s = RecoverSegment(*seg, hint, active, &index_, &state, &recovery_, &end); !s.ok()) {
       return s;
@@ -116,7 +120,7 @@ Status LogStore::CreateActiveSegment(uint32_t id, uint64_t capacity) {
   const std::string path = PathOf(SegmentFileName(id));
   std::unique_ptr<File> file;
   {
-    std::lock_guard lock(spare_mu_);
+    MutexLock lock(&spare_mu_);
     if (spare_ != nullptr && capacity <= opts_.segment_bytes) {
       const std::string spare = PathOf(kSpareSegment);
       if (fs_.Rename(spare, path).ok()) {
@@ -152,17 +156,18 @@ void LogStore::PublishTableLocked(std::unique_ptr<SegmentTable> t) {
   if (old == nullptr) return;
   retired_.emplace_back(old);
   {
-    std::lock_guard lock(maint_mu_);
+    MutexLock lock(&maint_mu_);
     reclaim_wanted_ = true;
+    CountRequest();
   }
-  maint_cv_.notify_one();
+  maint_cv_.Signal();
 }
 
 // Readers that could still see a retired table have left once Synchronize returns.
 void LogStore::FreeRetiredTables() {
   std::vector<std::unique_ptr<const SegmentTable>> old;
   {
-    std::lock_guard lock(write_mu_);
+    MutexLock lock(&write_mu_);
     old.swap(retired_);
   }
   if (old.empty()) return;
@@ -186,10 +191,11 @@ Status LogStore::RollOverLocked(uint64_t need) {
   const uint64_t capacity = std::max(opts_.segment_bytes, need);
   if (Status s = CreateActiveSegment(next_segment_id_.fetch_add(1), capacity); !s.ok()) return s;
   {
-    std::lock_guard lock(maint_mu_);
+    MutexLock lock(&maint_mu_);
     hints_wanted_ = true;
+    CountRequest();
   }
-  maint_cv_.notify_one();
+  maint_cv_.Signal();
   MaybeRequestCompaction(0);
   return Status::OK();
 }

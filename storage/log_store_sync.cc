@@ -41,7 +41,7 @@ Status LogStore::SyncActive() {
   std::shared_ptr<Segment> seg;
   uint64_t target, appends, seq;
   {
-    std::lock_guard lock(write_mu_);
+    MutexLock lock(&write_mu_);
     seg = active_;
     target = log_pos_.load(std::memory_order_relaxed);
     appends = appends_.load(std::memory_order_relaxed);
@@ -63,23 +63,25 @@ void LogStore::SyncAsync(uint64_t token, SyncDone done, void* ctx) {
     return done(ctx, Status::InvalidArgument("sync token from the future"));
   }
   {
-    std::lock_guard lock(sync_mu_);
+    MutexLock lock(&sync_mu_);
     waiters_.push_back(SyncWaiter{token, done, ctx});
+    CountRequest();
   }
-  sync_cv_.notify_one();
+  sync_cv_.Signal();
 }
 
 // One group: a single fdatasync covers every append made before it started; the waiters it
 // covers are completed outside the lock. Waiters that arrived meanwhile with a later token
 // wait for the next group, which SyncerLoop starts as soon as this one returns. Both vectors
 // keep their capacity, so a steady state allocates nothing.
-void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
-  lock.unlock();
+void LogStore::RunSyncGroup() {
+  sync_busy_ = true;
+  sync_mu_.Unlock();
   unsynced_.store(false, std::memory_order_relaxed);
   std::shared_ptr<Segment> seg;
   uint64_t target, appends, seq;
   {
-    std::lock_guard wlock(write_mu_);
+    MutexLock wlock(&write_mu_);
     seg = active_;
     target = log_pos_.load(std::memory_order_relaxed);
     appends = appends_.load(std::memory_order_relaxed);
@@ -87,7 +89,7 @@ void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
   }
   Status s = SyncLockedSegment(*seg, target, appends, seq);
   if (!s.ok()) unsynced_.store(true, std::memory_order_relaxed);
-  lock.lock();
+  sync_mu_.Lock();
   ready_.clear();
   size_t kept = 0;
   for (const SyncWaiter& w : waiters_) {  // stable: later tokens keep their order
@@ -98,9 +100,11 @@ void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
     }
   }
   waiters_.resize(kept);
-  lock.unlock();
+  sync_mu_.Unlock();
   for (const SyncWaiter& w : ready_) w.done(w.ctx, s);
-  lock.lock();
+  sync_mu_.Lock();
+  sync_busy_ = false;
+  sync_idle_cv_.SignalAll();
 }
 
 // Group commit has priority; otherwise the everysec tick (Redis: at most ~1 s of
@@ -108,26 +112,29 @@ void LogStore::RunSyncGroup(std::unique_lock<std::mutex>& lock) {
 void LogStore::SyncerLoop() {
   const bool everysec = opts_.fsync == FsyncPolicy::kEverySec;
   auto next_tick = Clock::now() + std::chrono::seconds(1);
-  std::unique_lock lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   while (true) {
     if (!waiters_.empty()) {
-      RunSyncGroup(lock);
+      RunSyncGroup();
       continue;
     }
     if (stop_) break;
     if (everysec && Clock::now() >= next_tick) {
       next_tick = Clock::now() + std::chrono::seconds(1);
       if (!unsynced_.exchange(false, std::memory_order_acq_rel)) continue;
-      lock.unlock();  // never hold sync_mu_ across the disk flush
+      sync_busy_ = true;
+      lock.Unlock();  // never hold sync_mu_ across the disk flush
       if (!SyncActive().ok()) unsynced_.store(true, std::memory_order_relaxed);  // next tick
-      lock.lock();
+      lock.Lock();
+      sync_busy_ = false;
+      sync_idle_cv_.SignalAll();
       continue;
     }
-    auto wake = [this] { return stop_ || !waiters_.empty(); };
+    // Woken by a waiter, stop_ or the tick (or spuriously): the loop looks again.
     if (everysec) {
-      sync_cv_.wait_until(lock, next_tick, wake);
+      sync_cv_.WaitUntil(&sync_mu_, next_tick);
     } else {
-      sync_cv_.wait(lock, wake);
+      sync_cv_.Wait(&sync_mu_);
     }
   }
 }
@@ -135,10 +142,10 @@ void LogStore::SyncerLoop() {
 void LogStore::StopSyncer() {
   if (!syncer_.joinable()) return;
   {
-    std::lock_guard lock(sync_mu_);
+    MutexLock lock(&sync_mu_);
     stop_ = true;
   }
-  sync_cv_.notify_all();
+  sync_cv_.SignalAll();
   syncer_.join();
 }
 

@@ -1,16 +1,16 @@
 // MeteredFileSystem: wraps the store's FileSystem so that every File::Sync (fdatasync) made
 // through it — the log's, sealing, the spare's, compaction outputs, hints, recovery — is
 // counted and timed in one SyncMeter (Stats::fsyncs, /metrics httpkv_fdatasync_*).
-// Everything else is passed through unchanged.
+// Everything else is passed through unchanged (FileSystemWrapper).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "storage/env.h"
+#include "storage/fs_wrapper.h"
 #include "storage/histogram.h"
 
 namespace httpkv::storage {
@@ -20,24 +20,14 @@ struct SyncMeter {
   Histogram<kFsyncLatencyBoundsNs.size()> latency_ns{kFsyncLatencyBoundsNs};
 };
 
-class MeteredFileSystem final : public FileSystem {
+class MeteredFileSystem final : public FileSystemWrapper {
  public:
-  MeteredFileSystem(FileSystem* base, SyncMeter* meter) : base_(base), meter_(meter) {}
+  MeteredFileSystem(FileSystem* base, SyncMeter* meter) : FileSystemWrapper(base), meter_(meter) {}
 
+  // Wraps every file opened in a metered one.
   Status Open(const std::string& path, OpenMode mode, std::unique_ptr<File>* out) override;
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  Status Unlink(const std::string& path) override { return base_->Unlink(path); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status List(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->List(dir, names);
-  }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
 
  private:
-  FileSystem* const base_;
   SyncMeter* const meter_;
 };
 

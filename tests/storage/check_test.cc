@@ -3,8 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
+#include <cstdio>
 
 #include "storage/log_store.h"
 #include "tests/storage/test_util.h"
@@ -37,9 +36,7 @@ class CheckTest : public ::testing::Test {
     char last_sealed[32];
     std::snprintf(last_sealed, sizeof(last_sealed), "/%08d.hint",
                   static_cast<int>(store->stats().segments) - 1);
-    for (int i = 0; i < 500 && !FileExists(dir_.path() + last_sealed); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    store->TEST_WaitIdle();
     ASSERT_TRUE(FileExists(dir_.path() + last_sealed));
     ASSERT_TRUE(FileExists(dir_.path() + "/00000001.hint"));
   }

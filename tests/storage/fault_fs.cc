@@ -3,40 +3,35 @@
 namespace httpkv::storage::testing {
 namespace {
 
-class FaultFile final : public File {
+class FaultFile final : public FileWrapper {
  public:
-  FaultFile(std::unique_ptr<File> base, FaultFileSystem* fs) : base_(std::move(base)), fs_(fs) {}
+  FaultFile(std::unique_ptr<File> base, FaultFileSystem* fs)
+      : FileWrapper(std::move(base)), fs_(fs) {}
 
-  Status Pread(uint64_t offset, size_t n, char* buf, size_t* got) override {
-    return base_->Pread(offset, n, buf, got);
-  }
   Status Pwrite(uint64_t offset, std::string_view data) override {
     Status s = fs_->Check(FsOp::kWrite, path());
-    if (s.ok()) return base_->Pwrite(offset, data);
+    if (s.ok()) return target()->Pwrite(offset, data);
     if (fs_->partial_writes() && data.size() > 1) {
-      (void)base_->Pwrite(offset, data.substr(0, data.size() / 2));  // torn: half lands
+      (void)target()->Pwrite(offset, data.substr(0, data.size() / 2));  // torn: half lands
     }
     return s;
   }
   Status Sync() override {
     Status s = fs_->Check(FsOp::kSync, path());
-    return s.ok() && !fs_->skip_syncs() ? base_->Sync() : s;
+    return s.ok() && !fs_->skip_syncs() ? target()->Sync() : s;
   }
   Status Truncate(uint64_t size) override {
     Status s = fs_->Check(FsOp::kTruncate, path());
-    return s.ok() ? base_->Truncate(size) : s;
+    return s.ok() ? target()->Truncate(size) : s;
   }
-  Status Size(uint64_t* size) override { return base_->Size(size); }
   Status Map(uint64_t size, MapMode mode, MappedRegion* out) override {
     if (mode == MapMode::kSharedWritable && fs_->refuse_writable_maps()) {
       return Status::IOError("writable mapping refused: " + path());
     }
-    return base_->Map(size, mode, out);
+    return target()->Map(size, mode, out);
   }
-  const std::string& path() const override { return base_->path(); }
 
  private:
-  const std::unique_ptr<File> base_;
   FaultFileSystem* const fs_;
 };
 
@@ -49,13 +44,13 @@ const char* FsOpName(FsOp op) {
 }
 
 void FaultFileSystem::SetHook(Hook hook) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   hook_ = std::move(hook);
 }
 
 void FaultFileSystem::FailNth(uint64_t n, std::optional<FsOp> only,
                               std::optional<std::thread::id> thread, Status err) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   fail_in_ = n;
   fail_only_ = only;
   fail_tid_ = thread;
@@ -67,7 +62,7 @@ Status FaultFileSystem::Check(FsOp op, const std::string& path) {
   counts_[static_cast<size_t>(op)].fetch_add(1);
   Hook hook;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (fail_in_ > 0 && (!fail_only_ || *fail_only_ == op) &&
         (!fail_tid_ || *fail_tid_ == std::this_thread::get_id()) && --fail_in_ == 0) {
       fired_ = true;
@@ -86,24 +81,24 @@ Status FaultFileSystem::Open(const std::string& path, OpenMode mode, std::unique
     if (Status s = Check(FsOp::kCreate, path); !s.ok()) return s;
   }
   std::unique_ptr<File> f;
-  if (Status s = base_->Open(path, mode, &f); !s.ok()) return s;
+  if (Status s = target()->Open(path, mode, &f); !s.ok()) return s;
   *out = std::make_unique<FaultFile>(std::move(f), this);
   return Status::OK();
 }
 
 Status FaultFileSystem::Rename(const std::string& from, const std::string& to) {
   Status s = Check(FsOp::kRename, from);
-  return s.ok() ? base_->Rename(from, to) : s;
+  return s.ok() ? target()->Rename(from, to) : s;
 }
 
 Status FaultFileSystem::Unlink(const std::string& path) {
   Status s = Check(FsOp::kUnlink, path);
-  return s.ok() ? base_->Unlink(path) : s;
+  return s.ok() ? target()->Unlink(path) : s;
 }
 
 Status FaultFileSystem::SyncDir(const std::string& dir) {
   Status s = Check(FsOp::kSyncDir, dir);
-  return s.ok() && !skip_syncs() ? base_->SyncDir(dir) : s;
+  return s.ok() && !skip_syncs() ? target()->SyncDir(dir) : s;
 }
 
 }  // namespace httpkv::storage::testing

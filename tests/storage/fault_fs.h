@@ -10,13 +10,14 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "storage/env.h"
+#include "storage/fs_wrapper.h"
+#include "storage/mutex.h"
+#include "storage/thread_annotations.h"
 
 namespace httpkv::storage::testing {
 
@@ -25,13 +26,13 @@ enum class FsOp : uint8_t { kCreate, kWrite, kSync, kTruncate, kRename, kUnlink,
 inline constexpr size_t kFsOpCount = 7;
 const char* FsOpName(FsOp op);
 
-class FaultFileSystem final : public FileSystem {
+class FaultFileSystem final : public FileSystemWrapper {
  public:
   // Runs before each faultable operation, with no lock of this class held (it may block or
   // call the store); a non-OK status fails the operation.
   using Hook = std::function<Status(FsOp op, const std::string& path)>;
 
-  explicit FaultFileSystem(FileSystem* base = FileSystem::Default()) : base_(base) {}
+  explicit FaultFileSystem(FileSystem* base = FileSystem::Default()) : FileSystemWrapper(base) {}
 
   void SetHook(Hook hook);
   // Fails the nth faultable operation from now (1-based) with err — only operations of kind
@@ -59,23 +60,17 @@ class FaultFileSystem final : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status Unlink(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status List(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->List(dir, names);
-  }
-  bool Exists(const std::string& path) override { return base_->Exists(path); }
 
  private:
-  FileSystem* const base_;
   std::array<std::atomic<uint64_t>, kFsOpCount> counts_{};
   std::atomic<bool> refuse_writable_maps_{false}, partial_writes_{false}, skip_syncs_{false};
   std::atomic<bool> fired_{false};
-  std::mutex mu_;
-  Hook hook_;                                // guarded by mu_
-  uint64_t fail_in_ = 0;                     // guarded by mu_: 0 = disarmed
-  std::optional<FsOp> fail_only_;            // guarded by mu_
-  std::optional<std::thread::id> fail_tid_;  // guarded by mu_
-  Status fail_status_;                       // guarded by mu_
+  Mutex mu_;
+  Hook hook_ GUARDED_BY(mu_);
+  uint64_t fail_in_ GUARDED_BY(mu_) = 0;  // 0 = disarmed
+  std::optional<FsOp> fail_only_ GUARDED_BY(mu_);
+  std::optional<std::thread::id> fail_tid_ GUARDED_BY(mu_);
+  Status fail_status_ GUARDED_BY(mu_);
 };
 
 }  // namespace httpkv::storage::testing

@@ -1,9 +1,7 @@
 // Segment rollover and hint files.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "storage/coding.h"
 #include "storage/crc32c.h"
@@ -37,11 +35,9 @@ std::string Seg(const std::string& dir, int id, const char* ext = "log") {
   return dir + buf;
 }
 
-// Hints are written by the maintenance thread; give it a moment.
-bool WaitForFile(const std::string& path) {
-  for (int i = 0; i < 500 && !FileExists(path); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+// Hints are written by the maintenance thread: once it is idle, path must exist.
+bool WaitForHint(LogStore* store, const std::string& path) {
+  store->TEST_WaitIdle();
   return FileExists(path);
 }
 
@@ -83,7 +79,7 @@ TEST(SegmentTest, HintsWrittenForSealedSegmentsAndUsedByRecovery) {
     Fill(store.get(), 20, "b");
     ASSERT_TRUE(store->Delete("key3", nullptr).ok());
     segments = store->stats().segments;
-    ASSERT_TRUE(WaitForFile(Seg(dir.path(), static_cast<int>(segments - 1), "hint")));
+    ASSERT_TRUE(WaitForHint(store.get(), Seg(dir.path(), static_cast<int>(segments - 1), "hint")));
   }
   EXPECT_FALSE(FileExists(Seg(dir.path(), static_cast<int>(segments), "hint")));  // active
   auto store = OpenWith(SmallSegments(dir.path()));
@@ -119,7 +115,7 @@ TEST(SegmentTest, HintsOfEveryLayoutVersionAreUsed) {
     auto store = OpenWith(SmallSegments(dir.path()));
     Fill(store.get(), 40, "a");
     segments = store->stats().segments;
-    ASSERT_TRUE(WaitForFile(Seg(dir.path(), static_cast<int>(segments - 1), "hint")));
+    ASSERT_TRUE(WaitForHint(store.get(), Seg(dir.path(), static_cast<int>(segments - 1), "hint")));
   }
   EXPECT_EQ(DecodeFixed32(testing::ReadFile(Seg(dir.path(), 1, "hint")).data() + 4), 2u);
   for (uint32_t version : {2u, 3u, 4u}) {
@@ -145,7 +141,7 @@ TEST(SegmentTest, DamagedOrStaleHintFallsBackToScan) {
     auto store = OpenWith(SmallSegments(dir.path()));
     Fill(store.get(), 40, "a");
     const auto last_sealed = static_cast<int>(store->stats().segments) - 1;
-    ASSERT_TRUE(WaitForFile(Seg(dir.path(), last_sealed, "hint")));
+    ASSERT_TRUE(WaitForHint(store.get(), Seg(dir.path(), last_sealed, "hint")));
   }
   std::string hint = testing::ReadFile(Seg(dir.path(), 1, "hint"));
   hint[hint.size() / 2] ^= 0x40;
@@ -159,13 +155,9 @@ TEST(SegmentTest, DamagedOrStaleHintFallsBackToScan) {
     EXPECT_EQ(GetValue(store.get(), "key" + std::to_string(i)), "a" + std::string(60, 'x'));
   }
   // The maintenance thread rewrites them; the next open is clean.
-  for (int i = 0; i < 500; ++i) {
-    if (testing::ReadFile(Seg(dir.path(), 1, "hint")) != hint &&
-        FileSize(Seg(dir.path(), 2, "hint")) > 10) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  store->TEST_WaitIdle();
+  EXPECT_NE(testing::ReadFile(Seg(dir.path(), 1, "hint")), hint);
+  EXPECT_GT(FileSize(Seg(dir.path(), 2, "hint")), 10u);
   store.reset();
   store = OpenWith(SmallSegments(dir.path()));
   EXPECT_TRUE(store->recovery().warnings.empty());
