@@ -69,8 +69,10 @@ EventLoop::~EventLoop() {
 }
 
 void EventLoop::Run() {
-  if (!IsInLoopThread()) Panic("EventLoop::Run called while another thread runs the loop");
-  thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  std::thread::id none;
+  if (!thread_id_.compare_exchange_strong(none, std::this_thread::get_id())) {
+    Panic("EventLoop::Run called while another thread runs the loop");
+  }
   now_ = Clock::now();
   SyncWallClock();
   while (!quit_.load(std::memory_order_acquire)) {

@@ -3,11 +3,13 @@
 //
 // Thread affinity: while Run() runs, everything except Post() and Quit() must be called
 // on the thread that runs it; AssertInLoopThread() panics otherwise (reactor/panic.h).
-// Before Run() starts and after it returns the loop is not bound to a thread, so an
-// owner may set it up and tear it down from any one thread. Handlers registered with
-// the poller are IoHandler objects; the loop never owns them. Objects that close
-// themselves during dispatch are destroyed through Defer(), which runs after the
-// current batch of events.
+// While no thread runs it the loop belongs to its owner only: the thread that built it, or
+// the one that took it (TakeOwnership) to set it up for Run() on itself. Run() may be
+// called on any thread; the owner sets the loop up before and tears it down after. No other
+// thread passes the check, before Run() either (a SIGHUP handler on another thread must Post).
+// Handlers registered with the poller are IoHandler objects; the loop never owns them. Objects that
+// close themselves during dispatch are destroyed through Defer(), which runs after the current
+// batch of events.
 //
 // Time: the clock is read once per wake-up (after the poller returns); now(), RunAfter()
 // and the timers all use that cached value, so serving a request reads no clock.
@@ -50,7 +52,8 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Runs until Quit(), bound to the calling thread. Panics if the poller fails.
+  // Runs until Quit(), bound to the calling thread. Panics if the poller fails or another
+  // thread runs it.
   void Run();
   void Quit();                            // any thread
   void Post(std::function<void()> task);  // any thread; runs on the loop thread
@@ -79,10 +82,18 @@ class EventLoop {
     return std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch() + wall_offset_)
         .count();
   }
-  // True on the thread running Run(), and on any thread while no thread runs it.
+  // True on the thread running Run(); while no thread runs it, on the owner's thread only.
   bool IsInLoopThread() const {
     const std::thread::id bound = thread_id_.load(std::memory_order_relaxed);
-    return bound == std::thread::id() || bound == std::this_thread::get_id();
+    const std::thread::id self = std::this_thread::get_id();
+    return bound == self || (bound == std::thread::id() && owner_.load() == self);
+  }
+  // Makes the calling thread the owner, for a loop built by one thread and set up and run by
+  // another (a bench worker's thread opens its own connections before Run()). Only while no
+  // thread runs the loop; the previous owner must not touch it any more.
+  void TakeOwnership() {
+    if (thread_id_.load() != std::thread::id()) Panic("TakeOwnership of a running event loop");
+    owner_.store(std::this_thread::get_id());
   }
   // Panics (one line naming the caller) unless IsInLoopThread().
   void AssertInLoopThread(const char* caller = __builtin_FUNCTION()) const {
@@ -106,7 +117,8 @@ class EventLoop {
   std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;  // guarded by posted_mu_
   std::atomic<bool> quit_{false};
-  std::atomic<std::thread::id> thread_id_{};  // set while Run() runs
+  std::atomic<std::thread::id> owner_{std::this_thread::get_id()};  // built it, or took it
+  std::atomic<std::thread::id> thread_id_{};                        // set while Run() runs
   Clock::time_point now_;
   Clock::duration wall_offset_{};  // system clock minus steady clock
   Clock::time_point next_wall_sync_;

@@ -54,6 +54,7 @@ HttpWorker::HttpWorker(int listen_fd, storage::LogStore* store, const ServerOpti
 HttpWorker::~HttpWorker() = default;
 
 void HttpWorker::Run() {
+  loop_.TakeOwnership();  // built by HttpServer's thread; this one sets it up, runs it, ends it
 #ifdef __linux__
   ::pthread_setname_np(::pthread_self(), kThreadName);  // top -H, gdb, the alloc test
 #endif
@@ -63,11 +64,14 @@ void HttpWorker::Run() {
     reactor::Panic("cannot register the listener with the event loop: %s", std::strerror(-err));
   }
   loop_.Run();
-  // Loop stopped: whatever is left is closed without running handlers.
+  // Loop stopped: whatever is left is closed without running handlers, here, by the loop's
+  // owner (the destructor runs on HttpServer's thread).
   sessions_.clear();
+  listener_.reset();
 }
 
 void HttpWorker::OnAccept(int fd) {
+  loop_.AssertInLoopThread();
   if (!AdmitConnection(fd)) return;
   auto session = std::make_unique<HttpSession>(&limits_, slots_);
   session->id = next_session_id_++;
@@ -91,6 +95,7 @@ void HttpWorker::OnAccept(int fd) {
 }
 
 void HttpWorker::OnClose(Connection& conn) {
+  loop_.AssertInLoopThread();
   auto* s = static_cast<HttpSession*>(conn.context());
   loop_.Cancel(s->timer);
   if (s->watching) feed_.OnClose(conn);
@@ -105,6 +110,7 @@ void HttpWorker::OnClose(Connection& conn) {
 }
 
 void HttpWorker::OnData(Connection& conn) {
+  loop_.AssertInLoopThread();
   auto& s = *static_cast<HttpSession*>(conn.context());
   Bump(metrics_.bytes_in, conn.bytes_read() - s.seen_in);
   s.seen_in = conn.bytes_read();
@@ -133,6 +139,7 @@ void HttpWorker::OnData(Connection& conn) {
 }
 
 bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
+  loop_.AssertInLoopThread();
   const bool head_seen = s.parser.headers_complete();
   const ParseResult r = s.parser.Parse(conn.input().readable_span(), &request_);
   if (r.kind == ParseResult::kError) {
@@ -197,6 +204,7 @@ bool HttpWorker::ServeOne(Connection& conn, HttpSession& s) {
 }
 
 void HttpWorker::AwaitBody(Connection& conn, HttpSession& s) {
+  loop_.AssertInLoopThread();
   if (!request_.expect_continue || s.continue_sent) return;
   // RFC 9110 10.1.1: ask for the body only if we are going to read it.
   if (int early = KvRoutes::EarlyStatus(request_); early != 0) {
@@ -210,6 +218,7 @@ void HttpWorker::AwaitBody(Connection& conn, HttpSession& s) {
 
 bool HttpWorker::AfterReply(Connection& conn, HttpSession& s, const Reply& reply, bool head,
                             bool keep_alive) {
+  loop_.AssertInLoopThread();
   if (reply.event_stream && !head) {
     StartWatch(conn, s);
     return false;
@@ -230,6 +239,7 @@ bool HttpWorker::AfterReply(Connection& conn, HttpSession& s, const Reply& reply
 }
 
 void HttpWorker::StartWatch(Connection& conn, HttpSession& s) {
+  loop_.AssertInLoopThread();
   // A watcher is neither idle nor a request in progress: no deadline (heartbeats and the
   // lag cut-off take care of it).
   loop_.Cancel(s.timer);
@@ -246,12 +256,14 @@ DurabilityGate::Hold* HttpWorker::FindHold(void* ctx, Connection* conn, uint64_t
 
 void HttpWorker::WriteReply(Connection& conn, const Reply& reply, bool head,
                             ConnectionHeader connection) {
+  loop_.AssertInLoopThread();
   const size_t before = conn.output().readable_bytes();
   SerializeReply(reply, head, connection, Date(), &conn.output());
   Bump(metrics_.bytes_out, conn.output().readable_bytes() - before);
 }
 
 std::string_view HttpWorker::Date() {
+  loop_.AssertInLoopThread();
   if (const int64_t now = loop_.wall_seconds(); now != date_second_) {
     http::FormatHttpDate(static_cast<time_t>(now), date_);
     date_second_ = now;
@@ -265,6 +277,7 @@ Clock::duration HttpWorker::RequestLatency(const HttpSession& s) const {
 }
 
 bool HttpWorker::ContinueListing(Connection& conn, HttpSession& s) {
+  loop_.AssertInLoopThread();
   listing_buf_.clear();
   storage::Status st =
       RenderListingBatch(*store_, s.listing.get(), kListingBatchBytes, &listing_buf_);
@@ -295,6 +308,7 @@ bool HttpWorker::ContinueListing(Connection& conn, HttpSession& s) {
 // head_parsed: request_ holds this request's head (else it may be a stale one).
 void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
                                 std::string_view reason, bool head_parsed) {
+  loop_.AssertInLoopThread();
   Reply reply;
   reply.status = status;
   reply.content_type = kTextPlain;
@@ -307,6 +321,7 @@ void HttpWorker::RejectAndClose(Connection& conn, HttpSession& s, int status,
 }
 
 void HttpWorker::CloseWith(Connection& conn, HttpSession& s, const Reply& reply, bool head_parsed) {
+  loop_.AssertInLoopThread();
   // An answer to HEAD carries no body, an error answer neither (RFC 9110 9.3.2).
   const bool head = head_parsed && request_.method == http::Method::kHead;
   WriteReply(conn, reply, head, ConnectionHeader::kClose);
@@ -322,6 +337,7 @@ void HttpWorker::BeginDrain() {
 }
 
 void HttpWorker::DrainNow() {
+  loop_.AssertInLoopThread();
   draining_ = true;
   listener_->Stop();
   // Idle keep-alive connections are closed at a response boundary: now. Busy ones get
@@ -345,6 +361,7 @@ void HttpWorker::DrainNow() {
 }
 
 void HttpWorker::MaybeFinishDrain() {
+  loop_.AssertInLoopThread();
   if (draining_ && sessions_.empty()) loop_.Quit();
 }
 

@@ -98,7 +98,10 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // The --auth-file tokens (http_worker_access.cc). SetTokens: before Run() only.
   // PostTokens (SIGHUP, any thread): the loop thread swaps them in between requests,
   // then calls applied() there; requests never read a set another thread writes.
-  void SetTokens(std::shared_ptr<const TokenSet> tokens) { tokens_ = std::move(tokens); }
+  void SetTokens(std::shared_ptr<const TokenSet> tokens) {
+    loop_.AssertInLoopThread();
+    tokens_ = std::move(tokens);
+  }
   void PostTokens(std::shared_ptr<const TokenSet> tokens, std::function<void()> applied);
 
   void OnData(reactor::Connection& conn) override;
@@ -114,7 +117,10 @@ class HttpWorker final : public reactor::ConnectionHandler {
   // The shard's commit seq advanced, or records arrived from the primary (any thread).
   void PostReplicationProgress();
   // The node's placement (server/routes/published_owner_map.h): before Run() only.
-  void SetPlacement(PublishedOwnerMap* placement) { routes_.SetPlacement(placement); }
+  void SetPlacement(PublishedOwnerMap* placement) {
+    loop_.AssertInLoopThread();
+    routes_.SetPlacement(placement);
+  }
   // Placement's barrier: true on this worker's loop thread; Post runs `task` on it.
   bool InLoopThread() const { return loop_.IsInLoopThread(); }
   void Post(std::function<void()> task) { loop_.Post(std::move(task)); }

@@ -17,6 +17,7 @@ void HttpWorker::PostTokens(std::shared_ptr<const TokenSet> tokens, std::functio
 }
 
 bool HttpWorker::Denied(const HttpSession& s, Reply* reply, std::string_view* user) const {
+  loop_.AssertInLoopThread();
   if (s.refused_peer) {
     reply->status = 403;
     reply->route = MatchRoute(request_.path).route;

@@ -13,6 +13,7 @@ using reactor::Connection;
 
 // Takes a process-wide slot (released when the session is destroyed) or answers 503.
 bool HttpWorker::AdmitConnection(int fd) {
+  loop_.AssertInLoopThread();
   if (!draining_ && slots_->TryAcquire()) return true;
   // Over the cap: a plain answer beats a silent reset, and costs no state.
   static constexpr std::string_view kBusy =
@@ -25,6 +26,7 @@ bool HttpWorker::AdmitConnection(int fd) {
 }
 
 void HttpWorker::ArmDeadline(HttpSession& s, Clock::time_point at) {
+  loop_.AssertInLoopThread();
   const Clock::time_point now = loop_.now();
   s.timer_at = at > now ? at : now;
   s.timer = loop_.RunAfter(s.timer_at - now, [this, c = s.conn.get()] { OnDeadline(c); });
@@ -51,6 +53,7 @@ ConnProgress HttpWorker::ProgressOf(Connection& conn, const HttpSession& s, Cloc
 // head is parsed and its body awaited) fixes its start now, and a head or body deadline
 // earlier than the armed timer moves the timer (server/base/deadline.h).
 void HttpWorker::NoteRequestProgress(Connection& conn, HttpSession& s) {
+  loop_.AssertInLoopThread();
   const Clock::time_point now = loop_.now();
   const bool in_request = !conn.input().empty() || s.parser.headers_complete();
   if (!in_request) {
@@ -66,6 +69,7 @@ void HttpWorker::NoteRequestProgress(Connection& conn, HttpSession& s) {
 }
 
 void HttpWorker::OnDeadline(Connection* conn) {
+  loop_.AssertInLoopThread();
   auto& s = *static_cast<HttpSession*>(conn->context());
   s.timer = 0;
   const Clock::time_point now = loop_.now();

@@ -28,6 +28,7 @@ void HttpWorker::PostReplicationProgress() {
 
 void HttpWorker::GiveUpOnReplicas(void* ctx, Connection* conn) {
   auto* self = static_cast<HttpWorker*>(ctx);
+  self->loop_.AssertInLoopThread();
   auto it = self->sessions_.find(conn);
   if (it == self->sessions_.end()) return;
   HttpSession& s = *it->second;
@@ -48,6 +49,7 @@ void HttpWorker::GiveUpOnReplicas(void* ctx, Connection* conn) {
 }
 
 bool HttpWorker::ServeFetch(Connection& conn, HttpSession& s, ConnectionHeader) {
+  loop_.AssertInLoopThread();
   if (AnswerFetch(conn, routes_.fetch(), /*may_park=*/true)) return true;
   Park(conn, s);
   return false;
@@ -55,6 +57,7 @@ bool HttpWorker::ServeFetch(Connection& conn, HttpSession& s, ConnectionHeader) 
 
 bool HttpWorker::AnswerFetch(Connection& conn, const replication::FetchRequest& req,
                              bool may_park) {
+  loop_.AssertInLoopThread();
   Reply r;
   r.route = Route::kReplicationLog;
   if (repl_->role().role() != replication::Role::kPrimary || !repl_->role().AcceptsWrites()) {
@@ -102,6 +105,7 @@ bool HttpWorker::AnswerFetch(Connection& conn, const replication::FetchRequest& 
 }
 
 void HttpWorker::Park(Connection& conn, HttpSession& s) {
+  loop_.AssertInLoopThread();
   s.parked = true;
   parked_.push_back({&conn, s.id, routes_.fetch(), loop_.now() + replication::kFetchHold,
                      repl_->replicas().commit_seq()});
@@ -126,6 +130,7 @@ void HttpWorker::WakeShip(void* ctx) {
 // Answers the held fetches that have records now (all of them unless expire_only, which
 // answers only those whose hold ran out or whose member is no longer primary).
 void HttpWorker::PumpParked(bool expire_only) {
+  loop_.AssertInLoopThread();
   if (parked_.empty()) return;
   parked_batch_.swap(parked_);
   const auto now = loop_.now();

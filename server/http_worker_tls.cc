@@ -29,6 +29,7 @@ void HttpWorker::PostTlsContext(reactor::TlsContext ctx, std::function<void()> a
 }
 
 bool HttpWorker::StartTls(Connection& conn) {
+  loop_.AssertInLoopThread();
   if (int err = conn.EnableTls(tls_); err != 0) {
     spdlog::warn("cannot start TLS on a connection: {}", std::strerror(-err));
     return false;  // the caller's Connection destructor closes the fd
@@ -37,12 +38,14 @@ bool HttpWorker::StartTls(Connection& conn) {
 }
 
 void HttpWorker::OnTlsEstablished(Connection& conn) {
+  loop_.AssertInLoopThread();
   Bump(metrics_.tls_handshakes);
   if (conn.tls_resumed()) Bump(metrics_.tls_resumed);
   if (conn.ktls_send()) Bump(metrics_.tls_ktls_send);
 }
 
 void HttpWorker::NoteTlsClose(const Connection& conn) {
+  loop_.AssertInLoopThread();
   if (conn.plain_http_on_tls()) {
     Bump(metrics_.tls_plain_http);
   } else if (!conn.tls_established()) {

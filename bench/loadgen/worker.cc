@@ -144,6 +144,7 @@ bool Worker::RefreshOwner(uint32_t o, const std::string& primary) {
 void Worker::Run() {
   // Open-loop deadlines are in nanoseconds: do not let the kernel batch our wake-ups.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  loop_.TakeOwnership();  // built by the main thread; this one sets it up and runs it
   const Options& opt = *shared_.opt;
   if (shared_.cluster != nullptr) {
     CreateGroups();

@@ -53,6 +53,7 @@ class ConnectionTest : public ::testing::Test {
     handler_ = std::make_unique<ReplyHandler>(reply_size);
     std::promise<void> ready;
     thread_ = std::thread([&] {
+      loop_.TakeOwnership();  // this thread sets the loop up and runs it
       handler_->conn = std::make_unique<Connection>(&loop_, sv_[0], handler_.get());
       ASSERT_EQ(handler_->conn->Start(), 0);
       ready.set_value();

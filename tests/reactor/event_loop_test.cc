@@ -110,19 +110,42 @@ TEST(EventLoopDeathTest, ListenerStopFromAnotherThreadPanics) {
       "httpkv: panic: .*Stop.* called off its event loop's thread");
 }
 
-// Before Run() and after it returns, no thread runs the loop: its owner may set it up
-// and tear it down from any one thread.
-TEST(EventLoop, UnboundLoopMayBeSetUpFromAnyThread) {
+// Before Run() and after it returns, no thread runs the loop: it belongs to its owner (the
+// thread that built it), and only to it; another thread must Post (issue 21: a SIGHUP reload
+// before a worker's Run() once assigned its TLS context from the main thread).
+TEST(EventLoop, UnboundLoopBelongsToItsOwnerOnly) {
   EventLoop loop;
-  std::thread setup([&] {
+  EXPECT_TRUE(loop.IsInLoopThread());
+  std::thread other([&] { EXPECT_FALSE(loop.IsInLoopThread()); });
+  other.join();
+  loop.RunAfter(std::chrono::milliseconds(1), [&loop] { loop.Quit(); });
+  std::thread runner([&] { loop.Run(); });  // the timer set up by the owner ends it
+  runner.join();
+  EXPECT_TRUE(loop.IsInLoopThread());  // the owner (not the runner) tears it down
+  std::thread teardown([&] { EXPECT_FALSE(loop.IsInLoopThread()); });
+  teardown.join();
+}
+
+TEST(EventLoop, SetUpOffTheOwnersThreadPanics) {
+  EXPECT_DEATH(
+      {
+        EventLoop loop;
+        std::thread setup([&] { loop.RunAfter(std::chrono::milliseconds(1), [] {}); });
+        setup.join();
+      },
+      "httpkv: panic: .*RunAfter.* called off its event loop's thread");
+}
+
+TEST(EventLoop, AThreadThatTakesOwnershipSetsItUpAndRunsIt) {
+  EventLoop loop;
+  std::thread worker([&] {
+    loop.TakeOwnership();
     EXPECT_TRUE(loop.IsInLoopThread());
     loop.RunAfter(std::chrono::milliseconds(1), [&loop] { loop.Quit(); });
+    loop.Run();
   });
-  setup.join();
-  loop.Run();  // the timer set up on the other thread ends it
-  EXPECT_TRUE(loop.IsInLoopThread());
-  std::thread teardown([&] { EXPECT_TRUE(loop.IsInLoopThread()); });
-  teardown.join();
+  worker.join();
+  EXPECT_FALSE(loop.IsInLoopThread());  // the builder gave it away
 }
 
 TEST(EventLoop, IsInLoopThreadOnlyOnTheRunningThread) {
