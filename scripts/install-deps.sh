@@ -17,7 +17,7 @@ build_pkgs=(cmake make g++ libfmt-dev libspdlog-dev libcli11-dev libssl-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev tshark wireshark-common haproxy python3
   openssl iproute2 etcd-server nftables)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes for .ci/fuzz.sh
-clang_pkgs=(clang)  # the `clang` preset: the suite built with clang++ -Wthread-safety
+clang_pkgs=(clang clang-tidy)  # the `clang` preset (clang++ -Wthread-safety) and scripts/run-clang-tidy.sh
 lint_pkgs=(clang-format git)           # scripts/check-format.sh (.ci/run)
 extra_pkgs=(wrk nginx-light redis-server gnuplot-nox)
 

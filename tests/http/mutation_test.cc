@@ -13,8 +13,8 @@ namespace {
 const char* const kSeeds[] = {
     "GET /a?b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
     "POST /create HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nk:v12",
-    "PUT /kv/x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-    "3;e=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
+    ("PUT /kv/x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "3;e=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n"),
     "\r\nOPTIONS * HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 };
 
