@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:8080
 DATA ?= ./data
 
-.PHONY: run test test-asan test-tsan build deps-build deps-test clean
+.PHONY: run test test-asan test-tsan test-clang build deps-build deps-test clean
 
 # Installs missing Debian packages, builds Release, runs the server in the foreground.
 # (Same build tree as `make test`, so it needs the test packages too.)
@@ -29,6 +29,16 @@ test-tsan: deps-test
 	cmake --build --preset tsan -j$(JOBS)
 	ctest --preset tsan -j$(JOBS)
 
+# clang: clang-tidy (.clang-tidy) over the libraries and tools, then the servers, tools and
+# storage tests built with clang++ -Wthread-safety -Werror (storage's GUARDED_BY/REQUIRES),
+# and the storage tests run (build-clang/).
+test-clang:
+	scripts/install-deps.sh clang
+	cmake --preset clang >/dev/null
+	scripts/run-clang-tidy.sh build-clang
+	cmake --build --preset clang -j$(JOBS) --target httpkv-server httpkv httpkv-bench storage_tests
+	ctest --preset clang -j$(JOBS) -L storage
+
 build: deps-test
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j$(JOBS)
@@ -40,4 +50,4 @@ deps-test:
 	scripts/install-deps.sh test
 
 clean:
-	rm -rf build build-debug build-asan build-tsan build-fuzz
+	rm -rf build build-debug build-asan build-tsan build-clang build-fuzz

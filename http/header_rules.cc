@@ -239,7 +239,7 @@ void TransferEncoding::Add(std::string_view value) {
     std::string_view name = TrimOws(e.substr(0, semi));
     bool token = !name.empty();
     for (char c : name) token = token && kTchar[static_cast<unsigned char>(c)];
-    if (!token) {
+    if (!token) {  // NOLINT(bugprone-branch-clone): the branches below give other reasons
       garbage = true;
     } else if (EqualsIgnoreCase(name, "chunked")) {
       if (semi != std::string_view::npos) garbage = true;  // chunked takes no parameters

@@ -65,7 +65,7 @@ std::string_view LogTime(int64_t wall_seconds) {
     Put2(buf + 15, t.tm_min);
     buf[17] = ':';
     Put2(buf + 18, t.tm_sec);
-    std::memcpy(buf + 20, " +0000", 6);
+    std::memcpy(buf + 20, " +0000", 6);  // NOLINT(bugprone-not-null-terminated-result): fixed width
     cached_sec = now;
   }
   return {buf, sizeof buf};

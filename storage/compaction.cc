@@ -65,7 +65,7 @@ std::string EncodeCompactMarker(const CompactionPlan& plan) {
 }
 
 Status DecodeCompactMarker(std::string_view data, CompactionPlan* plan) {
-  const auto bad = Status::Corruption("bad compaction marker");
+  Status bad = Status::Corruption("bad compaction marker");  // returned (moved) once
   if (data.size() < 16 || data.size() % 4 != 0) return bad;
   if (Crc32c(data.data(), data.size() - 4) != DecodeFixed32(data.data() + data.size() - 4))
     return bad;

@@ -222,6 +222,7 @@ Status LogStore::CompactLocked() {
     return s;
   }
   std::vector<std::shared_ptr<Segment>> segs;
+  segs.reserve(inputs.size());
   for (const Input& in : inputs) segs.push_back(in.seg);
   s = InstallCompaction(segs, &writer);
   // Committed but not finished: Open rolls it forward. Until then a new compaction must not

@@ -1,5 +1,6 @@
 """What the HAProxy front costs, and what cluster-aware clients save: GET and PUT straight to
-one node, through a bare HAProxy hop (one thread, no rules, one node behind it), through the
+one node (a single server beside the cluster: its nodes refuse keys they do not own), through a
+bare HAProxy hop (one thread, no rules, that node behind it), through the
 cluster's front (its routing rules, 3 nodes) and with `httpkv-bench --cluster` (no hop), in
 requests per second and per server CPU-second (utime+stime of every node the path uses, plus
 HAProxy's master and workers). Then keys moved per second by `cluster.sh add` (3 -> 4 nodes)
@@ -109,15 +110,28 @@ def has_cluster_flag():
     return "--cluster" in p.stdout
 
 
+def start_single(d):
+    """One httpkv-server outside the cluster (the cluster's flags: one thread, --fsync
+    everysec), for `direct` and the bare hop: a cluster node answers 421 for the keys it does not
+    own (its placement), a single node serves them all."""
+    return processes.start_node(os.path.join(BIN, "httpkv-server"), "127.0.0.1:0",
+                                os.path.join(d, "single", "data"), os.path.join(d, "single.log"),
+                                ["--threads", "1", "--fsync", "everysec"])
+
+
 def measure(a, d, st):
-    n1, nodes = st["nodes"][0], [n["pid"] for n in st["nodes"]]
-    for n in st["nodes"]:  # every key on every node: any placement finds it
-        bench(["--target", n["addr"]], "get=100", 0.2, a.keys, preload=True)
-    bare_pid, bare_addr = start_bare(d, n1["addr"])
+    nodes = [n["pid"] for n in st["nodes"]]
+    single_pid, single_addr = start_single(d)
+    bench(["--target", single_addr], "get=100", 0.2, a.keys, preload=True)
+    if has_cluster_flag():  # each key on its owner
+        bench(["--cluster", os.path.join(d, "cluster.json")], "get=100", 0.2, a.keys, preload=True)
+    else:
+        bench(["--target", st["front"]], "get=100", 0.2, a.keys, preload=True)
+    bare_pid, bare_addr = start_bare(d, single_addr)
     front = [st["haproxy_pid"]] + processes.children(st["haproxy_pid"])
-    pin(nodes + front + [bare_pid])
-    where = {"direct": (["--target", n1["addr"]], [n1["pid"]]),
-             "bare": (["--target", bare_addr], [n1["pid"], bare_pid]),
+    pin(nodes + front + [bare_pid, single_pid])
+    where = {"direct": (["--target", single_addr], [single_pid]),
+             "bare": (["--target", bare_addr], [single_pid, bare_pid]),
              "front": (["--target", st["front"]], nodes + front),
              "cluster": (["--cluster", os.path.join(d, "cluster.json")], nodes)}
     paths = [p for p in PATHS if p != "cluster" or has_cluster_flag()]
@@ -135,6 +149,7 @@ def measure(a, d, st):
                         (res["rps"], ok / cpu if cpu else 0, res["latency_us"]["p50"]))
     finally:
         processes.stop(bare_pid, "haproxy")
+        processes.stop(single_pid, "httpkv-server")
     return rows, paths
 
 
