@@ -2,15 +2,22 @@
 
 namespace httpkv::storage {
 
-IndexArena::IndexArena(size_t max_chunks)
-    : max_chunks_(max_chunks), chunks_(std::make_unique<char*[]>(max_chunks)) {}
+// The directory is left uninitialised: its pages are touched only as chunks are added.
+IndexArena::IndexArena(uint32_t generation)
+    : generation_(generation), chunks_(new char*[kMaxChunks]) {}
 
 IndexArena::~IndexArena() {
-  for (size_t i = 0; i < used_chunks_; ++i) delete[] chunks_[i];
+  ReleaseChunks(used_chunks_);
+}
+
+bool IndexArena::ReleaseChunks(size_t max) {
+  for (; max > 0 && used_chunks_ > 0; --max) delete[] chunks_[--used_chunks_];
+  tail_ = kChunkBytes;
+  return used_chunks_ == 0;
 }
 
 bool IndexArena::HasRoom(size_t key_len) const {
-  return tail_ + EntryBytes(key_len) <= kChunkBytes || used_chunks_ < max_chunks_;
+  return tail_ + EntryBytes(key_len) <= kChunkBytes || used_chunks_ < kMaxChunks;
 }
 
 char* IndexArena::Reserve(size_t bytes, uint32_t* ref) {
@@ -19,8 +26,9 @@ char* IndexArena::Reserve(size_t bytes, uint32_t* ref) {
     tail_ = 0;
   }
   char* p = chunks_[used_chunks_ - 1] + tail_;
-  *ref = static_cast<uint32_t>(((used_chunks_ - 1) * kChunkBytes + tail_) >> 3);
+  *ref = static_cast<uint32_t>(((used_chunks_ - 1) * kChunkBytes + tail_) >> 3) | generation_;
   tail_ += bytes;
+  appended_bytes_ += bytes;
   return p;
 }
 
