@@ -146,16 +146,17 @@ void KeyIndex::Collect(std::string_view prefix, std::string_view after, size_t m
   // stop at the first key outside it.
   const bool from_prefix = after < prefix;
   size_t n = 0;
+  const KeyOrder& order = *order_;  // the lambda runs under mu_
   order_->ForEachFrom(from_prefix ? prefix : after, from_prefix, [&](uint32_t& ref) {
-    const std::string_view key = order_->Key(ref);
+    const std::string_view key = order.Key(ref);
     if (!key.starts_with(prefix)) return false;
     // A superseded entry's key was rewritten or moved: look it up (not moved yet: the old
     // table has it).
-    if (order_->Superseded(ref)) {
+    if (order.Superseded(ref)) {
       const uint64_t h = IndexTable::Hash(key);
       if (current->Lookup(key, h, &ref) == kNotFound && from != nullptr) from->Lookup(key, h, &ref);
     }
-    out->emplace_back(std::string(key), IndexArena::Decode(order_->At(ref)));
+    out->emplace_back(std::string(key), IndexArena::Decode(order.At(ref)));
     return ++n < max;
   });
 }

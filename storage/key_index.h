@@ -117,7 +117,7 @@ class KeyIndex {
   enum class Phase { kIdle, kMoving, kRepointing };
   struct Retired {
     std::unique_ptr<IndexTable> table;
-    uint64_t grace_token;
+    uint64_t grace_token;  // 0 once the grace period is over
   };
 
   IndexTable* Current() const { return current_.load(std::memory_order_relaxed); }

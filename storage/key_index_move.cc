@@ -106,12 +106,13 @@ void KeyIndex::RepointOrder(size_t n) {
   size_t seen = 0;
   bool more = false;
   std::string_view last;
+  const KeyOrder& order = *order_;  // the lambda runs under mu_
   order_->ForEachFrom(repoint_cursor_, !repoint_started_, [&](uint32_t& ref) {
     if (seen++ == n) {
       more = true;
       return false;
     }
-    last = order_->Key(ref);
+    last = order.Key(ref);
     if (IndexArena::GenerationOf(ref) != generation &&
         current->Lookup(last, IndexTable::Hash(last), &ref) == kNotFound) {
       std::fprintf(stderr, "httpkv: panic: key index order holds a key the table lacks\n");
@@ -129,8 +130,13 @@ void KeyIndex::RepointOrder(size_t n) {
 }
 
 void KeyIndex::ReleaseRetired(size_t chunks) {
-  if (retired_.empty() || !Epoch::GracePeriodOver(retired_.front().grace_token)) return;
-  if (retired_.front().table->ReleaseSome(chunks)) retired_.pop_front();
+  if (retired_.empty()) return;
+  Retired& oldest = retired_.front();
+  if (oldest.grace_token != 0) {
+    if (!Epoch::GracePeriodOver(oldest.grace_token)) return;
+    oldest.grace_token = 0;  // over: no need to look at the readers again
+  }
+  if (oldest.table->ReleaseSome(chunks)) retired_.pop_front();
 }
 
 void KeyIndex::FinishMove() {
