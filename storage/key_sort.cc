@@ -30,7 +30,10 @@ bool Less(const Item& a, const Item& b) {
 // Sorts [begin, end), whose keys agree on their first depth bytes.
 void SortFrom(const IndexArena& arena, size_t depth, Item* begin, Item* end) {
   for (Item* it = begin; it != end; ++it) Load(arena, depth, it);
-  std::sort(begin, end, Less);
+  // Keys often share a prefix longer than a word: nothing to sort at this depth then.
+  const bool all_equal = std::all_of(
+      begin, end, [&](const Item& i) { return i.word == begin->word && i.rest == begin->rest; });
+  if (!all_equal) std::sort(begin, end, Less);
   // Equal word and rest: the same bytes so far. Only keys going on past the word can tie.
   for (Item* run = begin; run != end;) {
     Item* next = run + 1;
