@@ -1,5 +1,7 @@
 #include "storage/index_arena.h"
 
+#include <utility>
+
 namespace httpkv::storage {
 
 // The directory is left uninitialised: its pages are touched only as chunks are added.
@@ -12,8 +14,18 @@ IndexArena::~IndexArena() {
 
 bool IndexArena::ReleaseChunks(size_t max) {
   for (; max > 0 && used_chunks_ > 0; --max) delete[] chunks_[--used_chunks_];
-  tail_ = kChunkBytes;
+  chunk_ends_.resize(used_chunks_ == 0 ? 0 : used_chunks_ - 1);
+  tail_ = kChunkBytes;  // no more appends
   return used_chunks_ == 0;
+}
+
+void IndexArena::TakeEntries(IndexArena* other) {
+  ReleaseChunks(used_chunks_);
+  std::swap(chunks_, other->chunks_);
+  std::swap(used_chunks_, other->used_chunks_);
+  std::swap(tail_, other->tail_);
+  std::swap(appended_bytes_, other->appended_bytes_);
+  std::swap(chunk_ends_, other->chunk_ends_);
 }
 
 bool IndexArena::HasRoom(size_t key_len) const {
@@ -22,6 +34,7 @@ bool IndexArena::HasRoom(size_t key_len) const {
 
 char* IndexArena::Reserve(size_t bytes, uint32_t* ref) {
   if (tail_ + bytes > kChunkBytes) {
+    if (used_chunks_ > 0) chunk_ends_.push_back(static_cast<uint32_t>(tail_));
     chunks_[used_chunks_++] = new char[kChunkBytes];
     tail_ = 0;
   }

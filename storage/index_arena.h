@@ -23,6 +23,7 @@
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "storage/coding.h"
 #include "storage/key_index.h"
@@ -69,6 +70,21 @@ class IndexArena {
   static IndexEntry Decode(const char* entry);
 
   uint32_t generation() const { return generation_; }
+  // Calls fn(ref) for every entry, live or not, in the order they were appended. Writer side.
+  template <typename Fn>
+  void ForEachEntry(Fn&& fn) const {
+    for (size_t c = 0; c < used_chunks_; ++c) {
+      const size_t end = c + 1 == used_chunks_ ? tail_ : chunk_ends_[c];
+      for (size_t at = 0; at < end;) {
+        const auto ref = static_cast<uint32_t>((c * kChunkBytes + at) >> 3) | generation_;
+        fn(ref);
+        at += EntryBytes(Key(ref).size());
+      }
+    }
+  }
+  // Takes over other's entries (other is left empty); their references stay valid here when
+  // both arenas have the same generation. Only while no reader can reach either arena.
+  void TakeEntries(IndexArena* other);
   // Frees up to max chunks (from the last); true once none is left. For an arena no reader
   // or KeyOrder can reach any more.
   bool ReleaseChunks(size_t max);
@@ -86,6 +102,7 @@ class IndexArena {
   size_t used_chunks_ = 0;
   size_t tail_ = kChunkBytes;  // bytes used in the last chunk
   size_t appended_bytes_ = 0;
+  std::vector<uint32_t> chunk_ends_;  // bytes used in each full chunk (all but the last)
 };
 
 }  // namespace httpkv::storage

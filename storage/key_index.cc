@@ -89,11 +89,15 @@ bool KeyIndex::Erase(std::string_view key, IndexEntry* previous) {
   // The old table's slot (the entry or a stale copy of it) first: a reader that sees the
   // key gone from the current table must not find it in the old one.
   if (from_slot != kNotFound) from->Bury(from_slot);
+  // Erased entries are marked superseded too: in the current arena, the entries not
+  // superseded are exactly the live ones in it (a bulk load walks them).
   if (slot != kNotFound) {
     *previous = IndexArena::Decode(current->arena.At(ref));
     current->Bury(slot);
+    current->arena.MarkSuperseded(ref);
   } else {
     *previous = IndexArena::Decode(from->arena.At(from_ref));
+    from->arena.MarkSuperseded(from_ref);
   }
   live_bytes_ -= IndexArena::EntryBytes(key.size());
   if (!bulk_loading_) order_->Erase(key);

@@ -28,10 +28,10 @@
 // inserts and erases; no write waits for readers.
 //
 // Recovery fills the index between BeginBulkLoad and EndBulkLoad: the order is not
-// maintained (no Collect meanwhile), growth happens at once, and EndBulkLoad sorts the keys
-// once. Writers (Upsert, Erase, UpdateLocation) and Collect serialise on one internal mutex;
-// Collect holds it while it copies one page: O(log n + max). Writers and Collect must not be
-// called inside a read section (they panic).
+// maintained (no Collect meanwhile), growth rehashes the slots at once and keeps the arena
+// (garbage moves copy at once), and EndBulkLoad sorts the keys once. Writers (Upsert, Erase,
+// UpdateLocation) and Collect serialise on one internal mutex; Collect holds it while it copies one
+// page: O(log n + max). Writers and Collect must not be called inside a read section (they panic).
 #pragma once
 
 #include <atomic>
@@ -100,7 +100,8 @@ class KeyIndex {
   void Collect(std::string_view prefix, std::string_view after, size_t max,
                std::vector<std::pair<std::string, IndexEntry>>* out) const;
 
-  // Recovery's bulk load (see the file comment). BeginBulkLoad requires an empty index.
+  // Recovery's bulk load (see the file comment). BeginBulkLoad requires an empty index that
+  // no other thread uses until EndBulkLoad (growth then swaps tables without a grace period).
   void BeginBulkLoad();
   void EndBulkLoad();
 
@@ -126,6 +127,7 @@ class KeyIndex {
   void PrepareWrite(size_t key_len) REQUIRES(mu_);
   size_t NewCapacity() const REQUIRES(mu_);
   void StartMove(size_t capacity) REQUIRES(mu_);
+  void GrowInBulk(size_t capacity) REQUIRES(mu_);
   void MoveSlots(size_t n) REQUIRES(mu_);
   void MoveSlot(size_t slot) REQUIRES(mu_);
   void RepointOrder(size_t n) REQUIRES(mu_);

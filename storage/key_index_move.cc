@@ -41,6 +41,10 @@ void KeyIndex::PrepareWrite(size_t key_len) {
   const size_t garbage = current->arena.appended_bytes() - live_bytes_;  // when idle
   const bool wasteful = garbage > kMinGarbageBytes && garbage > live_bytes_;
   if (!crowded && !full && !(wasteful && phase_ == Phase::kIdle)) return;
+  if (bulk_loading_ && !wasteful && !full) {
+    GrowInBulk(NewCapacity());
+    return;
+  }
   // Not expected: a move ends long before the new table fills (see NewCapacity).
   if (phase_ != Phase::kIdle) FinishMove();
   StartMove(NewCapacity());
@@ -70,6 +74,27 @@ void KeyIndex::StartMove(size_t capacity) {
   current_.store(to, std::memory_order_seq_cst);
   phase_ = Phase::kMoving;
   move_cursor_ = 0;
+}
+
+// A bulk load's growth: nobody else reads the index yet, so the new table takes the old
+// one's arena (same generation) as it is and only the slots are rehashed.
+void KeyIndex::GrowInBulk(size_t capacity) {
+  std::unique_ptr<IndexTable> from(Current());
+  auto* to = new IndexTable(capacity, from->arena.generation());
+  to->arena.TakeEntries(&from->arena);
+  // The live entries are the ones not superseded (an erase marks its entry too); walking the
+  // arena in order reads the keys sequentially.
+  to->arena.ForEachEntry([&](uint32_t ref) {
+    if (to->arena.Superseded(ref)) return;
+    const std::string_view key = to->arena.Key(ref);
+    const uint64_t h = IndexTable::Hash(key);
+    uint32_t found = 0;
+    size_t free_slot = 0;
+    to->Lookup(key, h, &found, &free_slot);
+    to->Fill(free_slot, h, ref);
+  });
+  order_->SetArena(&to->arena);
+  current_.store(to, std::memory_order_seq_cst);
 }
 
 void KeyIndex::MoveSlot(size_t slot) {
@@ -164,6 +189,7 @@ void KeyIndex::BeginBulkLoad() {
     std::fprintf(stderr, "httpkv: panic: KeyIndex bulk load into a non-empty index\n");
     std::abort();
   }
+  FinishMove();
   bulk_loading_ = true;
 }
 
@@ -183,9 +209,9 @@ void KeyIndex::BuildOrder() {
   const IndexTable& current = *Current();
   std::vector<uint32_t> refs;
   refs.reserve(size());
-  for (size_t i = 0; i < current.capacity(); ++i) {
-    if (current.IsLive(i)) refs.push_back(current.RefAt(i));
-  }
+  current.arena.ForEachEntry([&](uint32_t ref) {  // in arena order: the sort reads it in order
+    if (!current.arena.Superseded(ref)) refs.push_back(ref);
+  });
   SortRefsByKey(current.arena, &refs);
   order_->Clear();
   for (uint32_t ref : refs) order_->Append(ref);
