@@ -51,28 +51,43 @@ void KeyIndex::InsertNew(std::string_view key, uint64_t h, size_t free_slot, uin
 bool KeyIndex::Upsert(std::string_view key, const IndexEntry& entry, IndexEntry* previous) {
   CheckOutsideReadSection();
   MutexLock lock(&mu_);
+  return UpsertLocked(key, entry, previous, false) == Upserted::kReplaced;
+}
+
+KeyIndex::Upserted KeyIndex::UpsertIfNewer(std::string_view key, const IndexEntry& entry,
+                                           IndexEntry* previous) {
+  CheckOutsideReadSection();
+  MutexLock lock(&mu_);
+  return UpsertLocked(key, entry, previous, true);
+}
+
+KeyIndex::Upserted KeyIndex::UpsertLocked(std::string_view key, const IndexEntry& entry,
+                                          IndexEntry* previous, bool only_newer) {
   PrepareWrite(key.size());
   IndexTable* current = Current();
   const uint64_t h = IndexTable::Hash(key);
   uint32_t old_ref = 0;
   size_t free_slot = 0;
   const size_t slot = current->Lookup(key, h, &old_ref, &free_slot);
+  IndexTable* from = moving_from_.load(std::memory_order_relaxed);
+  IndexTable* holder = current;
+  if (slot == kNotFound) {
+    if (from == nullptr || from->Lookup(key, h, &old_ref) == kNotFound) {
+      InsertNew(key, h, free_slot, current->arena.Append(key, entry));
+      return Upserted::kInserted;
+    }
+    holder = from;  // not moved yet
+  }
+  *previous = IndexArena::Decode(holder->arena.At(old_ref));
+  if (only_newer && previous->version >= entry.version) return Upserted::kNotNewer;
   const uint32_t ref = current->arena.Append(key, entry);
   if (slot != kNotFound) {
-    *previous = IndexArena::Decode(current->arena.At(old_ref));
     current->SetRef(slot, ref);  // readers see the old entry or the new one, whole
-    current->arena.MarkSuperseded(old_ref);
-    return true;
-  }
-  IndexTable* from = moving_from_.load(std::memory_order_relaxed);
-  if (from != nullptr && from->Lookup(key, h, &old_ref) != kNotFound) {  // not moved yet
-    *previous = IndexArena::Decode(from->arena.At(old_ref));
+  } else {
     current->Fill(free_slot, h, ref);  // the move skips it from now on
-    from->arena.MarkSuperseded(old_ref);
-    return true;
   }
-  InsertNew(key, h, free_slot, ref);
-  return false;
+  holder->arena.MarkSuperseded(old_ref);
+  return Upserted::kReplaced;
 }
 
 bool KeyIndex::Erase(std::string_view key, IndexEntry* previous) {

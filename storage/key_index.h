@@ -88,6 +88,12 @@ class KeyIndex {
   // Inserts or replaces; returns true and fills *previous if the key existed.
   bool Upsert(std::string_view key, const IndexEntry& entry, IndexEntry* previous);
 
+  // Recovery's seq rule in one probe: inserts, or replaces an entry with a smaller version
+  // (kReplaced, *previous filled), or leaves a newer or equal one alone (kNotNewer, *previous
+  // filled).
+  enum class Upserted { kInserted, kReplaced, kNotNewer };
+  Upserted UpsertIfNewer(std::string_view key, const IndexEntry& entry, IndexEntry* previous);
+
   // Removes the key; returns true and fills *previous if it existed.
   bool Erase(std::string_view key, IndexEntry* previous);
 
@@ -133,6 +139,8 @@ class KeyIndex {
   void RepointOrder(size_t n) REQUIRES(mu_);
   void ReleaseRetired(size_t chunks) REQUIRES(mu_);
   void FinishMove() REQUIRES(mu_);
+  Upserted UpsertLocked(std::string_view key, const IndexEntry& entry, IndexEntry* previous,
+                        bool only_newer) REQUIRES(mu_);
   // Inserts key (absent from both tables) into the current table at free_slot.
   void InsertNew(std::string_view key, uint64_t h, size_t free_slot, uint32_t ref) REQUIRES(mu_);
   void BuildOrder() REQUIRES(mu_);
