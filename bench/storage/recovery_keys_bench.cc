@@ -64,6 +64,7 @@ void BM_OpenRandomKeys(benchmark::State& state, bool hints) {
   RecoveryReport rep;
   double seconds = 0;
   for (auto _ : state) {
+    state.PauseTiming();
     data.SetHints(hints);
     state.ResumeTiming();
     auto store = bench::OpenOrAbort(StoreOptions(data.dir.path()));
@@ -71,6 +72,7 @@ void BM_OpenRandomKeys(benchmark::State& state, bool hints) {
     rep = store->recovery();
     seconds += rep.seconds;
     store.reset();  // it may write the hints it found missing: SetHints moves them again
+    state.ResumeTiming();
   }
   data.SetHints(true);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rep.live_keys));
