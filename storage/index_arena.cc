@@ -1,8 +1,27 @@
 #include "storage/index_arena.h"
 
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 namespace httpkv::storage {
+namespace {
+
+// Chunks are mapped, not malloc'ed, so the chunks of a dropped arena go back to the system
+// (malloc would keep freed 128 KiB blocks in its heap).
+char* MapChunk() {
+  void* p = mmap(nullptr, IndexArena::kChunkBytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    std::fprintf(stderr, "httpkv: panic: out of memory for a key index arena chunk\n");
+    std::abort();
+  }
+  return static_cast<char*>(p);
+}
+
+}  // namespace
 
 // The directory is left uninitialised: its pages are touched only as chunks are added.
 IndexArena::IndexArena(uint32_t generation)
@@ -13,7 +32,7 @@ IndexArena::~IndexArena() {
 }
 
 bool IndexArena::ReleaseChunks(size_t max) {
-  for (; max > 0 && used_chunks_ > 0; --max) delete[] chunks_[--used_chunks_];
+  for (; max > 0 && used_chunks_ > 0; --max) munmap(chunks_[--used_chunks_], kChunkBytes);
   chunk_ends_.resize(used_chunks_ == 0 ? 0 : used_chunks_ - 1);
   tail_ = kChunkBytes;  // no more appends
   return used_chunks_ == 0;
@@ -35,7 +54,7 @@ bool IndexArena::HasRoom(size_t key_len) const {
 char* IndexArena::Reserve(size_t bytes, uint32_t* ref) {
   if (tail_ + bytes > kChunkBytes) {
     if (used_chunks_ > 0) chunk_ends_.push_back(static_cast<uint32_t>(tail_));
-    chunks_[used_chunks_++] = new char[kChunkBytes];
+    chunks_[used_chunks_++] = MapChunk();
     tail_ = 0;
   }
   char* p = chunks_[used_chunks_ - 1] + tail_;

@@ -3,7 +3,6 @@
 // Also LogStore::Put at 1M keys (the whole write path, fsync off). Run alone on the machine:
 // other load disturbs the tail. Memory: the 10M run needs ~1 GiB.
 #include <benchmark/benchmark.h>
-#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,13 +17,6 @@ namespace httpkv::storage {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// This thread's CPU time (user + system, page faults included; preemption excluded).
-uint64_t ThreadCpuNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // n distinct 16-byte keys ("key" + 13 digits) in a random order, packed.
 std::vector<char> RandomOrderKeys(uint64_t n) {
@@ -57,22 +49,18 @@ void BM_IndexUpsertLatency(benchmark::State& state) {
   const auto n = static_cast<uint64_t>(state.range(0));
   const std::vector<char> keys = RandomOrderKeys(n);
   std::vector<uint32_t> ns(n);
-  uint64_t max_ns = 0, max_cpu_ns = 0;
+  uint64_t max_ns = 0;
   for (auto _ : state) {
     auto index = std::make_unique<KeyIndex>();
     IndexEntry prev;
     for (uint64_t i = 0; i < n; ++i) {
       const std::string_view key(keys.data() + i * 16, 16);
-      const uint64_t cpu_start = ThreadCpuNanos();
       const auto start = Clock::now();
       index->Upsert(key, IndexEntry{1, 100, i * 136, i + 1}, &prev);
       const auto took = static_cast<uint64_t>((Clock::now() - start) / std::chrono::nanoseconds(1));
-      max_cpu_ns = std::max(max_cpu_ns, ThreadCpuNanos() - cpu_start);
       ns[i] = static_cast<uint32_t>(std::min<uint64_t>(UINT32_MAX, took));
       max_ns = std::max(max_ns, took);
     }
-    // On a busy machine max_us includes preemption; max_cpu_us does not.
-    state.counters["max_cpu_us"] = static_cast<double>(max_cpu_ns) / 1000;
     state.counters["reported_B_per_key"] = static_cast<double>(index->memory_bytes()) / n;
     state.PauseTiming();
     index.reset();
