@@ -66,15 +66,23 @@ bool Epoch::InReadSection() {
   return t_slot.depth > 0;
 }
 
-void Epoch::Synchronize() {
-  const uint64_t target = g_epoch.fetch_add(1, std::memory_order_seq_cst) + 1;
+uint64_t Epoch::StartGracePeriod() {
+  return g_epoch.fetch_add(1, std::memory_order_seq_cst) + 1;
+}
+
+bool Epoch::GracePeriodOver(uint64_t token) {
   const size_t n = g_high_water.load(std::memory_order_seq_cst);
   for (size_t i = 0; i < n; ++i) {
-    for (int spins = 0;; ++spins) {
-      const uint64_t e = g_slots[i].epoch.load(std::memory_order_seq_cst);
-      if (e == 0 || e >= target) break;
-      if (spins > 64) std::this_thread::yield();  // readers never block: this is brief
-    }
+    const uint64_t e = g_slots[i].epoch.load(std::memory_order_seq_cst);
+    if (e != 0 && e < token) return false;
+  }
+  return true;
+}
+
+void Epoch::Synchronize() {
+  const uint64_t token = StartGracePeriod();
+  for (int spins = 0; !GracePeriodOver(token); ++spins) {
+    if (spins > 64) std::this_thread::yield();  // readers never block: this is brief
   }
 }
 

@@ -39,6 +39,12 @@ class Epoch {
   // Waits until every read section that began before this call has ended.
   static void Synchronize();
 
+  // Synchronize() in two halves, for a writer that must not wait: an object unpublished
+  // before StartGracePeriod() may be freed once GracePeriodOver(its token) returns true.
+  // Neither blocks. (Polled from inside a read section, it stays false for that section.)
+  static uint64_t StartGracePeriod();
+  static bool GracePeriodOver(uint64_t token);
+
   // For tests: true while the calling thread is inside a read section.
   static bool InReadSection();
 

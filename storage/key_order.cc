@@ -8,13 +8,13 @@ namespace httpkv::storage {
 KeyOrder::Pos KeyOrder::Position(std::string_view key, bool inclusive) const {
   // before(k): k sorts before the position sought.
   auto before = [&](uint32_t ref) {
-    const std::string_view k = arena_->Key(ref);
+    const std::string_view k = Key(ref);
     return inclusive ? k < key : k <= key;
   };
   if (blocks_.empty()) return {0, 0};
   // The last block whose first key is <= key (or the first block).
   const auto it = std::partition_point(firsts_.begin(), firsts_.end(),
-                                       [&](uint32_t first) { return arena_->Key(first) <= key; });
+                                       [&](uint32_t first) { return Key(first) <= key; });
   const size_t b = it == firsts_.begin() ? 0 : static_cast<size_t>(it - firsts_.begin()) - 1;
   const Block& blk = *blocks_[b];
   const uint32_t* i = std::partition_point(blk.refs, blk.refs + blk.n, before);
@@ -26,7 +26,7 @@ void KeyOrder::Insert(uint32_t ref) {
     Append(ref);
     return;
   }
-  InsertAt(Position(arena_->Key(ref), true), ref);
+  InsertAt(Position(Key(ref), true), ref);
 }
 
 void KeyOrder::InsertAt(Pos pos, uint32_t ref) {
@@ -71,7 +71,7 @@ void KeyOrder::EraseBlock(size_t at) {
 void KeyOrder::Erase(std::string_view key) {
   const Pos pos = Position(key, true);
   if (blocks_.empty() || pos.index == blocks_[pos.block]->n) return;  // absent: nothing to do
-  if (arena_->Key(blocks_[pos.block]->refs[pos.index]) != key) return;
+  if (Key(blocks_[pos.block]->refs[pos.index]) != key) return;
   RemoveAt(pos);
 }
 
@@ -93,6 +93,12 @@ void KeyOrder::RemoveAt(Pos pos) {
     blk->n += next->n;
     EraseBlock(pos.block + 1);
   }
+}
+
+void KeyOrder::Clear() {
+  blocks_.clear();
+  firsts_.clear();
+  size_ = 0;
 }
 
 void KeyOrder::Append(uint32_t ref) {

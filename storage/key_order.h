@@ -7,7 +7,9 @@
 // moves at most one block's references and, when a block splits or empties, the block
 // pointers (n / kBlock of them). About 4-8 bytes per key (blocks are 1/2 to full).
 //
-// Not thread-safe: KeyIndex uses it under its writer mutex only.
+// References may point into either of KeyIndex's two arenas (the reference's generation bit
+// picks one, see storage/index_arena.h). Not thread-safe: KeyIndex uses it under its writer
+// mutex only.
 #pragma once
 
 #include <cstddef>
@@ -24,8 +26,11 @@ class KeyOrder {
  public:
   static constexpr size_t kBlock = 512;
 
-  // Keys are read from arena, which must outlive this object.
-  explicit KeyOrder(const IndexArena* arena) : arena_(arena) {}
+  // References of arena's generation are read from arena from now on; it must outlive them.
+  void SetArena(const IndexArena* arena) { arenas_[Slot(arena->generation())] = arena; }
+  const char* At(uint32_t ref) const { return arenas_[Slot(ref)]->At(ref); }
+  std::string_view Key(uint32_t ref) const { return IndexArena::KeyOf(At(ref)); }
+  bool Superseded(uint32_t ref) const { return arenas_[Slot(ref)]->Superseded(ref); }
 
   // ref's key must not be present.
   void Insert(uint32_t ref);
@@ -33,6 +38,8 @@ class KeyOrder {
   void Erase(std::string_view key);
   // Bulk build in order: ref's key is greater than every key present.
   void Append(uint32_t ref);
+  // Drops every reference.
+  void Clear();
 
   // Calls fn(uint32_t& ref) for the keys >= key (inclusive) or > key, in order, while fn
   // returns true. fn may repoint ref at another entry for the same key.
@@ -41,7 +48,9 @@ class KeyOrder {
     auto [b, i] = Position(key, inclusive);
     for (; b < blocks_.size(); ++b, i = 0) {
       for (; i < blocks_[b]->n; ++i) {
-        if (!fn(blocks_[b]->refs[i])) return;
+        const bool go_on = fn(blocks_[b]->refs[i]);
+        if (i == 0) firsts_[b] = blocks_[b]->refs[0];  // fn may have repointed it
+        if (!go_on) return;
       }
     }
   }
@@ -69,9 +78,12 @@ class KeyOrder {
   void InsertBlock(size_t at, std::unique_ptr<Block> block);
   void EraseBlock(size_t at);
 
-  const IndexArena* arena_;
+  static size_t Slot(uint32_t ref_or_generation) { return ref_or_generation >> 31; }
+
+  const IndexArena* arenas_[2] = {nullptr, nullptr};
   std::vector<std::unique_ptr<Block>> blocks_;  // none empty
-  // blocks_[i]->refs[0] or an older entry of the same key: the block search reads no block.
+  // blocks_[i]->refs[0] or an older entry of the same key (in the same arena): the block
+  // search reads no block.
   std::vector<uint32_t> firsts_;
   size_t size_ = 0;
 };

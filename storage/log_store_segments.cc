@@ -22,6 +22,13 @@ Status LogStore::LoadSegments() {
     if (!has_hint(id)) active_id = id;
   }
   RecoveryState state;
+  // Fill the hash table only; the key order is built with one sort at the end (on every
+  // return: a failed Open drops the index anyway).
+  struct BulkLoad {
+    KeyIndex* index;
+    explicit BulkLoad(KeyIndex* i) : index(i) { index->BeginBulkLoad(); }
+    ~BulkLoad() { index->EndBulkLoad(); }
+  } bulk_load(&index_);
   std::string hint;
   struct SeqRange {
     uint64_t first, last, gap_top;
@@ -79,6 +86,7 @@ Status LogStore::LoadSegments() {
     }
     table->segments.push_back(std::move(seg));
   }
+  index_.EndBulkLoad();
   table_.store(table.release());
   next_segment_id_ = ls.segments.empty() ? 1 : ls.segments.back() + 1;
   for (uint32_t id : ls.hints) {  // hints whose segment is gone (e.g. removed by hand)

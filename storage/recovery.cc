@@ -14,24 +14,29 @@ void Apply(RecordType type, std::string_view key, uint32_t value_len, uint64_t s
   if (state->seg_last != 0 && seq > state->seg_last + 1) state->seg_gap_top = seq - 1;
   state->seg_last = seq;
   if (type == RecordType::kTerm) return;  // changes no key (HISTORY holds the terms)
-  IndexEntry cur;
-  const bool have = index->Find(key, &cur);
-  if (have && cur.version >= seq) return;
   auto tomb = state->tombstones.empty() ? state->tombstones.end() : state->tombstones.find(key);
   if (IsPut(type)) {
-    if (tomb != state->tombstones.end()) {
-      if (tomb->second > seq) return;
-      state->tombstones.erase(tomb);
-    }
+    if (tomb != state->tombstones.end() && tomb->second > seq) return;
     IndexEntry prev;
     const bool expires = type == RecordType::kPutExpiring;
-    if (expires) state->expiring.emplace_back(std::string(key), seq);
-    if (index->Upsert(key, IndexEntry{segment_id, value_len, offset, seq, expires}, &prev)) {
-      state->live_bytes -= EntryRecordSize(key.size(), prev);
+    // One probe: applied only if seq is newer than the key's entry.
+    switch (
+        index->UpsertIfNewer(key, IndexEntry{segment_id, value_len, offset, seq, expires}, &prev)) {
+      case KeyIndex::Upserted::kNotNewer:
+        return;
+      case KeyIndex::Upserted::kReplaced:
+        state->live_bytes -= EntryRecordSize(key.size(), prev);
+        break;
+      case KeyIndex::Upserted::kInserted:
+        break;
     }
+    if (tomb != state->tombstones.end()) state->tombstones.erase(tomb);
+    if (expires) state->expiring.emplace_back(std::string(key), seq);
     state->live_bytes += RecordSize(key.size(), value_len) + (expires ? kExpiryTrailerSize : 0);
     return;
   }
+  IndexEntry cur;
+  if (index->Find(key, &cur) && cur.version >= seq) return;
   IndexEntry prev;
   if (index->Erase(key, &prev)) state->live_bytes -= EntryRecordSize(key.size(), prev);
   if (tomb == state->tombstones.end()) {

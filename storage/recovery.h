@@ -4,7 +4,9 @@
 // it (damage rules: storage/record_scanner.h). A record changes a key only if its seq is larger
 // than every record already seen for that key (tombstones included), so the result does not
 // depend on the order segments are applied in — compaction outputs carry old seqs under new
-// ids. A torn tail is truncated off only in the active segment.
+// ids. A torn tail is truncated off only in the active segment. Open applies every segment
+// inside one KeyIndex bulk load (storage/key_index.h): only the hash table is filled, and the
+// key order is built with one sort at the end; the rules above only read the hash table.
 #pragma once
 
 #include <cstdint>

@@ -35,6 +35,23 @@ TEST(KeyIndexTest, UpsertFindErase) {
   EXPECT_EQ(index.size(), 0u);
 }
 
+TEST(KeyIndexTest, UpsertIfNewerKeepsTheLargerVersion) {
+  KeyIndex index;
+  IndexEntry prev, got;
+  EXPECT_EQ(index.UpsertIfNewer("a", IndexEntry{1, 5, 0, 10}, &prev),
+            KeyIndex::Upserted::kInserted);
+  EXPECT_EQ(index.UpsertIfNewer("a", IndexEntry{2, 6, 0, 9}, &prev), KeyIndex::Upserted::kNotNewer);
+  EXPECT_EQ(prev, (IndexEntry{1, 5, 0, 10}));
+  EXPECT_EQ(index.UpsertIfNewer("a", IndexEntry{3, 7, 0, 10}, &prev),
+            KeyIndex::Upserted::kNotNewer);
+  EXPECT_EQ(index.UpsertIfNewer("a", IndexEntry{4, 8, 0, 11}, &prev),
+            KeyIndex::Upserted::kReplaced);
+  EXPECT_EQ(prev, (IndexEntry{1, 5, 0, 10}));
+  ASSERT_TRUE(index.Find("a", &got));
+  EXPECT_EQ(got, (IndexEntry{4, 8, 0, 11}));
+  EXPECT_EQ(index.size(), 1u);
+}
+
 TEST(KeyIndexTest, CollectPrefixAfterLimit) {
   KeyIndex index;
   IndexEntry prev;
