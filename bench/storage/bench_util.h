@@ -13,6 +13,18 @@
 
 namespace httpkv::storage::bench {
 
+// Hides (on = false: *.hint -> *.hint-off) or restores the hint files of a data dir, so a
+// recovery benchmark can time a scan of every segment.
+inline void SetHints(const std::string& dir, bool on) {
+  for (const auto& de : std::filesystem::directory_iterator(dir)) {
+    const auto p = de.path();
+    if (!on && p.extension() == ".hint") std::filesystem::rename(p, p.string() + "-off");
+    if (on && p.string().ends_with(".hint-off")) {
+      std::filesystem::rename(p, p.string().substr(0, p.string().size() - 4));
+    }
+  }
+}
+
 // Under $TMPDIR (default /tmp); removed on destruction.
 class BenchDir {
  public:

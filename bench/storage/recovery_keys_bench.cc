@@ -41,15 +41,7 @@ struct KeysDataset {
     }
     store->TEST_WaitIdle();  // hints of the sealed segments written
   }
-  void SetHints(bool on) {
-    for (const auto& de : std::filesystem::directory_iterator(dir.path())) {
-      const auto p = de.path();
-      if (!on && p.extension() == ".hint") std::filesystem::rename(p, p.string() + "-off");
-      if (on && p.string().ends_with(".hint-off")) {
-        std::filesystem::rename(p, p.string().substr(0, p.string().size() - 4));
-      }
-    }
-  }
+  void SetHints(bool on) { bench::SetHints(dir.path(), on); }
 };
 
 KeysDataset& Data(uint64_t n) {
